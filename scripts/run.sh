@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Start the console and the demo provider's simulator in the foreground; Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+# The embedded default serves plain HTTP on loopback only.
+export HI_HTTPS="${HI_HTTPS:-0}"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+$PY manage.py demo_simulator --port "${HI_DEMO_PORT:-8001}" &
+pids+=($!)
+$PY manage.py runserver --noreload "127.0.0.1:${HI_PORT:-8000}" &
+pids+=($!)
+echo "hi console: http://127.0.0.1:${HI_PORT:-8000}/  (Ctrl-C stops everything)"
+# Stop everything as soon as one process exits.
+wait -n "${pids[@]}"

@@ -1,0 +1,1 @@
+"""The integration framework: types, gateways, lifecycle, attributes, entities and the console."""

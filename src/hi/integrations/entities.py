@@ -1,0 +1,130 @@
+"""Entities and their IntegrationKey: syncing the provider's objects and releasing them on removal."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from .factory import get_integration_gateway
+from .gateway import Capability, EntityData
+from .models import Entity, Integration
+
+logger = logging.getLogger(__name__)
+
+
+def normalize_external_id(external_id: str) -> str:
+    """The canonical form of a provider's id: surrounding space removed, case folded."""
+    return str(external_id).strip().casefold()
+
+
+@dataclass(frozen=True)
+class IntegrationKey:
+    """An external object's identity: the integration and its normalised external id."""
+
+    integration_id: str
+    external_id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "integration_id", str(self.integration_id))
+        object.__setattr__(self, "external_id", normalize_external_id(self.external_id))
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}.{self.external_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "IntegrationKey":
+        """Read back the form produced by str()."""
+        integration_id, _, external_id = text.partition(".")
+        if not external_id:
+            raise ValueError(f"Not an integration key: {text!r}")
+        return cls(integration_id, external_id)
+
+
+@dataclass
+class SyncResult:
+    """What a sync changed: external ids created, updated, removed, and kept because edited."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the log and the console."""
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.kept)} kept (edited by an operator)"
+        )
+
+
+@transaction.atomic
+def apply_sync(integration: Integration, items: list[EntityData], delete_edited: bool = False) -> SyncResult:
+    """Make the stored entities match the provider's list; keep operator-edited ones unless told."""
+    result = SyncResult()
+    seen: set[str] = set()
+    current = {e.external_id: e for e in Entity.objects.select_for_update().filter(integration=integration)}
+    for item in items:
+        external_id = normalize_external_id(item.external_id)
+        if external_id in seen:
+            continue  # a provider listing an object twice is not two objects
+        seen.add(external_id)
+        entity = current.get(external_id)
+        if entity is None:
+            Entity.objects.create(
+                workspace_id=integration.workspace_id,
+                integration=integration,
+                integration_type=integration.integration_type,
+                external_id=external_id,
+                kind=item.kind,
+                name=item.name,
+                data=item.data,
+            )
+            result.created.append(external_id)
+            continue
+        # An operator's name wins over the provider's; the provider's data is always refreshed.
+        new_name = entity.name if entity.operator_edited else item.name
+        if (entity.name, entity.kind, entity.data, entity.detached) != (new_name, item.kind, item.data, False):
+            entity.name, entity.kind, entity.data, entity.detached = new_name, item.kind, item.data, False
+            entity.save(update_fields=["name", "kind", "data", "detached", "updated_at"])
+            result.updated.append(external_id)
+    for external_id, entity in current.items():
+        if external_id in seen:
+            continue
+        if entity.operator_edited and not delete_edited:
+            if not entity.detached:
+                entity.detached = True
+                entity.save(update_fields=["detached", "updated_at"])
+            result.kept.append(external_id)
+        else:
+            entity.delete()
+            result.removed.append(external_id)
+    return result
+
+
+def sync_now(integration: Integration, delete_edited: bool = False) -> SyncResult:
+    """Fetch the provider's objects through the gateway and apply them."""
+    gateway = get_integration_gateway(integration.integration_type)
+    if not gateway.supports(Capability.ENTITY_SYNC):
+        raise ValueError(f"{integration.type.label} does not support entity sync.")
+    return apply_sync(integration, gateway.sync_entities(integration), delete_edited=delete_edited)
+
+
+@transaction.atomic
+def release_entities(integration: Integration, delete: bool) -> tuple[int, int]:
+    """On removal: delete every entity, or keep edited ones detached; return (deleted, kept)."""
+    entities = Entity.objects.filter(integration=integration)
+    if delete:
+        deleted, _ = entities.delete()
+        return deleted, 0
+    kept = entities.filter(operator_edited=True).update(integration=None, detached=True)
+    deleted, _ = entities.filter(operator_edited=False).delete()
+    return deleted, kept
+
+
+def rename_entity(entity: Entity, name: str) -> Entity:
+    """An operator's edit: rename the entity and mark it edited so syncs keep it."""
+    entity.name = name.strip()[:255]
+    entity.operator_edited = True
+    entity.save(update_fields=["name", "operator_edited", "updated_at"])
+    return entity

@@ -1,0 +1,214 @@
+"""The integration state machine: activate, deactivate, pause, resume, with classified failures."""
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .exceptions import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
+from .factory import get_integration_gateway
+from .models import Integration, IntegrationLog, IntegrationState, StateChange
+from .redaction import redact_text
+from .store import secret_values
+
+logger = logging.getLogger(__name__)
+S = IntegrationState
+
+#: The only legal moves; anything else raises IllegalTransition.
+TRANSITIONS: dict[IntegrationState, frozenset[IntegrationState]] = {
+    S.DISABLED: frozenset({S.ACTIVATING}),
+    S.ACTIVATING: frozenset({S.ACTIVE, S.SETUP_RETRY, S.AUTH_FAILED, S.SETUP_ERROR}),
+    # From active, runtime checks may find the provider gone or the credentials revoked.
+    S.ACTIVE: frozenset({S.PAUSED, S.DEACTIVATING, S.SETUP_RETRY, S.AUTH_FAILED, S.SETUP_ERROR}),
+    S.SETUP_RETRY: frozenset({S.ACTIVATING, S.DEACTIVATING}),
+    S.AUTH_FAILED: frozenset({S.ACTIVATING, S.DEACTIVATING}),
+    S.SETUP_ERROR: frozenset({S.ACTIVATING, S.DEACTIVATING}),
+    S.PAUSED: frozenset({S.ACTIVATING, S.DEACTIVATING}),
+    S.DEACTIVATING: frozenset({S.DISABLED, S.FAILED_DEACTIVATE}),
+    S.FAILED_DEACTIVATE: frozenset({S.DEACTIVATING}),
+}
+
+#: States from which Activate (or Resume, or a scheduled retry) may start.
+ACTIVATABLE = frozenset({S.DISABLED, S.SETUP_RETRY, S.AUTH_FAILED, S.SETUP_ERROR, S.PAUSED})
+#: States from which Deactivate may start.
+DEACTIVATABLE = frozenset(
+    {S.ACTIVE, S.PAUSED, S.SETUP_RETRY, S.AUTH_FAILED, S.SETUP_ERROR, S.FAILED_DEACTIVATE}
+)
+#: States in which an integration may be removed without deactivating it first.
+REMOVABLE_AT_ONCE = frozenset({S.DISABLED})
+
+MAX_REASON = 2000
+
+
+class IllegalTransition(Exception):
+    """A state change the state machine does not allow (or a concurrent change won the race)."""
+
+    def __init__(self, integration: Integration, to_state: IntegrationState) -> None:
+        current = IntegrationState(integration.state)
+        super().__init__(
+            f"{integration.name} is {current.label.lower()}; it cannot become {to_state.label.lower()}."
+        )
+        self.from_state = current
+        self.to_state = to_state
+
+
+def retry_delay(tries: int) -> float:
+    """Seconds before set-up retry number `tries` (0-based): 5, 10, 20, 40, then 80, plus jitter."""
+    return 5 * 2 ** min(tries, 4) + random.uniform(0, 1)
+
+
+def transition(
+    integration: Integration,
+    to_state: IntegrationState,
+    reason: str,
+    actor: str,
+    *,
+    next_attempt_at=None,
+) -> Integration:
+    """Move to `to_state` if legal and nobody else moved first; append the history row."""
+    from_state = IntegrationState(integration.state)
+    if to_state not in TRANSITIONS[from_state]:
+        raise IllegalTransition(integration, to_state)
+    reason = reason[:MAX_REASON]
+    retry_count = integration.retry_count + 1 if to_state is S.SETUP_RETRY else (
+        integration.retry_count if to_state is S.ACTIVATING else 0
+    )
+    with transaction.atomic():
+        # Compare-and-set on the current state so that two concurrent actions cannot both win.
+        updated = Integration.objects.filter(pk=integration.pk, state=from_state).update(
+            state=to_state,
+            reason=reason,
+            retry_count=retry_count,
+            next_attempt_at=next_attempt_at,
+            last_activity_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            integration.refresh_from_db()
+            raise IllegalTransition(integration, to_state)
+        StateChange.objects.create(
+            integration=integration, from_state=from_state, to_state=to_state, reason=reason, actor=actor
+        )
+    integration.refresh_from_db()
+    return integration
+
+
+def log(integration: Integration, level: str, message: str) -> None:
+    """Append an operator-facing log line."""
+    IntegrationLog.objects.create(
+        workspace_id=integration.workspace_id, integration=integration, level=level, message=message
+    )
+
+
+def _failure_text(integration: Integration, exc: BaseException) -> str:
+    """The exception's message with the integration's secrets removed."""
+    message = str(exc) or type(exc).__name__
+    return redact_text(message, secret_values(integration))
+
+
+def activate(integration: Integration, actor: str) -> Integration:
+    """Run the gateway's activate and land in active, setup_retry, auth_failed or setup_error."""
+    if IntegrationState(integration.state) not in ACTIVATABLE:
+        raise IllegalTransition(integration, S.ACTIVATING)
+    transition(integration, S.ACTIVATING, "Setting up.", actor)
+    gateway = get_integration_gateway(integration.integration_type)
+    try:
+        gateway.activate(integration)
+    except IntegrationNotReady as exc:
+        text = _failure_text(integration, exc)
+        delay = retry_delay(integration.retry_count)
+        # Home Assistant logs not-ready retries at debug level only: they are expected.
+        logger.debug("Integration %s not ready: %s", integration.pk, text)
+        log(integration, IntegrationLog.Level.WARNING, f"Not ready: {text}")
+        return transition(
+            integration,
+            S.SETUP_RETRY,
+            text,
+            actor,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+    except IntegrationAuthFailed as exc:
+        text = _failure_text(integration, exc)
+        logger.warning("Integration %s authentication failed: %s", integration.pk, text)
+        log(integration, IntegrationLog.Level.ERROR, f"Authentication failed: {text}")
+        return transition(integration, S.AUTH_FAILED, text, actor)
+    except IntegrationError as exc:
+        text = _failure_text(integration, exc)
+        logger.error("Integration %s set-up error: %s", integration.pk, text)
+        log(integration, IntegrationLog.Level.ERROR, f"Set-up error: {text}")
+        return transition(integration, S.SETUP_ERROR, text, actor)
+    except Exception as exc:  # noqa: BLE001 - any other failure is a set-up error, never a 500
+        text = _failure_text(integration, exc)
+        trace = redact_text("".join(traceback.format_exception(exc)), secret_values(integration))
+        logger.error("Integration %s failed unexpectedly during set-up:\n%s", integration.pk, trace)
+        log(integration, IntegrationLog.Level.ERROR, f"Unexpected error: {type(exc).__name__}: {text}")
+        return transition(integration, S.SETUP_ERROR, f"Unexpected error: {text}", actor)
+    log(integration, IntegrationLog.Level.INFO, "Activated.")
+    return transition(integration, S.ACTIVE, "", actor)
+
+
+def deactivate(integration: Integration, actor: str, reason: str = "Deactivated.") -> Integration:
+    """Run the gateway's deactivate and land in disabled or failed_deactivate."""
+    if IntegrationState(integration.state) not in DEACTIVATABLE:
+        raise IllegalTransition(integration, S.DEACTIVATING)
+    transition(integration, S.DEACTIVATING, "Shutting down.", actor)
+    gateway = get_integration_gateway(integration.integration_type)
+    try:
+        gateway.deactivate(integration)
+    except Exception as exc:  # noqa: BLE001 - the failure is shown on the manage page
+        text = _failure_text(integration, exc)
+        logger.error("Integration %s failed to deactivate: %s", integration.pk, text)
+        log(integration, IntegrationLog.Level.ERROR, f"Deactivation failed: {text}")
+        return transition(integration, S.FAILED_DEACTIVATE, text, actor)
+    log(integration, IntegrationLog.Level.INFO, reason)
+    return transition(integration, S.DISABLED, reason, actor)
+
+
+def pause(integration: Integration, actor: str) -> Integration:
+    """Stop acting on the integration while keeping its configuration and pending work."""
+    log(integration, IntegrationLog.Level.INFO, f"Paused by {actor}.")
+    return transition(integration, S.PAUSED, f"Paused by {actor}.", actor)
+
+
+def resume(integration: Integration, actor: str) -> Integration:
+    """Set a paused integration up again (it is re-checked, as on activation)."""
+    if IntegrationState(integration.state) is not S.PAUSED:
+        raise IllegalTransition(integration, S.ACTIVATING)
+    return activate(integration, actor)
+
+
+def retry_due(now=None, actor: str = "hi") -> list[Integration]:
+    """Retry every integration in setup_retry whose next attempt time has come."""
+    now = now or timezone.now()
+    due = Integration.objects.filter(state=S.SETUP_RETRY, next_attempt_at__lte=now)
+    results = []
+    for integration in due:
+        try:
+            results.append(activate(integration, actor))
+        except IllegalTransition:
+            continue  # another process got there first
+    return results
+
+
+def remove(
+    integration: Integration, actor: str, delete_entities: bool = False, force: bool = False
+) -> tuple[int, int]:
+    """Deactivate if needed, release entities (keep edited ones unless asked), delete the row.
+
+    With `force`, a gateway that fails to deactivate does not prevent the removal.
+    """
+    from .entities import release_entities
+
+    if IntegrationState(integration.state) not in REMOVABLE_AT_ONCE:
+        integration = deactivate(integration, actor, reason=f"Removing, by {actor}.")
+        if IntegrationState(integration.state) is not S.DISABLED and not force:
+            raise IllegalTransition(integration, S.DISABLED)
+    with transaction.atomic():
+        deleted, kept = release_entities(integration, delete=delete_entities)
+        logger.info("Integration %s (%s) removed by %s.", integration.pk, integration.integration_type, actor)
+        integration.delete()
+    return deleted, kept

@@ -1,0 +1,203 @@
+"""The configuration flow shared by the console and the CLI: validate, test, save, activate."""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from . import lifecycle
+from .attributes import AttributeSpec, validate_values
+from .exceptions import ConfigurationInvalid, ConnectionTestFailed
+from .factory import get_integration_gateway
+from .gateway import ConnectionInfo
+from .models import Integration, IntegrationLog, IntegrationState
+from .redaction import redact_text
+from .store import save_attributes, specs_for, stored_raw
+from .types import IntegrationType
+
+logger = logging.getLogger(__name__)
+
+#: What each form-level error code tells the operator.
+ERROR_MESSAGES = {
+    "invalid": "Some values are not valid; see the fields below.",
+    "cannot_connect": "Could not connect to the provider.",
+    "invalid_auth": "The provider refused these credentials.",
+    "already_configured": "This account is already configured in this workspace.",
+    "wrong_account": "These credentials belong to a different account than this integration's.",
+    "unknown": "Unexpected error while testing the connection.",
+}
+
+
+class SetupError(Exception):
+    """A configuration attempt that saved nothing: a code, a message and per-field errors."""
+
+    def __init__(self, code: str, detail: str = "", field_errors: dict[str, str] | None = None):
+        self.code = code
+        self.detail = detail
+        self.field_errors = field_errors or {}
+        message = ERROR_MESSAGES.get(code, code)
+        super().__init__(f"{code}: {message}" + (f" {detail}" if detail else ""))
+
+    @property
+    def message(self) -> str:
+        """The operator-facing sentence."""
+        text = ERROR_MESSAGES.get(self.code, self.code)
+        return f"{text} {self.detail}".strip()
+
+
+def merge_raw(specs: list[AttributeSpec], current: dict[str, str], given: dict[str, Any]) -> dict[str, Any]:
+    """Overlay given values on current ones; a blank secret means 'keep the stored one'."""
+    merged: dict[str, Any] = dict(current)
+    by_key = {spec.key: spec for spec in specs}
+    for key, value in given.items():
+        spec = by_key.get(key)
+        if spec is not None and spec.is_secret and (value is None or str(value) == ""):
+            continue
+        merged[key] = value
+    return merged
+
+
+def check_configuration(integration_type: IntegrationType, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate values by type, then by the gateway's offline rules; return typed values."""
+    gateway = get_integration_gateway(integration_type)
+    values, errors = validate_values(gateway.attribute_type.specs(), raw)
+    if errors:
+        raise SetupError("invalid", field_errors=errors)
+    try:
+        gateway.validate_configuration(values)
+    except ConfigurationInvalid as exc:
+        raise SetupError("invalid", field_errors=exc.errors) from None
+    return values
+
+
+def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: float | None = None) -> ConnectionInfo:
+    """Run the gateway's live connection test, bounded in time, mapping failures to codes."""
+    timeout_s = timeout_s or settings.HI_CONNECTION_TEST_TIMEOUT_S
+    gateway = get_integration_gateway(integration_type)
+    secrets = [str(values[s.key]) for s in gateway.attribute_type.specs() if s.is_secret and values.get(s.key)]
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hi-connection-test")
+    try:
+        future = executor.submit(gateway.test_connection, values, timeout_s)
+        # The gateway honours timeout_s; the grace period bounds a gateway that does not.
+        info = future.result(timeout=timeout_s + 2)
+    except FutureTimeout:
+        raise SetupError("cannot_connect", f"No answer within {timeout_s:g} seconds.") from None
+    except ConnectionTestFailed as exc:
+        raise SetupError(exc.code, redact_text(exc.message, secrets)) from None
+    except Exception as exc:  # noqa: BLE001 - shown as `unknown`, logged without secrets
+        text = redact_text(f"{type(exc).__name__}: {exc}", secrets)
+        logger.error("Connection test of %s failed unexpectedly: %s", integration_type.type_id, text)
+        raise SetupError("unknown", text) from None
+    finally:
+        executor.shutdown(wait=False)
+    if not info.unique_id:
+        raise SetupError("unknown", "The provider did not identify the account.")
+    return info
+
+
+def _refuse_duplicate(workspace, integration_type: IntegrationType, unique_id: str, exclude=None) -> None:
+    """Raise already_configured when another integration uses this account in the workspace."""
+    others = Integration.objects.filter(
+        workspace=workspace, integration_type=integration_type.type_id, unique_id=unique_id
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    existing = others.first()
+    if existing is not None:
+        raise SetupError("already_configured", f"See “{existing.name}”.")
+
+
+def add_integration(
+    workspace,
+    integration_type: IntegrationType,
+    name: str,
+    raw: dict[str, Any],
+    actor: str,
+    user=None,
+    timeout_s: float | None = None,
+) -> Integration:
+    """Validate, test, refuse duplicates, save and activate a new integration."""
+    specs = specs_for(integration_type)
+    values = check_configuration(integration_type, merge_raw(specs, {}, raw))
+    info = probe(integration_type, values, timeout_s)
+    _refuse_duplicate(workspace, integration_type, info.unique_id)
+    try:
+        with transaction.atomic():
+            integration = Integration.objects.create(
+                workspace=workspace,
+                integration_type=integration_type.type_id,
+                name=(name or "").strip() or info.title or integration_type.label,
+                unique_id=info.unique_id,
+                reason="Not activated yet.",
+                created_by=user,
+            )
+            save_attributes(integration, values, actor)
+            lifecycle.log(integration, IntegrationLog.Level.INFO, f"Added by {actor}.")
+    except IntegrityError:
+        raise SetupError("already_configured") from None
+    return lifecycle.activate(integration, actor)
+
+
+def reconfigure(
+    integration: Integration,
+    raw: dict[str, Any],
+    actor: str,
+    name: str | None = None,
+    timeout_s: float | None = None,
+) -> Integration:
+    """Change attributes (blank secrets kept) after a passing test on the same account; reload."""
+    integration_type = integration.type
+    specs = specs_for(integration_type)
+    values = check_configuration(integration_type, merge_raw(specs, stored_raw(integration), raw))
+    info = probe(integration_type, values, timeout_s)
+    if info.unique_id != integration.unique_id:
+        raise SetupError("wrong_account")
+    with transaction.atomic():
+        changed = save_attributes(integration, values, actor)
+        if name is not None and name.strip() and name.strip() != integration.name:
+            integration.name = name.strip()
+            integration.save(update_fields=["name", "updated_at"])
+            changed.append("name")
+        if changed:
+            lifecycle.log(integration, IntegrationLog.Level.INFO, f"Reconfigured by {actor}: {', '.join(changed)}.")
+    return reload(integration, actor) if changed else integration
+
+
+def reauthenticate(integration: Integration, raw: dict[str, Any], actor: str, timeout_s: float | None = None) -> Integration:
+    """Replace credentials of the same account (never a second integration), then activate."""
+    credential_keys = {spec.key for spec in specs_for(integration.type) if spec.credential or spec.is_secret}
+    unexpected = set(raw) - credential_keys
+    if unexpected:
+        raise SetupError("invalid", field_errors={key: "Not a credential of this integration." for key in unexpected})
+    integration = reconfigure(integration, raw, actor, timeout_s=timeout_s)
+    integration.refresh_from_db()
+    if IntegrationState(integration.state) in lifecycle.ACTIVATABLE:
+        return lifecycle.activate(integration, actor)
+    return integration
+
+
+def reload(integration: Integration, actor: str) -> Integration:
+    """Apply new settings to a running integration by deactivating and activating it again."""
+    state = IntegrationState(integration.state)
+    if state is IntegrationState.ACTIVE:
+        integration = lifecycle.deactivate(integration, actor, reason="Reloading with new settings.")
+        if IntegrationState(integration.state) is IntegrationState.DISABLED:
+            return lifecycle.activate(integration, actor)
+        return integration
+    if state in {IntegrationState.SETUP_RETRY, IntegrationState.SETUP_ERROR, IntegrationState.AUTH_FAILED}:
+        return lifecycle.activate(integration, actor)
+    return integration
+
+
+def check_connection(integration: Integration, timeout_s: float | None = None) -> ConnectionInfo:
+    """Test the stored configuration live (the Test connection action); saves nothing."""
+    from .store import attribute_values
+
+    info = probe(integration.type, attribute_values(integration), timeout_s)
+    if info.unique_id != integration.unique_id:
+        raise SetupError("wrong_account")
+    return info

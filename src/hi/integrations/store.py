@@ -1,0 +1,80 @@
+"""Reading and writing an integration's attribute values: typed, encrypted, with history."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from . import crypto
+from .attributes import AttributeSpec, parse_value, serialize_value
+from .factory import get_integration_gateway
+from .models import AttributeChange, Integration, IntegrationAttribute
+
+
+def specs_for(integration_type) -> list[AttributeSpec]:
+    """The attribute declarations of a type's gateway."""
+    return get_integration_gateway(integration_type).attribute_type.specs()
+
+
+def stored_raw(integration: Integration) -> dict[str, str]:
+    """The stored values as strings, secrets decrypted (for merging and for the gateway only)."""
+    raw: dict[str, str] = {}
+    for row in integration.attributes.all():
+        raw[row.key] = crypto.decrypt(row.value) if row.is_secret and row.value else row.value
+    return raw
+
+
+def attribute_values(integration: Integration) -> dict[str, Any]:
+    """Typed attribute values of an integration, secrets decrypted, defaults filled in."""
+    raw = stored_raw(integration)
+    values: dict[str, Any] = {}
+    for spec in specs_for(integration.integration_type):
+        source = raw.get(spec.key, spec.default)
+        try:
+            values[spec.key] = parse_value(spec, source)
+        except Exception:
+            # A value stored before a declaration changed: hand it over as stored.
+            values[spec.key] = source
+    return values
+
+
+def secret_values(integration: Integration) -> list[str]:
+    """The plain secret values of an integration, for redaction."""
+    secret_keys = {spec.key for spec in specs_for(integration.integration_type) if spec.is_secret}
+    return [value for key, value in stored_raw(integration).items() if key in secret_keys and value]
+
+
+@transaction.atomic
+def save_attributes(integration: Integration, values: dict[str, Any], actor: str) -> list[str]:
+    """Store typed values (encrypting secrets) and record each change; return the changed keys."""
+    existing = {row.key: row for row in integration.attributes.select_for_update()}
+    changed: list[str] = []
+    for spec in specs_for(integration.integration_type):
+        if spec.key not in values:
+            continue
+        new_text = serialize_value(spec, values[spec.key])
+        row = existing.get(spec.key)
+        old_text = None
+        if row is not None:
+            old_text = crypto.decrypt(row.value) if row.is_secret and row.value else row.value
+        if row is not None and old_text == new_text:
+            continue
+        stored = crypto.encrypt(new_text) if spec.is_secret and new_text else new_text
+        if row is None:
+            IntegrationAttribute.objects.create(
+                integration=integration, key=spec.key, value=stored, is_secret=spec.is_secret
+            )
+        else:
+            row.value, row.is_secret = stored, spec.is_secret
+            row.save(update_fields=["value", "is_secret", "updated_at"])
+        AttributeChange.objects.create(
+            integration=integration,
+            key=spec.key,
+            is_secret=spec.is_secret,
+            # Secrets: the history says that they changed, never what they were.
+            old_value=None if spec.is_secret else old_text,
+            new_value=None if spec.is_secret else new_text,
+            actor=actor,
+        )
+        changed.append(spec.key)
+    return changed

@@ -1,0 +1,145 @@
+"""GatewayContractTests: lifecycle checks every service's tests inherit by subclassing."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from hi.workspaces.models import Workspace
+
+from .. import lifecycle, setup
+from ..diagnostics import build_diagnostics
+from ..factory import get_integration_gateway
+from ..gateway import contract_problems
+from ..models import Integration, IntegrationState
+from ..types import IntegrationType
+from .fakeserver import FakeProviderServer
+
+
+@pytest.mark.django_db
+class GatewayContractTests:
+    """Subclass and fill in the hooks; pytest then runs these tests against the service's simulator."""
+
+    integration_type: IntegrationType
+    #: Secret values used by valid_attributes(); none may leak into diagnostics.
+    secret_canaries: tuple[str, ...] = ()
+
+    # Hooks a service fills in ----------------------------------------------------------------
+    def start_simulator(self) -> FakeProviderServer:
+        """Return a started simulator of the provider."""
+        raise NotImplementedError
+
+    def valid_attributes(self, sim: FakeProviderServer) -> dict[str, Any]:
+        """Raw attribute values that pass the connection test against `sim`."""
+        raise NotImplementedError
+
+    def bad_auth_attributes(self, sim: FakeProviderServer) -> dict[str, Any]:
+        """Raw attribute values whose credentials `sim` refuses."""
+        raise NotImplementedError
+
+    def revoke_credentials(self, sim: FakeProviderServer) -> None:
+        """Make `sim` refuse the credentials of valid_attributes() from now on."""
+        sim.faults.status = 401
+
+    def make_unavailable(self, sim: FakeProviderServer) -> None:
+        """Make `sim` answer as a provider outage would."""
+        sim.faults.status = 503
+
+    # Fixtures --------------------------------------------------------------------------------
+    @pytest.fixture
+    def sim(self):
+        """A running simulator, stopped after the test."""
+        server = self.start_simulator()
+        yield server
+        server.stop()
+
+    @pytest.fixture
+    def workspace(self, db):
+        """A workspace to own the integrations."""
+        return Workspace.objects.create(slug="contract", name="Contract")
+
+    def add(self, workspace, sim, name: str = "Under test") -> Integration:
+        """Add an integration through the same flow as the console."""
+        return setup.add_integration(workspace, self.integration_type, name, self.valid_attributes(sim), actor="test")
+
+    # The contract ----------------------------------------------------------------------------
+    def test_gateway_fulfils_the_contract(self):
+        gateway = get_integration_gateway(self.integration_type)
+        assert contract_problems(type(gateway)) == []
+        assert get_integration_gateway(self.integration_type) is gateway
+
+    def test_validate_configuration_makes_no_network_call(self, sim):
+        sim.requests.clear()
+        setup.check_configuration(self.integration_type, self.valid_attributes(sim))
+        assert sim.requests == []
+
+    def test_connection_test_identifies_the_account(self, sim):
+        values = setup.check_configuration(self.integration_type, self.valid_attributes(sim))
+        info = setup.probe(self.integration_type, values, timeout_s=5)
+        assert info.unique_id
+
+    def test_connection_test_reports_refused_credentials_as_invalid_auth(self, sim):
+        values = setup.check_configuration(self.integration_type, self.bad_auth_attributes(sim))
+        with pytest.raises(setup.SetupError) as caught:
+            setup.probe(self.integration_type, values, timeout_s=5)
+        assert caught.value.code == "invalid_auth"
+
+    def test_connection_test_reports_an_outage_as_cannot_connect(self, sim):
+        values = setup.check_configuration(self.integration_type, self.valid_attributes(sim))
+        self.make_unavailable(sim)
+        with pytest.raises(setup.SetupError) as caught:
+            setup.probe(self.integration_type, values, timeout_s=5)
+        assert caught.value.code == "cannot_connect"
+
+    def test_add_saves_and_activates(self, workspace, sim):
+        integration = self.add(workspace, sim)
+        assert integration.state == IntegrationState.ACTIVE
+        assert Integration.objects.filter(workspace=workspace).count() == 1
+
+    def test_the_same_account_twice_is_already_configured(self, workspace, sim):
+        self.add(workspace, sim)
+        with pytest.raises(setup.SetupError) as caught:
+            self.add(workspace, sim, name="Again")
+        assert caught.value.code == "already_configured"
+        assert Integration.objects.filter(workspace=workspace).count() == 1
+
+    def test_nothing_is_saved_when_the_test_fails(self, workspace, sim):
+        self.make_unavailable(sim)
+        with pytest.raises(setup.SetupError):
+            self.add(workspace, sim)
+        assert not Integration.objects.filter(workspace=workspace).exists()
+
+    def test_an_outage_at_activation_is_setup_retry(self, workspace, sim):
+        integration = lifecycle.deactivate(self.add(workspace, sim), actor="test")
+        self.make_unavailable(sim)
+        integration = lifecycle.activate(integration, actor="test")
+        assert integration.state == IntegrationState.SETUP_RETRY
+        assert integration.next_attempt_at is not None and integration.reason
+
+    def test_revoked_credentials_at_activation_are_auth_failed(self, workspace, sim):
+        integration = lifecycle.deactivate(self.add(workspace, sim), actor="test")
+        self.revoke_credentials(sim)
+        integration = lifecycle.activate(integration, actor="test")
+        assert integration.state == IntegrationState.AUTH_FAILED
+
+    def test_deactivate_disables(self, workspace, sim):
+        integration = lifecycle.deactivate(self.add(workspace, sim), actor="test")
+        assert integration.state == IntegrationState.DISABLED
+
+    def test_reauthenticate_never_creates_a_second_integration(self, workspace, sim):
+        integration = self.add(workspace, sim)
+        credentials = {
+            spec.key: value
+            for spec in get_integration_gateway(self.integration_type).attribute_type.specs()
+            if (spec.credential or spec.is_secret) and (value := self.valid_attributes(sim).get(spec.key)) is not None
+        }
+        integration = setup.reauthenticate(integration, credentials, actor="test")
+        assert integration.state == IntegrationState.ACTIVE
+        assert Integration.objects.filter(workspace=workspace).count() == 1
+
+    def test_diagnostics_never_contain_secrets(self, workspace, sim):
+        integration = self.add(workspace, sim)
+        document = json.dumps(build_diagnostics(integration))
+        for canary in self.secret_canaries:
+            assert canary not in document

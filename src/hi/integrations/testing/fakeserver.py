@@ -1,0 +1,157 @@
+"""A fake provider: a real HTTP server on 127.0.0.1 with routes, a request log and fault knobs."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+#: Paths under this prefix control the simulator itself and are never subject to faults.
+CONTROL_PREFIX = "/_simulator/"
+Response = tuple[int, dict[str, str], bytes]
+Route = Callable[["FakeRequest"], Response]
+
+
+@dataclass
+class FakeRequest:
+    """A request the fake provider received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Faults:
+    """Knobs that make the fake provider misbehave on command."""
+
+    #: Answer every request with this status (e.g. 503) until cleared.
+    status: int | None = None
+    #: Answer the next N requests with `fail_status`, then behave.
+    fail_next: int = 0
+    fail_status: int = 503
+    #: Sleep this long before answering (to provoke timeouts).
+    delay_s: float = 0.0
+    #: Drop the connection without an answer.
+    drop: bool = False
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer."""
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(payload).encode()
+
+
+class FakeProviderServer:
+    """Serve `routes` on 127.0.0.1 in a thread; use as a context manager or start()/stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.routes: dict[tuple[str, str], Route] = {}
+        self.requests: list[FakeRequest] = []
+        self.faults = Faults()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def route(self, method: str, path: str, handler: Route) -> None:
+        """Answer `method path` with `handler(request)`."""
+        self.routes[(method.upper(), path)] = handler
+
+    def start(self) -> "FakeProviderServer":
+        """Start serving in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground (for a standalone simulator process)."""
+        self._server.serve_forever()
+
+    def __enter__(self) -> "FakeProviderServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def requests_to(self, path: str) -> list[FakeRequest]:
+        """The recorded requests for one path."""
+        return [r for r in self.requests if r.path == path]
+
+    def _answer(self, request: FakeRequest) -> Response | None:
+        """Apply the fault knobs (except to the control endpoints), then the route."""
+        with self._lock:
+            self.requests.append(request)
+            faults = self.faults if not request.path.startswith(CONTROL_PREFIX) else Faults()
+            if faults.fail_next > 0:
+                faults.fail_next -= 1
+                return json_response(faults.fail_status, {"error": "injected failure"})
+        if faults.delay_s:
+            time.sleep(faults.delay_s)
+        if faults.drop:
+            return None
+        if faults.status is not None:
+            return json_response(faults.status, {"error": "injected failure"}, faults.extra_headers)
+        handler = self.routes.get((request.method, request.path))
+        if handler is None:
+            return json_response(404, {"error": f"no route {request.method} {request.path}"})
+        return handler(request)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """A request handler class bound to this server."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            """Turns each HTTP request into a FakeRequest and writes the route's answer."""
+
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                request = FakeRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                answer = fake._answer(request)
+                if answer is None:
+                    self.close_connection = True
+                    return
+                status, headers, payload = answer
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Stay quiet: tests read `fake.requests` instead."""
+
+        return Handler

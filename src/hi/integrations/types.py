@@ -1,0 +1,40 @@
+"""The IntegrationType enum: one member per service app, the single registry of providers."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class IntegrationType(Enum):
+    """A kind of provider, carrying what the console and the factory need to know about it."""
+
+    # (id, label, description, gateway class dotted path, app module)
+    DEMO = (
+        "demo",
+        "Demo provider",
+        "A built-in simulated provider to try hi without an account: items sync as entities.",
+        "hi.services.demo.gateway.DemoGateway",
+        "hi.services.demo",
+    )
+
+    def __init__(self, type_id: str, label: str, description: str, gateway_path: str, app: str):
+        self.type_id = type_id
+        self.label = label
+        self.description = description
+        self.gateway_path = gateway_path
+        self.app = app
+
+    def __str__(self) -> str:
+        return self.type_id
+
+    @classmethod
+    def from_id(cls, type_id: str) -> "IntegrationType":
+        """Look a type up by its id ('demo'); raises ValueError for an unknown id."""
+        for member in cls:
+            if member.type_id == type_id:
+                return member
+        raise ValueError(f"Unknown integration type {type_id!r}.")
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(id, label) pairs for model and form fields."""
+        return [(member.type_id, member.label) for member in cls]

@@ -1,0 +1,16 @@
+"""Console URLs of the integration framework."""
+from django.urls import path
+
+from . import actions, views
+
+urlpatterns = [
+    path("add/", views.add_select, name="integration-add"),
+    path("add/<str:type_id>/", views.add_configure, name="integration-add-configure"),
+    path("<uuid:pk>/", views.manage, name="integration-manage"),
+    path("<uuid:pk>/configure/", views.configure, name="integration-configure"),
+    path("<uuid:pk>/reauth/", views.reauth, name="integration-reauth"),
+    path("<uuid:pk>/remove/", views.remove, name="integration-remove"),
+    path("<uuid:pk>/diagnostics.json", views.diagnostics, name="integration-diagnostics"),
+    path("<uuid:pk>/entities/<int:entity_id>/rename/", views.rename_entity, name="integration-entity-rename"),
+    path("<uuid:pk>/<slug:action>/", actions.act, name="integration-action"),
+]

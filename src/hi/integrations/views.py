@@ -1,0 +1,240 @@
+"""Console pages: dashboard, add flow, manage page, attribute editor, re-authenticate, diagnostics."""
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from hi.workspaces.access import workspace_required
+from hi.workspaces.models import Role
+
+from . import setup
+from .diagnostics import build_diagnostics
+from .factory import get_integration_gateway
+from .forms import NAME_FIELD, AttributeForm, RemoveForm
+from .gateway import Capability
+from .lifecycle import ACTIVATABLE, DEACTIVATABLE
+from .models import Entity, Integration, IntegrationState
+from .queries import integration_for, type_for
+from .store import attribute_values, specs_for, stored_raw
+from .types import IntegrationType
+
+S = IntegrationState
+
+
+def actor_of(request: HttpRequest) -> str:
+    """How the history names the person acting."""
+    return request.user.get_username()
+
+
+def partial(request: HttpRequest, template: str, name: str) -> str:
+    """The whole template, or only the named partial when htmx asks for a region."""
+    return f"{template}#{name}" if request.htmx else template
+
+
+@workspace_required()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """A card per integration, refreshed live."""
+    integrations = Integration.objects.filter(workspace=request.workspace)
+    cards = [
+        {"integration": i, "logo": get_integration_gateway(i.integration_type).logo}
+        for i in integrations
+    ]
+    return render(request, partial(request, "integrations/dashboard.html", "cards"), {"cards": cards})
+
+
+@workspace_required(Role.OPERATOR)
+def add_select(request: HttpRequest) -> HttpResponse:
+    """Choose the type to add; the list filters as the operator types."""
+    query = request.GET.get("q", "").strip().lower()
+    types = [
+        {"type": t, "logo": get_integration_gateway(t).logo}
+        for t in IntegrationType
+        if not query or query in f"{t.label} {t.description} {t.type_id}".lower()
+    ]
+    return render(request, partial(request, "integrations/add_select.html", "type-list"), {"types": types, "q": query})
+
+
+@workspace_required(Role.OPERATOR)
+def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
+    """Fill the attributes; nothing is saved until the connection test passes, then activate."""
+    integration_type = type_for(type_id)
+    specs = specs_for(integration_type)
+    initial = {spec.key: spec.default for spec in specs}
+    initial.update({spec.key: spec.default.lower() in {"1", "true", "yes", "on"} for spec in specs if spec.value_type == "boolean"})
+    form = AttributeForm(specs, request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            integration = setup.add_integration(
+                request.workspace,
+                integration_type,
+                form.cleaned_data.get(NAME_FIELD, ""),
+                form.raw_values(),
+                actor=actor_of(request),
+                user=request.user,
+            )
+        except setup.SetupError as error:
+            form.apply_error(error)
+            status = 422 if request.htmx else 200
+        else:
+            messages.success(request, f"{integration.name} was added: {S(integration.state).label.lower()}.")
+            return redirect(integration)
+    context = {"integration_type": integration_type, "form": form, "logo": get_integration_gateway(integration_type).logo}
+    return render(request, "integrations/add_configure.html", context, status=status)
+
+
+def manage_context(request: HttpRequest, integration: Integration) -> dict:
+    """Everything the manage page and its regions show."""
+    gateway = get_integration_gateway(integration.integration_type)
+    state = S(integration.state)
+    return {
+        "integration": integration,
+        "gateway": gateway,
+        "logo": gateway.logo,
+        "can_activate": state in ACTIVATABLE - {S.PAUSED},
+        "can_resume": state is S.PAUSED,
+        "can_pause": state is S.ACTIVE,
+        "can_deactivate": state in DEACTIVATABLE,
+        "can_reauth": True,
+        "can_sync": gateway.supports(Capability.ENTITY_SYNC) and state is S.ACTIVE,
+        "supports_sync": gateway.supports(Capability.ENTITY_SYNC),
+        "history": integration.state_changes.all()[:20],
+        "attribute_history": integration.attribute_changes.all()[:20],
+        "logs": integration.logs.all()[:20],
+        "entities": integration.entities.all()[:200],
+    }
+
+
+@workspace_required()
+def manage(request: HttpRequest, pk) -> HttpResponse:
+    """State, reason, history, actions, the attribute editor and the service's pane."""
+    integration = integration_for(request, pk)
+    if request.htmx and request.GET.get("region") == "state":
+        return render(request, "integrations/manage.html#state", manage_context(request, integration))
+    context = manage_context(request, integration)
+    try:
+        context["pane"] = context["gateway"].manage(request, integration)
+    except Exception:  # noqa: BLE001 - a broken pane must not take the manage page down
+        context["pane"] = ""
+        context["pane_error"] = True
+    values = attribute_values(integration)
+    specs = specs_for(integration.integration_type)
+    context["attributes"] = [
+        {"spec": spec, "value": values.get(spec.key), "is_set": values.get(spec.key) not in (None, "")}
+        for spec in specs
+    ]
+    return render(request, "integrations/manage.html", context)
+
+
+def _editor(request: HttpRequest, integration: Integration, *, only: set[str] | None, with_name: bool):
+    """An attribute form for an existing integration: current values, secrets left out."""
+    specs = specs_for(integration.integration_type)
+    raw = stored_raw(integration)
+    stored_secrets = {spec.key for spec in specs if spec.is_secret and raw.get(spec.key)}
+    initial = {spec.key: raw.get(spec.key, spec.default) for spec in specs if not spec.is_secret}
+    for spec in specs:
+        if spec.value_type == "boolean":
+            initial[spec.key] = str(initial.get(spec.key, "")).lower() in {"1", "true", "yes", "on"}
+    initial[NAME_FIELD] = integration.name
+    return AttributeForm(
+        specs,
+        request.POST or None,
+        initial=initial,
+        stored_secrets=stored_secrets,
+        only=only,
+        with_name=with_name,
+    )
+
+
+@workspace_required(Role.OPERATOR)
+def configure(request: HttpRequest, pk) -> HttpResponse:
+    """Reconfigure: change attributes; saved only after a passing test on the same account."""
+    integration = integration_for(request, pk)
+    form = _editor(request, integration, only=None, with_name=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            integration = setup.reconfigure(
+                integration, form.raw_values(), actor_of(request), name=form.cleaned_data.get(NAME_FIELD)
+            )
+        except setup.SetupError as error:
+            form.apply_error(error)
+        else:
+            messages.success(request, "Settings saved and applied.")
+            return redirect(integration)
+    return render(request, "integrations/configure.html", {"integration": integration, "form": form, "mode": "configure"})
+
+
+@workspace_required(Role.OPERATOR)
+def reauth(request: HttpRequest, pk) -> HttpResponse:
+    """Re-authenticate: new credentials for the same account, never a second integration."""
+    integration = integration_for(request, pk)
+    credential_keys = {s.key for s in specs_for(integration.integration_type) if s.credential or s.is_secret}
+    form = _editor(request, integration, only=credential_keys, with_name=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            integration = setup.reauthenticate(integration, form.raw_values(), actor_of(request))
+        except setup.SetupError as error:
+            form.apply_error(error)
+        else:
+            messages.success(request, f"Credentials updated: {S(integration.state).label.lower()}.")
+            return redirect(integration)
+    return render(request, "integrations/configure.html", {"integration": integration, "form": form, "mode": "reauth"})
+
+
+@workspace_required(Role.OPERATOR)
+def remove(request: HttpRequest, pk) -> HttpResponse:
+    """Confirm and remove, keeping or deleting linked entities."""
+    from . import lifecycle
+
+    integration = integration_for(request, pk)
+    form = RemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deleted, kept = lifecycle.remove(
+                integration,
+                actor_of(request),
+                delete_entities=form.cleaned_data["entities"] == "delete",
+                force=form.cleaned_data["force"],
+            )
+        except lifecycle.IllegalTransition:
+            integration.refresh_from_db()
+            form.add_error(None, f"The provider could not be told: {integration.reason} Tick the box to remove anyway.")
+        else:
+            messages.success(request, f"{integration.name} was removed ({deleted} entities deleted, {kept} kept).")
+            return redirect("dashboard")
+    return render(request, "integrations/remove.html", {"integration": integration, "form": form, "entity_count": integration.entities.count()})
+
+
+@workspace_required()
+def diagnostics(request: HttpRequest, pk) -> HttpResponse:
+    """Download the diagnostics JSON (secrets redacted)."""
+    integration = integration_for(request, pk)
+    body = json.dumps(build_diagnostics(integration), indent=2, sort_keys=False)
+    response = HttpResponse(body, content_type="application/json")
+    filename = f"hi-diagnostics-{slugify(integration.name) or 'integration'}-{str(integration.pk)[:8]}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@workspace_required(Role.OPERATOR)
+def rename_entity(request: HttpRequest, pk, entity_id: int) -> HttpResponse:
+    """Rename an entity: an operator's edit that syncs and removal then respect."""
+    from .entities import rename_entity as do_rename
+
+    integration = integration_for(request, pk)
+    entity = Entity.objects.filter(pk=entity_id, integration=integration, workspace=request.workspace).first()
+    name = request.POST.get("name", "").strip()
+    if entity is None:
+        messages.error(request, "That entity no longer exists.")
+    elif not name:
+        messages.error(request, "An entity needs a name.")
+    else:
+        do_rename(entity, name)
+        messages.success(request, f"Renamed to {entity.name}; syncs will keep this name.")
+    return redirect(integration)

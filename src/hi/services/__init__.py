@@ -1,0 +1,1 @@
+"""Service apps: one Django app per provider, each following the integration contract."""

@@ -1,0 +1,46 @@
+"""The demo provider's configuration."""
+from hi.integrations.attributes import AttributeSpec, AttributeType, ValueType
+
+
+class DemoAttribute(AttributeType):
+    """Attributes of a demo integration (keys as used by `integration add demo --set`)."""
+
+    API_URL = AttributeSpec(
+        key="api_url",
+        label="API URL",
+        value_type=ValueType.URL,
+        help="Where the demo provider answers; `make run` starts one on http://127.0.0.1:8001.",
+        default="http://127.0.0.1:8001",
+    )
+    API_KEY = AttributeSpec(
+        key="api_key",
+        label="API key",
+        value_type=ValueType.SECRET,
+        help="The demo provider accepts demo-key (account acct-demo) and demo-key-2 (acct-second).",
+        credential=True,
+    )
+    CATALOG = AttributeSpec(
+        key="catalog",
+        label="Catalog",
+        value_type=ValueType.CHOICE,
+        help="Which items to sync: only those on sale, or every item including archived ones.",
+        choices=(("active", "Items on sale"), ("all", "All items")),
+        default="active",
+    )
+    PAGE_SIZE = AttributeSpec(
+        key="page_size",
+        label="Page size",
+        value_type=ValueType.INTEGER,
+        help="Items fetched per request while syncing.",
+        default="100",
+        min_value=1,
+        max_value=500,
+    )
+    SYNC_ON_ACTIVATE = AttributeSpec(
+        key="sync_on_activate",
+        label="Sync on activation",
+        value_type=ValueType.BOOLEAN,
+        help="Fetch the items as soon as the integration is activated.",
+        required=False,
+        default="true",
+    )

@@ -1,0 +1,30 @@
+"""The demo provider's API client, built on the framework's HTTP client."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from hi.integrations.http import ProviderClient
+
+
+class DemoClient:
+    """Calls the demo provider with a bearer API key."""
+
+    def __init__(self, api_url: str, api_key: str, timeout_s: float = 10.0) -> None:
+        self.http = ProviderClient(
+            "demo",
+            api_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=(min(3.05, timeout_s), timeout_s),
+        )
+
+    def account(self) -> dict[str, Any]:
+        """The account the key belongs to: {"id", "name"}."""
+        return self.http.get_json("/api/v1/account")
+
+    def items(self, catalog: str, page_size: int) -> Iterator[dict[str, Any]]:
+        """Every item of the catalog, following the provider's paging."""
+        offset: int | None = 0
+        while offset is not None:
+            page = self.http.get_json("/api/v1/items", params={"status": catalog, "limit": page_size, "offset": offset})
+            yield from page.get("items", [])
+            offset = page.get("next_offset")

@@ -1,0 +1,95 @@
+"""The demo provider's gateway: the smallest complete example of the integration contract."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from hi.integrations.exceptions import (
+    CannotConnect,
+    ConfigurationInvalid,
+    IntegrationAuthFailed,
+    IntegrationError,
+    IntegrationNotReady,
+    InvalidAuth,
+)
+from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway
+from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRejected, ProviderUnavailable
+from hi.integrations.models import Integration
+from hi.integrations.store import attribute_values
+
+from .attributes import DemoAttribute
+from .client import DemoClient
+
+
+def client_for(values: Mapping[str, Any], timeout_s: float = 10.0) -> DemoClient:
+    """A client configured from typed attribute values."""
+    return DemoClient(values["api_url"], values["api_key"], timeout_s)
+
+
+class DemoGateway(IntegrationGateway):
+    """Connects to the demo provider and syncs its items as entities."""
+
+    attribute_type = DemoAttribute
+    capabilities = frozenset({Capability.ENTITY_SYNC})
+    logo = "demo/logo.svg"
+
+    def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
+        """Offline rules: the API URL is a base URL, without query or fragment."""
+        url = attributes.get("api_url", "")
+        if "?" in url or "#" in url:
+            raise ConfigurationInvalid({"api_url": "Give the base URL only, without ?query or #fragment."})
+
+    def test_connection(self, attributes: Mapping[str, Any], timeout_s: float) -> ConnectionInfo:
+        """Ask the provider whose key this is; the account id is the unique id."""
+        try:
+            account = client_for(attributes, timeout_s).account()
+        except ProviderAuthError as exc:
+            raise InvalidAuth(str(exc)) from None
+        except ProviderError as exc:
+            raise CannotConnect(str(exc)) from None
+        return ConnectionInfo(unique_id=str(account["id"]), title=account.get("name", ""))
+
+    def activate(self, integration: Integration) -> None:
+        """Check the account is still reachable and the same; sync the items if configured."""
+        values = attribute_values(integration)
+        try:
+            account = client_for(values).account()
+        except ProviderAuthError as exc:
+            raise IntegrationAuthFailed(str(exc)) from None
+        except ProviderUnavailable as exc:
+            raise IntegrationNotReady(str(exc)) from None
+        except ProviderRejected as exc:
+            raise IntegrationError(str(exc)) from None
+        if str(account.get("id")) != integration.unique_id:
+            raise IntegrationAuthFailed("The API key now belongs to another account; re-authenticate.")
+        if values.get("sync_on_activate"):
+            from hi.integrations.entities import sync_now
+
+            sync_now(integration)
+
+    def deactivate(self, integration: Integration) -> None:
+        """Nothing is registered at the demo provider, so there is nothing to undo."""
+
+    def sync_entities(self, integration: Integration) -> list[EntityData]:
+        """Every item of the configured catalog."""
+        values = attribute_values(integration)
+        return [
+            EntityData(external_id=item["id"], name=item["name"], kind=item.get("kind", ""), data={"status": item.get("status")})
+            for item in client_for(values).items(values["catalog"], values["page_size"])
+        ]
+
+    def manage(self, request: HttpRequest, integration: Integration) -> str:
+        """The demo pane: what the provider is and how to make it misbehave."""
+        values = attribute_values(integration)
+        return render_to_string(
+            "demo/pane.html",
+            {"integration": integration, "api_url": values["api_url"], "catalog": values["catalog"]},
+            request=request,
+        )
+
+    def diagnostics(self, integration: Integration) -> dict[str, Any]:
+        """Where the provider is and how many items are known."""
+        values = attribute_values(integration)
+        return {"api_url": values["api_url"], "catalog": values["catalog"], "items_known": integration.entities.count()}

@@ -1,0 +1,72 @@
+"""A simulator of the demo provider: a real HTTP server on 127.0.0.1 with fault knobs."""
+from __future__ import annotations
+
+from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
+
+DEFAULT_ACCOUNTS = {
+    "demo-key": {"id": "acct-demo", "name": "Demo Store"},
+    "demo-key-2": {"id": "acct-second", "name": "Second Demo Store"},
+}
+DEFAULT_ITEMS = [
+    {"id": "SKU-001", "name": "Espresso beans 1 kg", "kind": "product", "status": "active"},
+    {"id": "SKU-002", "name": "Oat milk 1 l", "kind": "product", "status": "active"},
+    {"id": "SKU-003", "name": "Paper cups (50)", "kind": "supply", "status": "active"},
+    {"id": "SKU-004", "name": "Winter blend (retired)", "kind": "product", "status": "archived"},
+]
+
+
+class DemoSimulator(FakeProviderServer):
+    """Speaks the demo provider's API: bearer keys, an account, paged items."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
+        self.accounts = {key: dict(account) for key, account in DEFAULT_ACCOUNTS.items()}
+        self.items = [dict(item) for item in DEFAULT_ITEMS]
+        self.route("GET", "/api/v1/account", self.account)
+        self.route("GET", "/api/v1/items", self.list_items)
+        self.route("GET", "/_simulator/faults", self.show_faults)
+        self.route("POST", "/_simulator/faults", self.set_faults)
+
+    def _account_for(self, request: FakeRequest) -> dict | None:
+        """The account of the request's bearer key, if the key is known."""
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        return self.accounts.get(key) if scheme.lower() == "bearer" else None
+
+    def account(self, request: FakeRequest) -> Response:
+        """GET /api/v1/account: who the key belongs to."""
+        account = self._account_for(request)
+        if account is None:
+            return json_response(401, {"error": "invalid_api_key"})
+        return json_response(200, account)
+
+    def list_items(self, request: FakeRequest) -> Response:
+        """GET /api/v1/items?status=active|all&limit=&offset=: a page of items."""
+        if self._account_for(request) is None:
+            return json_response(401, {"error": "invalid_api_key"})
+        status = request.query.get("status", ["active"])[0]
+        try:
+            limit = max(1, int(request.query.get("limit", ["100"])[0]))
+            offset = max(0, int(request.query.get("offset", ["0"])[0]))
+        except ValueError:
+            return json_response(400, {"error": "limit and offset must be integers"})
+        items = [i for i in self.items if status == "all" or i["status"] == status]
+        page = items[offset : offset + limit]
+        next_offset = offset + limit if offset + limit < len(items) else None
+        return json_response(200, {"items": page, "next_offset": next_offset})
+
+    def show_faults(self, request: FakeRequest) -> Response:
+        """GET /_simulator/faults: the current knobs."""
+        faults = self.faults
+        return json_response(200, {"status": faults.status, "fail_next": faults.fail_next, "delay_s": faults.delay_s})
+
+    def set_faults(self, request: FakeRequest) -> Response:
+        """POST /_simulator/faults {"status", "fail_next", "delay_s"}: misbehave on command."""
+        try:
+            knobs = request.json() or {}
+            self.faults.status = knobs.get("status")
+            self.faults.fail_next = int(knobs.get("fail_next", 0))
+            self.faults.delay_s = float(knobs.get("delay_s", 0))
+        except (ValueError, TypeError, AttributeError):
+            return json_response(400, {"error": "expected {status, fail_next, delay_s}"})
+        return self.show_faults(request)

@@ -1,0 +1,179 @@
+"""Project settings, read from the environment with safe defaults (see docs/operators.md)."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+SRC_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = SRC_DIR.parent
+# Local state for the embedded default: generated keys and the SQLite file.
+VAR_DIR = Path(os.environ.get("HI_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean from the environment ('1', 'true', 'yes', 'on' are true)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list from the environment."""
+    raw = os.environ.get(name, "")
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    return items or default
+
+
+def local_secret(filename: str, generate) -> str:
+    """Return a value kept in VAR_DIR, generating it on first use (embedded default only)."""
+    path = VAR_DIR / filename
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = generate()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+DEBUG = env_bool("HI_DEBUG", False)
+# Plain HTTP is only for the embedded default on loopback; production sits behind HTTPS.
+HI_HTTPS = env_bool("HI_HTTPS", not DEBUG)
+
+# Keys from the environment win; without them a per-install key is generated and kept in var/
+# so that `make run` works on a fresh machine. The deploy check warns about the generated ones.
+HI_SECRET_KEY_FROM_ENV = bool(os.environ.get("HI_SECRET_KEY"))
+SECRET_KEY = os.environ.get("HI_SECRET_KEY") or local_secret(
+    "secret_key", lambda: secrets.token_urlsafe(64)
+)
+HI_ENCRYPTION_KEYS_FROM_ENV = bool(os.environ.get("HI_ENCRYPTION_KEYS"))
+# The first key encrypts, every key decrypts (MultiFernet); rotate with `manage.py hi_rotate_keys`.
+HI_ENCRYPTION_KEYS = env_list("HI_ENCRYPTION_KEYS", []) or [
+    local_secret("encryption_key", lambda: Fernet.generate_key().decode())
+]
+
+ALLOWED_HOSTS = env_list("HI_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("HI_CSRF_TRUSTED_ORIGINS", [])
+# Base of the URLs handed to providers (receive URLs of inbound webhooks).
+HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Upper bound of a live connection test, in seconds.
+HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "hi.workspaces",
+    "hi.integrations",
+    "hi.services.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "hi.workspaces.middleware.WorkspaceMiddleware",
+]
+
+ROOT_URLCONF = "hi.urls"
+WSGI_APPLICATION = "hi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "hi.workspaces.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hi.sqlite3'}",
+        conn_max_age=int(os.environ.get("HI_DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite is the embedded default: make concurrent readers and the worker behave.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("HI_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("HI_STATIC_ROOT", VAR_DIR / "static"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve straight from the source folders so the embedded default needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = HI_HTTPS
+CSRF_COOKIE_SECURE = HI_HTTPS
+SECURE_SSL_REDIRECT = HI_HTTPS and env_bool("HI_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("HI_HSTS_SECONDS", "31536000")) if HI_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HI_HTTPS
+SECURE_HSTS_PRELOAD = HI_HTTPS
+if env_bool("HI_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HI_LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,1 @@
+"""Workspaces: the tenants that own every integration, log row and order."""

@@ -1,0 +1,6 @@
+"""Workspace URLs."""
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("switch/", views.switch_workspace, name="workspace-switch")]
