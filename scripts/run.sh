@@ -3,8 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-# The embedded default serves plain HTTP on loopback only.
-export HI_HTTPS="${HI_HTTPS:-0}"
 
 pids=()
 stop() {

@@ -42,8 +42,11 @@ def local_secret(filename: str, generate) -> str:
 
 
 DEBUG = env_bool("HI_DEBUG", False)
-# Plain HTTP is only for the embedded default on loopback; production sits behind HTTPS.
-HI_HTTPS = env_bool("HI_HTTPS", not DEBUG)
+ALLOWED_HOSTS = env_list("HI_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# HTTPS (secure cookies, redirect, HSTS) is on as soon as hi answers to a name other than
+# loopback; the embedded default on 127.0.0.1 speaks plain HTTP. HI_HTTPS overrides either way.
+HI_HTTPS = env_bool("HI_HTTPS", not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS)
 
 # Keys from the environment win; without them a per-install key is generated and kept in var/
 # so that `make run` works on a fresh machine. The deploy check warns about the generated ones.
@@ -57,7 +60,6 @@ HI_ENCRYPTION_KEYS = env_list("HI_ENCRYPTION_KEYS", []) or [
     local_secret("encryption_key", lambda: Fernet.generate_key().decode())
 ]
 
-ALLOWED_HOSTS = env_list("HI_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("HI_CSRF_TRUSTED_ORIGINS", [])
 # Base of the URLs handed to providers (receive URLs of inbound webhooks).
 HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -148,6 +150,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("HI_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the source folders so the embedded default needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

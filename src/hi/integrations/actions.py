@@ -70,7 +70,6 @@ def _sync(integration: Integration, actor: str) -> tuple[str, str]:
         text = lifecycle._failure_text(integration, exc)
         lifecycle.log(integration, "error", f"Sync failed: {text}")
         return "error", f"Sync failed: {text}"
-    lifecycle.log(integration, "info", f"Synced by {actor}: {result.summary()}.")
     return "success", f"Synced: {result.summary()}."
 
 

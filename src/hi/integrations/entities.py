@@ -107,7 +107,11 @@ def sync_now(integration: Integration, delete_edited: bool = False) -> SyncResul
     gateway = get_integration_gateway(integration.integration_type)
     if not gateway.supports(Capability.ENTITY_SYNC):
         raise ValueError(f"{integration.type.label} does not support entity sync.")
-    return apply_sync(integration, gateway.sync_entities(integration), delete_edited=delete_edited)
+    result = apply_sync(integration, gateway.sync_entities(integration), delete_edited=delete_edited)
+    from .lifecycle import log
+
+    log(integration, "info", f"Synced: {result.summary()}.")
+    return result
 
 
 @transaction.atomic

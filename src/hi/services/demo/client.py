@@ -21,6 +21,10 @@ class DemoClient:
         """The account the key belongs to: {"id", "name"}."""
         return self.http.get_json("/api/v1/account")
 
+    def announce(self, status: str) -> None:
+        """Tell the provider whether hi is connected (it shows this to the account owner)."""
+        self.http.request("PUT", "/api/v1/connection", json={"status": status})
+
     def items(self, catalog: str, page_size: int) -> Iterator[dict[str, Any]]:
         """Every item of the catalog, following the provider's paging."""
         offset: int | None = 0

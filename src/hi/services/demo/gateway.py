@@ -54,8 +54,11 @@ class DemoGateway(IntegrationGateway):
     def activate(self, integration: Integration) -> None:
         """Check the account is still reachable and the same; sync the items if configured."""
         values = attribute_values(integration)
+        client = client_for(values)
         try:
-            account = client_for(values).account()
+            account = client.account()
+            if str(account.get("id")) == integration.unique_id:
+                client.announce("connected")
         except ProviderAuthError as exc:
             raise IntegrationAuthFailed(str(exc)) from None
         except ProviderUnavailable as exc:
@@ -70,7 +73,8 @@ class DemoGateway(IntegrationGateway):
             sync_now(integration)
 
     def deactivate(self, integration: Integration) -> None:
-        """Nothing is registered at the demo provider, so there is nothing to undo."""
+        """Tell the provider hi is no longer connected; failures surface as failed_deactivate."""
+        client_for(attribute_values(integration)).announce("disconnected")
 
     def sync_entities(self, integration: Integration) -> list[EntityData]:
         """Every item of the configured catalog."""

@@ -24,6 +24,9 @@ class DemoSimulator(FakeProviderServer):
         self.items = [dict(item) for item in DEFAULT_ITEMS]
         self.route("GET", "/api/v1/account", self.account)
         self.route("GET", "/api/v1/items", self.list_items)
+        self.route("PUT", "/api/v1/connection", self.set_connection)
+        #: What each account was last told about hi's connection ("connected"/"disconnected").
+        self.connections: dict[str, str] = {}
         self.route("GET", "/_simulator/faults", self.show_faults)
         self.route("POST", "/_simulator/faults", self.set_faults)
 
@@ -39,6 +42,20 @@ class DemoSimulator(FakeProviderServer):
         if account is None:
             return json_response(401, {"error": "invalid_api_key"})
         return json_response(200, account)
+
+    def set_connection(self, request: FakeRequest) -> Response:
+        """PUT /api/v1/connection {"status": "connected"|"disconnected"}: hi announces itself."""
+        account = self._account_for(request)
+        if account is None:
+            return json_response(401, {"error": "invalid_api_key"})
+        try:
+            status = request.json()["status"]
+        except (ValueError, KeyError, TypeError):
+            return json_response(400, {"error": "expected {\"status\": ...}"})
+        if status not in {"connected", "disconnected"}:
+            return json_response(400, {"error": "status must be connected or disconnected"})
+        self.connections[account["id"]] = status
+        return json_response(200, {"account": account["id"], "status": status})
 
     def list_items(self, request: FakeRequest) -> Response:
         """GET /api/v1/items?status=active|all&limit=&offset=: a page of items."""

@@ -1,0 +1,40 @@
+"""manage.py hi_rotate_keys: re-encrypt every stored secret with the first of HI_ENCRYPTION_KEYS."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from hi.integrations import crypto
+from hi.integrations.models import IntegrationAttribute
+
+
+def rotate_all() -> int:
+    """Re-encrypt every non-empty secret attribute in one transaction; return how many changed."""
+    count = 0
+    with transaction.atomic():
+        rows = IntegrationAttribute.objects.select_for_update().filter(is_secret=True).exclude(value="")
+        for row in rows:
+            row.value = crypto.rotate(row.value)
+            row.save(update_fields=["value", "updated_at"])
+            count += 1
+    return count
+
+
+class Command(BaseCommand):
+    """Step two of a key rotation: put the new key first, run this, then drop the old key."""
+
+    help = (
+        "Re-encrypt every stored secret with the first key of HI_ENCRYPTION_KEYS. "
+        "Rotate by prepending a new key, running this command, then removing the old key."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Rotate all secrets or change nothing."""
+        try:
+            count = rotate_all()
+        except crypto.SecretDecryptionError as exc:
+            # The transaction rolled back: no secret was changed.
+            raise CommandError(f"{exc} Nothing was changed.") from None
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} secret(s) with the first key."))

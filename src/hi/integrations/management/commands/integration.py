@@ -1,0 +1,241 @@
+"""manage.py integration: list, add, configure and operate integrations through the console's service layer."""
+from __future__ import annotations
+
+import argparse
+import json
+import uuid
+from typing import Any, Callable
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from hi.integrations import lifecycle, setup
+from hi.integrations.diagnostics import build_diagnostics
+from hi.integrations.entities import sync_now
+from hi.integrations.models import Integration, IntegrationLog, IntegrationState
+from hi.integrations.redaction import redact_text
+from hi.integrations.store import secret_values
+from hi.integrations.summary import integration_summary
+from hi.integrations.types import IntegrationType
+from hi.workspaces.models import Workspace
+
+ACTOR = "cli"
+DEFAULT_WORKSPACE = "default"
+S = IntegrationState
+#: States an activation may land in that mean "not working": the command then exits non-zero.
+FAILED_STATES = frozenset({S.SETUP_RETRY, S.AUTH_FAILED, S.SETUP_ERROR, S.FAILED_DEACTIVATE})
+
+
+def parse_sets(pairs: list[str] | None) -> dict[str, str]:
+    """Turn repeated `--set key=value` options into a dict; a pair without '=' is an error."""
+    raw: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--set expects attribute=value, got {pair!r}.")
+        raw[key.strip()] = value
+    return raw
+
+
+def setup_error_text(error: setup.SetupError) -> str:
+    """One line for a SetupError: the code, then field errors or the operator-facing message."""
+    if error.field_errors:
+        fields = "; ".join(f"{key}: {message}" for key, message in error.field_errors.items())
+        return f"{error.code}: {fields}"
+    return f"{error.code}: {error.message}"
+
+
+def find_workspace(slug: str) -> Workspace:
+    """The workspace with this slug, else a CommandError."""
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        raise CommandError(f"No workspace {slug}.")
+    return workspace
+
+
+def find_integration(ident: str, slug: str) -> Integration:
+    """The integration `ident` (a UUID) of workspace `slug`, else a CommandError."""
+    workspace = find_workspace(slug)
+    missing = CommandError(f"No integration {ident} in workspace {slug}.")
+    try:
+        pk = uuid.UUID(str(ident))
+    except ValueError:
+        raise missing from None
+    integration = Integration.objects.select_related("workspace").filter(pk=pk, workspace=workspace).first()
+    if integration is None:
+        raise missing
+    return integration
+
+
+def find_type(type_id: str) -> IntegrationType:
+    """The integration type with this id, else a CommandError listing the valid ids."""
+    try:
+        return IntegrationType.from_id(type_id)
+    except ValueError:
+        valid = ", ".join(member.type_id for member in IntegrationType)
+        raise CommandError(f"Unknown integration type {type_id!r}; valid types: {valid}.") from None
+
+
+class Command(BaseCommand):
+    """manage.py integration <action>: the console's operations for scripts and operators at a shell."""
+
+    help = "Manage integrations: list, add, configure, activate, deactivate, pause, resume, test, sync, remove, diagnostics."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare one subcommand per action."""
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="Workspace slug (default: default).")
+        as_json = argparse.ArgumentParser(add_help=False)
+        as_json.add_argument("--json", action="store_true", help="Print JSON instead of text.")
+        target = argparse.ArgumentParser(add_help=False)
+        target.add_argument("id", help="The integration's id (a UUID).")
+
+        actions = parser.add_subparsers(dest="action", required=True, metavar="action")
+        actions.add_parser("list", parents=[common, as_json], help="List the workspace's integrations.")
+
+        add = actions.add_parser("add", parents=[common, as_json], help="Test, save and activate a new integration.")
+        add.add_argument("type", help="Integration type id, e.g. demo.")
+        add.add_argument("--name", default="", help="Display name (default: the provider account's name).")
+        add.add_argument("--set", action="append", metavar="ATTRIBUTE=VALUE", help="An attribute value; repeatable.")
+
+        configure = actions.add_parser(
+            "configure", parents=[common, as_json, target], help="Change attributes (a blank secret keeps the stored one)."
+        )
+        configure.add_argument("--name", default=None, help="New display name.")
+        configure.add_argument("--set", action="append", metavar="ATTRIBUTE=VALUE", help="An attribute value; repeatable.")
+
+        for name, text in (
+            ("activate", "Set the integration up (or retry a failed set-up)."),
+            ("deactivate", "Shut the integration down, keeping its configuration."),
+            ("pause", "Stop acting on the integration, keeping configuration and pending work."),
+            ("resume", "Set a paused integration up again."),
+        ):
+            actions.add_parser(name, parents=[common, as_json, target], help=text)
+        actions.add_parser("test", parents=[common, target], help="Test the stored configuration live; saves nothing.")
+        actions.add_parser("sync", parents=[common, target], help="Fetch the provider's objects as entities now.")
+        remove = actions.add_parser("remove", parents=[common, target], help="Deactivate and delete the integration.")
+        remove.add_argument("--delete-entities", action="store_true", help="Also delete entities an operator edited.")
+        remove.add_argument("--force", action="store_true", help="Remove even if the provider fails to deactivate.")
+        actions.add_parser("diagnostics", parents=[common, target], help="Print the diagnostics document (secrets redacted).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Dispatch to the action's handler."""
+        handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "list": self.do_list,
+            "add": self.do_add,
+            "configure": self.do_configure,
+            "activate": self.do_activate,
+            "deactivate": self.do_deactivate,
+            "pause": self.do_pause,
+            "resume": self.do_resume,
+            "test": self.do_test,
+            "sync": self.do_sync,
+            "remove": self.do_remove,
+            "diagnostics": self.do_diagnostics,
+        }
+        try:
+            handlers[options["action"]](options)
+        except setup.SetupError as error:
+            raise CommandError(setup_error_text(error)) from None
+        except lifecycle.IllegalTransition as error:
+            raise CommandError(str(error)) from None
+
+    # Output ------------------------------------------------------------------------------------
+    def report(self, integration: Integration, options: dict[str, Any], verb: str) -> None:
+        """Print where the integration is; exit non-zero when it landed in a failure state."""
+        if options.get("json"):
+            self.stdout.write(json.dumps(integration_summary(integration)))
+        else:
+            line = f"{integration.name} ({integration.pk}) {verb}: {integration.state}"
+            self.stdout.write(line + (f" — {integration.reason}" if integration.reason else "."))
+        state = IntegrationState(integration.state)
+        if state in FAILED_STATES:
+            raise CommandError(f"{integration.name} is {state.value}: {integration.reason or state.label}")
+
+    # Actions -----------------------------------------------------------------------------------
+    def do_list(self, options: dict[str, Any]) -> None:
+        """Print the workspace's integrations as a JSON array or a table."""
+        workspace = find_workspace(options["workspace"])
+        summaries = [integration_summary(i) for i in Integration.objects.filter(workspace=workspace)]
+        if options["json"]:
+            self.stdout.write(json.dumps(summaries, indent=2))
+            return
+        if not summaries:
+            self.stdout.write(f"No integrations in workspace {workspace.slug}; add one with `integration add`.")
+            return
+        columns = ("id", "type", "name", "state", "unique_id")
+        rows = [columns] + [tuple(str(s[c]) for c in columns) for s in summaries]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+        for row in rows:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+    def do_add(self, options: dict[str, Any]) -> None:
+        """Validate, test, save and activate a new integration, as the console's add flow does."""
+        integration_type = find_type(options["type"])
+        raw = parse_sets(options["set"])
+        workspace = find_workspace(options["workspace"])
+        integration = setup.add_integration(workspace, integration_type, options["name"], raw, ACTOR)
+        self.report(integration, options, "added")
+
+    def do_configure(self, options: dict[str, Any]) -> None:
+        """Change attributes and/or the name after a passing test; a running integration reloads."""
+        integration = find_integration(options["id"], options["workspace"])
+        raw = parse_sets(options["set"])
+        if not raw and options["name"] is None:
+            raise CommandError("Nothing to change: give --set attribute=value and/or --name.")
+        integration = setup.reconfigure(integration, raw, ACTOR, name=options["name"])
+        integration.refresh_from_db()
+        self.report(integration, options, "configured")
+
+    def do_activate(self, options: dict[str, Any]) -> None:
+        """Activate (or retry) the integration."""
+        integration = find_integration(options["id"], options["workspace"])
+        self.report(lifecycle.activate(integration, ACTOR), options, "activated")
+
+    def do_deactivate(self, options: dict[str, Any]) -> None:
+        """Deactivate the integration."""
+        integration = find_integration(options["id"], options["workspace"])
+        integration = lifecycle.deactivate(integration, ACTOR, reason=f"Deactivated by {ACTOR}.")
+        self.report(integration, options, "deactivated")
+
+    def do_pause(self, options: dict[str, Any]) -> None:
+        """Pause the integration."""
+        integration = find_integration(options["id"], options["workspace"])
+        self.report(lifecycle.pause(integration, ACTOR), options, "paused")
+
+    def do_resume(self, options: dict[str, Any]) -> None:
+        """Resume a paused integration."""
+        integration = find_integration(options["id"], options["workspace"])
+        self.report(lifecycle.resume(integration, ACTOR), options, "resumed")
+
+    def do_test(self, options: dict[str, Any]) -> None:
+        """Test the stored configuration live."""
+        integration = find_integration(options["id"], options["workspace"])
+        info = setup.check_connection(integration)
+        self.stdout.write(f"Connection test passed: account {info.unique_id}.")
+
+    def do_sync(self, options: dict[str, Any]) -> None:
+        """Sync entities now; like the console, only an active integration syncs."""
+        integration = find_integration(options["id"], options["workspace"])
+        if IntegrationState(integration.state) is not S.ACTIVE:
+            raise CommandError(f"Only an active integration can sync; {integration.name} is {integration.state}.")
+        try:
+            result = sync_now(integration)
+        except Exception as exc:  # noqa: BLE001 - reported in one line, logged without secrets
+            text = redact_text(str(exc) or type(exc).__name__, secret_values(integration))
+            lifecycle.log(integration, IntegrationLog.Level.ERROR, f"Sync failed: {text}")
+            raise CommandError(f"Sync failed: {text}") from None
+        self.stdout.write(f"Synced: {result.summary()}.")
+
+    def do_remove(self, options: dict[str, Any]) -> None:
+        """Deactivate if needed, release the entities and delete the integration."""
+        integration = find_integration(options["id"], options["workspace"])
+        name, pk = integration.name, integration.pk
+        deleted, kept = lifecycle.remove(
+            integration, ACTOR, delete_entities=options["delete_entities"], force=options["force"]
+        )
+        self.stdout.write(f"Removed {name} ({pk}): {deleted} entities deleted, {kept} kept.")
+
+    def do_diagnostics(self, options: dict[str, Any]) -> None:
+        """Print the diagnostics document, secrets redacted."""
+        integration = find_integration(options["id"], options["workspace"])
+        self.stdout.write(json.dumps(build_diagnostics(integration), indent=2))

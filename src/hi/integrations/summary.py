@@ -1,0 +1,31 @@
+"""A short, JSON-ready description of an integration, shared by the CLI and any API."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .factory import get_integration_gateway
+from .gateway import Capability
+from .models import Integration
+
+
+def receive_url(integration: Integration) -> str | None:
+    """The URL a provider posts webhooks to, or None when the type receives no webhooks."""
+    gateway = get_integration_gateway(integration.integration_type)
+    if not gateway.supports(Capability.INBOUND_WEBHOOKS):
+        return None
+    return f"{settings.HI_BASE_URL.rstrip('/')}/hooks/{integration.pk}/"
+
+
+def integration_summary(integration: Integration) -> dict[str, Any]:
+    """Id, type, name, state, reason, unique id and receive URL; never an attribute value."""
+    return {
+        "id": str(integration.pk),
+        "type": integration.integration_type,
+        "name": integration.name,
+        "state": integration.state,
+        "reason": integration.reason,
+        "unique_id": integration.unique_id,
+        "receive_url": receive_url(integration),
+    }
