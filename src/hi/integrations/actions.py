@@ -10,7 +10,7 @@ from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
 from . import lifecycle, setup
-from .entities import sync_now
+from .entities import SyncFailed, run_sync
 from .models import Integration, IntegrationState
 from .queries import integration_for
 from .views import actor_of
@@ -62,14 +62,10 @@ def _test(integration: Integration, actor: str) -> tuple[str, str]:
 
 def _sync(integration: Integration, actor: str) -> tuple[str, str]:
     """Sync entities now."""
-    if S(integration.state) is not S.ACTIVE:
-        return "error", "Only an active integration can sync."
     try:
-        result = sync_now(integration)
-    except Exception as exc:  # noqa: BLE001 - shown to the operator, logged without secrets
-        text = lifecycle._failure_text(integration, exc)
-        lifecycle.log(integration, "error", f"Sync failed: {text}")
-        return "error", f"Sync failed: {text}"
+        result = run_sync(integration)
+    except SyncFailed as exc:
+        return "error", str(exc)
     return "success", f"Synced: {result.summary()}."
 
 

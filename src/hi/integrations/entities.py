@@ -114,6 +114,25 @@ def sync_now(integration: Integration, delete_edited: bool = False) -> SyncResul
     return result
 
 
+class SyncFailed(Exception):
+    """An operator-requested sync could not run or failed; the message is safe to show."""
+
+
+def run_sync(integration: Integration) -> SyncResult:
+    """Sync Now, from the console or the CLI: only when active; failures logged without secrets."""
+    from .lifecycle import failure_text, log
+    from .models import IntegrationState
+
+    if integration.state != IntegrationState.ACTIVE:
+        raise SyncFailed(f"Only an active integration can sync; {integration.name} is {integration.get_state_display().lower()}.")
+    try:
+        return sync_now(integration)
+    except Exception as exc:  # noqa: BLE001 - shown to the operator in one line
+        text = failure_text(integration, exc)
+        log(integration, "error", f"Sync failed: {text}")
+        raise SyncFailed(f"Sync failed: {text}") from None
+
+
 @transaction.atomic
 def release_entities(integration: Integration, delete: bool) -> tuple[int, int]:
     """On removal: delete every entity, or keep edited ones detached; return (deleted, kept)."""

@@ -104,7 +104,7 @@ def log(integration: Integration, level: str, message: str) -> None:
     )
 
 
-def _failure_text(integration: Integration, exc: BaseException) -> str:
+def failure_text(integration: Integration, exc: BaseException) -> str:
     """The exception's message with the integration's secrets removed."""
     message = str(exc) or type(exc).__name__
     return redact_text(message, secret_values(integration))
@@ -119,7 +119,7 @@ def activate(integration: Integration, actor: str) -> Integration:
     try:
         gateway.activate(integration)
     except IntegrationNotReady as exc:
-        text = _failure_text(integration, exc)
+        text = failure_text(integration, exc)
         delay = retry_delay(integration.retry_count)
         # Home Assistant logs not-ready retries at debug level only: they are expected.
         logger.debug("Integration %s not ready: %s", integration.pk, text)
@@ -132,17 +132,17 @@ def activate(integration: Integration, actor: str) -> Integration:
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
         )
     except IntegrationAuthFailed as exc:
-        text = _failure_text(integration, exc)
+        text = failure_text(integration, exc)
         logger.warning("Integration %s authentication failed: %s", integration.pk, text)
         log(integration, IntegrationLog.Level.ERROR, f"Authentication failed: {text}")
         return transition(integration, S.AUTH_FAILED, text, actor)
     except IntegrationError as exc:
-        text = _failure_text(integration, exc)
+        text = failure_text(integration, exc)
         logger.error("Integration %s set-up error: %s", integration.pk, text)
         log(integration, IntegrationLog.Level.ERROR, f"Set-up error: {text}")
         return transition(integration, S.SETUP_ERROR, text, actor)
     except Exception as exc:  # noqa: BLE001 - any other failure is a set-up error, never a 500
-        text = _failure_text(integration, exc)
+        text = failure_text(integration, exc)
         trace = redact_text("".join(traceback.format_exception(exc)), secret_values(integration))
         logger.error("Integration %s failed unexpectedly during set-up:\n%s", integration.pk, trace)
         log(integration, IntegrationLog.Level.ERROR, f"Unexpected error: {type(exc).__name__}: {text}")
@@ -160,7 +160,7 @@ def deactivate(integration: Integration, actor: str, reason: str = "Deactivated.
     try:
         gateway.deactivate(integration)
     except Exception as exc:  # noqa: BLE001 - the failure is shown on the manage page
-        text = _failure_text(integration, exc)
+        text = failure_text(integration, exc)
         logger.error("Integration %s failed to deactivate: %s", integration.pk, text)
         log(integration, IntegrationLog.Level.ERROR, f"Deactivation failed: {text}")
         return transition(integration, S.FAILED_DEACTIVATE, text, actor)

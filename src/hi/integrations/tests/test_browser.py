@@ -67,11 +67,15 @@ def reload_middleware(live_server) -> None:
 
 @pytest.fixture
 def console(live_server) -> Iterator[str]:
-    """The live server's base URL, speaking plain HTTP.
+    """The live server's base URL, speaking plain HTTP like `make run` on 127.0.0.1.
 
-    Without HI_HTTPS=0 the settings redirect to HTTPS and mark cookies Secure, which the
-    test server (plain HTTP, like `make run`) cannot honour.
+    When the environment asks for HTTPS (HI_HTTPS=1, or non-loopback HI_ALLOWED_HOSTS), the
+    settings redirect to https:// and mark cookies Secure, which the test server cannot honour:
+    override them for this test, and rebuild the server's middleware, which read them at start.
     """
+    if not (settings.SECURE_SSL_REDIRECT or settings.SESSION_COOKIE_SECURE or settings.CSRF_COOKIE_SECURE):
+        yield live_server.url
+        return
     plain_http = override_settings(
         SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False, SECURE_HSTS_SECONDS=0
     )
@@ -82,7 +86,7 @@ def console(live_server) -> Iterator[str]:
 
 
 @pytest.fixture
-def workspace(console) -> Workspace:
+def default_workspace(console) -> Workspace:
     """The default workspace with an operator who can log in."""
     workspace = Workspace.objects.create(slug="default", name="Default")
     user = get_user_model().objects.create_user(USERNAME, password=PASSWORD)
@@ -131,7 +135,7 @@ def state_badge(page: Page):
     return page.locator("#state .badge")
 
 
-def test_add_pause_resume_and_download_diagnostics(page: Page, console: str, workspace: Workspace, simulator: DemoSimulator) -> None:
+def test_add_pause_resume_and_download_diagnostics(page: Page, console: str, default_workspace: Workspace, simulator: DemoSimulator) -> None:
     # Given an operator on an empty dashboard and a demo provider that is down
     log_in(page, console)
     expect(page.get_by_role("heading", name="No integrations yet")).to_be_visible()
@@ -199,10 +203,10 @@ def test_add_pause_resume_and_download_diagnostics(page: Page, console: str, wor
     assert "**REDACTED**" in text
 
 
-def test_dashboard_refreshes_live(page: Page, console: str, workspace: Workspace, simulator: DemoSimulator) -> None:
+def test_dashboard_refreshes_live(page: Page, console: str, default_workspace: Workspace, simulator: DemoSimulator) -> None:
     # Given an active demo integration and an operator looking at the dashboard
     integration = setup.add_integration(
-        workspace,
+        default_workspace,
         IntegrationType.DEMO,
         "",
         {"api_url": simulator.url, "api_key": API_KEY, "catalog": "active", "page_size": "100", "sync_on_activate": "true"},

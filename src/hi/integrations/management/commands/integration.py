@@ -10,10 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hi.integrations import lifecycle, setup
 from hi.integrations.diagnostics import build_diagnostics
-from hi.integrations.entities import sync_now
-from hi.integrations.models import Integration, IntegrationLog, IntegrationState
-from hi.integrations.redaction import redact_text
-from hi.integrations.store import secret_values
+from hi.integrations.entities import SyncFailed, run_sync
+from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.summary import integration_summary
 from hi.integrations.types import IntegrationType
 from hi.workspaces.models import Workspace
@@ -216,14 +214,10 @@ class Command(BaseCommand):
     def do_sync(self, options: dict[str, Any]) -> None:
         """Sync entities now; like the console, only an active integration syncs."""
         integration = find_integration(options["id"], options["workspace"])
-        if IntegrationState(integration.state) is not S.ACTIVE:
-            raise CommandError(f"Only an active integration can sync; {integration.name} is {integration.state}.")
         try:
-            result = sync_now(integration)
-        except Exception as exc:  # noqa: BLE001 - reported in one line, logged without secrets
-            text = redact_text(str(exc) or type(exc).__name__, secret_values(integration))
-            lifecycle.log(integration, IntegrationLog.Level.ERROR, f"Sync failed: {text}")
-            raise CommandError(f"Sync failed: {text}") from None
+            result = run_sync(integration)
+        except SyncFailed as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"Synced: {result.summary()}.")
 
     def do_remove(self, options: dict[str, Any]) -> None:
