@@ -27,6 +27,16 @@ def echo_headers(request):
     return 500, {"Content-Type": "text/plain"}, f"boom, you sent {request.headers.get('authorization')}".encode()
 
 
+def database_file_bytes(directory) -> bytes:
+    """The raw bytes of the database as SQLite writes it to a file (VACUUM INTO a copy)."""
+    if connection.vendor != "sqlite":
+        return b""
+    target = directory / "copy.sqlite3"
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM INTO %s", [str(target)])
+    return target.read_bytes()
+
+
 def all_database_text() -> str:
     """Every value of every table, as text."""
     chunks = []
@@ -37,7 +47,8 @@ def all_database_text() -> str:
     return "\n".join(chunks)
 
 
-def test_the_canary_never_leaks(operator_client, leaky_sim, caplog):
+@pytest.mark.django_db(transaction=True)
+def test_the_canary_never_leaks(operator_client, leaky_sim, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)
     pages: list[str] = []
     add_url = reverse("integration-add-configure", args=["demo"])
@@ -84,6 +95,9 @@ def test_the_canary_never_leaks(operator_client, leaky_sim, caplog):
     assert "boom" in logged  # the error was logged...
     assert CANARY not in logged  # ...without the secret
     assert CANARY not in all_database_text()
+    raw = database_file_bytes(tmp_path)
+    assert connection.vendor != "sqlite" or b"acct-canary" in raw  # the file is really being read
+    assert CANARY.encode() not in raw
     stored = IntegrationAttribute.objects.get(integration=integration, key="api_key")
     assert stored.is_secret and stored.value.startswith("gAAAA")
 
