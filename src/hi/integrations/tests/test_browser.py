@@ -10,7 +10,6 @@ from typing import Iterator
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test.utils import override_settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from hi.integrations import lifecycle, setup
@@ -56,33 +55,10 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def reload_middleware(live_server) -> None:
-    """Rebuild the live server's middleware so that SecurityMiddleware re-reads the settings."""
-    handler = live_server.thread.httpd.get_app()
-    # Static files handler -> media files handler -> WSGIHandler; each may hold a middleware chain.
-    while handler is not None:
-        handler.load_middleware()
-        handler = getattr(handler, "application", None)
-
-
 @pytest.fixture
-def console(live_server) -> Iterator[str]:
-    """The live server's base URL, speaking plain HTTP like `make run` on 127.0.0.1.
-
-    When the environment asks for HTTPS (HI_HTTPS=1, or non-loopback HI_ALLOWED_HOSTS), the
-    settings redirect to https:// and mark cookies Secure, which the test server cannot honour:
-    override them for this test, and rebuild the server's middleware, which read them at start.
-    """
-    if not (settings.SECURE_SSL_REDIRECT or settings.SESSION_COOKIE_SECURE or settings.CSRF_COOKIE_SECURE):
-        yield live_server.url
-        return
-    plain_http = override_settings(
-        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False, SECURE_HSTS_SECONDS=0
-    )
-    with plain_http:
-        reload_middleware(live_server)
-        yield live_server.url
-    reload_middleware(live_server)
+def console(live_server) -> str:
+    """The live server's base URL, speaking plain HTTP like `make run` on 127.0.0.1."""
+    return live_server.url
 
 
 @pytest.fixture
@@ -135,7 +111,7 @@ def state_badge(page: Page):
     return page.locator("#state .badge")
 
 
-def test_add_pause_resume_and_download_diagnostics(page: Page, console: str, default_workspace: Workspace, simulator: DemoSimulator) -> None:
+def test_add_pause_resume_and_download_diagnostics(console: str, default_workspace: Workspace, simulator: DemoSimulator, page: Page) -> None:
     # Given an operator on an empty dashboard and a demo provider that is down
     log_in(page, console)
     expect(page.get_by_role("heading", name="No integrations yet")).to_be_visible()
@@ -203,7 +179,7 @@ def test_add_pause_resume_and_download_diagnostics(page: Page, console: str, def
     assert "**REDACTED**" in text
 
 
-def test_dashboard_refreshes_live(page: Page, console: str, default_workspace: Workspace, simulator: DemoSimulator) -> None:
+def test_dashboard_refreshes_live(console: str, default_workspace: Workspace, simulator: DemoSimulator, page: Page) -> None:
     # Given an active demo integration and an operator looking at the dashboard
     integration = setup.add_integration(
         default_workspace,
