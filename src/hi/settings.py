@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
+    "hi.integrations.middleware.SecretKeysMiddleware",
 ]
 
 ROOT_URLCONF = "hi.urls"

@@ -12,7 +12,7 @@ import hi
 from .factory import get_integration_gateway
 from .models import Integration, IntegrationLog
 from .redaction import REDACTED, redact_data
-from .store import attribute_values, secret_values, specs_for
+from .store import display_values, secret_values, specs_for
 
 RECENT = 50
 
@@ -21,11 +21,8 @@ def build_diagnostics(integration: Integration) -> dict[str, Any]:
     """A JSON-ready dict describing the integration; no secret value can appear in it."""
     specs = specs_for(integration.integration_type)
     secrets = secret_values(integration)
-    values = attribute_values(integration)
-    attributes = {
-        spec.key: (REDACTED if values.get(spec.key) not in (None, "") else "") if spec.is_secret else values.get(spec.key)
-        for spec in specs
-    }
+    values = display_values(integration)
+    attributes = {spec.key: (REDACTED if values[spec.key] else "") if spec.is_secret else values[spec.key] for spec in specs}
     gateway = get_integration_gateway(integration.integration_type)
     try:
         extra = gateway.diagnostics(integration)

@@ -75,10 +75,14 @@ class ProviderClient:
             raise ProviderTimeout(self.provider, f"no answer from {self.base_url} in time") from None
         except requests.RequestException as exc:
             raise ProviderUnavailable(self.provider, f"cannot reach {self.base_url} ({type(exc).__name__})") from None
-        if response.ok:
-            return response
         excerpt = response.text[:EXCERPT]
         status = response.status_code
+        if 200 <= status < 300:
+            return response
+        if 300 <= status < 400:
+            # Redirects are never followed: a provider URL that moved is a configuration problem.
+            location = response.headers.get("Location", "?")
+            raise ProviderRejected(self.provider, f"unexpected redirect to {location}", status, excerpt)
         if status in (401, 403):
             raise ProviderAuthError(self.provider, "credentials refused", status, excerpt)
         if status == 429:

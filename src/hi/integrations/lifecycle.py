@@ -42,15 +42,17 @@ DEACTIVATABLE = frozenset(
 REMOVABLE_AT_ONCE = frozenset({S.DISABLED})
 
 MAX_REASON = 2000
+#: An activation or deactivation still running after this long was interrupted (the process died).
+INTERRUPTED_AFTER = timedelta(minutes=10)
 
 
 class IllegalTransition(Exception):
     """A state change the state machine does not allow (or a concurrent change won the race)."""
 
-    def __init__(self, integration: Integration, to_state: IntegrationState) -> None:
+    def __init__(self, integration: Integration, to_state: IntegrationState, message: str = "") -> None:
         current = IntegrationState(integration.state)
         super().__init__(
-            f"{integration.name} is {current.label.lower()}; it cannot become {to_state.label.lower()}."
+            message or f"{integration.name} is in state “{current.label}” and cannot move to “{to_state.label}”."
         )
         self.from_state = current
         self.to_state = to_state
@@ -110,8 +112,23 @@ def failure_text(integration: Integration, exc: BaseException) -> str:
     return redact_text(message, secret_values(integration))
 
 
+def recover_interrupted(integration: Integration, actor: str, now=None) -> Integration:
+    """Move an integration stuck in activating/deactivating by a dead process to an error state."""
+    now = now or timezone.now()
+    state = IntegrationState(integration.state)
+    if state not in (S.ACTIVATING, S.DEACTIVATING) or now - integration.updated_at < INTERRUPTED_AFTER:
+        return integration
+    target = S.SETUP_ERROR if state is S.ACTIVATING else S.FAILED_DEACTIVATE
+    reason = f"{state.label} was interrupted (no result after {int(INTERRUPTED_AFTER.total_seconds() // 60)} minutes)."
+    try:
+        return transition(integration, target, reason, actor)
+    except IllegalTransition:
+        return integration  # someone else finished or recovered it meanwhile
+
+
 def activate(integration: Integration, actor: str) -> Integration:
     """Run the gateway's activate and land in active, setup_retry, auth_failed or setup_error."""
+    integration = recover_interrupted(integration, actor)
     if IntegrationState(integration.state) not in ACTIVATABLE:
         raise IllegalTransition(integration, S.ACTIVATING)
     transition(integration, S.ACTIVATING, "Setting up.", actor)
@@ -153,6 +170,7 @@ def activate(integration: Integration, actor: str) -> Integration:
 
 def deactivate(integration: Integration, actor: str, reason: str = "Deactivated.") -> Integration:
     """Run the gateway's deactivate and land in disabled or failed_deactivate."""
+    integration = recover_interrupted(integration, actor)
     if IntegrationState(integration.state) not in DEACTIVATABLE:
         raise IllegalTransition(integration, S.DEACTIVATING)
     transition(integration, S.DEACTIVATING, "Shutting down.", actor)
@@ -203,10 +221,16 @@ def remove(
     """
     from .entities import release_entities
 
+    integration = recover_interrupted(integration, actor)
     if IntegrationState(integration.state) not in REMOVABLE_AT_ONCE:
         integration = deactivate(integration, actor, reason=f"Removing, by {actor}.")
         if IntegrationState(integration.state) is not S.DISABLED and not force:
-            raise IllegalTransition(integration, S.DISABLED)
+            raise IllegalTransition(
+                integration,
+                S.DISABLED,
+                f"{integration.name} was not removed: deactivation failed ({integration.reason}). "
+                "Remove it anyway to skip telling the provider.",
+            )
     with transaction.atomic():
         deleted, kept = release_entities(integration, delete=delete_entities)
         logger.info("Integration %s (%s) removed by %s.", integration.pk, integration.integration_type, actor)

@@ -32,7 +32,8 @@ class Integration(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="integrations")
-    integration_type = models.CharField(max_length=32, choices=IntegrationType.choices())
+    # Validated against IntegrationType in code, not as model choices: adding a service needs no migration.
+    integration_type = models.CharField(max_length=32)
     name = models.CharField(max_length=120)
     # Taken from the provider account (never the URL or the display name).
     unique_id = models.CharField(max_length=255)
@@ -155,7 +156,7 @@ class Entity(models.Model):
     integration = models.ForeignKey(
         Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="entities"
     )
-    integration_type = models.CharField(max_length=32, choices=IntegrationType.choices())
+    integration_type = models.CharField(max_length=32)
     external_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=64, blank=True, default="")
     name = models.CharField(max_length=255)

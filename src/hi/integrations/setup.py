@@ -142,14 +142,10 @@ def add_integration(
     return lifecycle.activate(integration, actor)
 
 
-def reconfigure(
-    integration: Integration,
-    raw: dict[str, Any],
-    actor: str,
-    name: str | None = None,
-    timeout_s: float | None = None,
-) -> Integration:
-    """Change attributes (blank secrets kept) after a passing test on the same account; reload."""
+def _apply(
+    integration: Integration, raw: dict[str, Any], actor: str, name: str | None, timeout_s: float | None
+) -> list[str]:
+    """Validate and test merged values on the same account, then save them; return what changed."""
     integration_type = integration.type
     specs = specs_for(integration_type)
     values = check_configuration(integration_type, merge_raw(specs, stored_raw(integration), raw))
@@ -164,19 +160,35 @@ def reconfigure(
             changed.append("name")
         if changed:
             lifecycle.log(integration, IntegrationLog.Level.INFO, f"Reconfigured by {actor}: {', '.join(changed)}.")
-    return reload(integration, actor) if changed else integration
+    return changed
+
+
+def reconfigure(
+    integration: Integration,
+    raw: dict[str, Any],
+    actor: str,
+    name: str | None = None,
+    timeout_s: float | None = None,
+) -> Integration:
+    """Change attributes (blank secrets kept) after a passing test on the same account; reload."""
+    changed = _apply(integration, raw, actor, name, timeout_s)
+    # A new name alone needs no reload: the provider never sees it.
+    return reload(integration, actor) if set(changed) - {"name"} else integration
 
 
 def reauthenticate(integration: Integration, raw: dict[str, Any], actor: str, timeout_s: float | None = None) -> Integration:
-    """Replace credentials of the same account (never a second integration), then activate."""
+    """Replace credentials of the same account (never a second integration) and retry set-up."""
     credential_keys = {spec.key for spec in specs_for(integration.type) if spec.credential or spec.is_secret}
     unexpected = set(raw) - credential_keys
     if unexpected:
         raise SetupError("invalid", field_errors={key: "Not a credential of this integration." for key in unexpected})
-    integration = reconfigure(integration, raw, actor, timeout_s=timeout_s)
+    changed = _apply(integration, raw, actor, None, timeout_s)
     integration.refresh_from_db()
-    if IntegrationState(integration.state) in lifecycle.ACTIVATABLE:
-        return lifecycle.activate(integration, actor)
+    # New credentials reload a running integration; a failed set-up is retried once with the
+    # credentials just tested even if unchanged; a paused or disabled one stays as it was left.
+    failed = {IntegrationState.SETUP_RETRY, IntegrationState.SETUP_ERROR, IntegrationState.AUTH_FAILED}
+    if changed or IntegrationState(integration.state) in failed:
+        return reload(integration, actor)
     return integration
 
 

@@ -38,10 +38,32 @@ def attribute_values(integration: Integration) -> dict[str, Any]:
     return values
 
 
+def display_values(integration: Integration) -> dict[str, Any]:
+    """Values for showing, never decrypting: typed non-secrets, and for secrets whether one is set."""
+    rows = {row.key: row for row in integration.attributes.all()}
+    values: dict[str, Any] = {}
+    for spec in specs_for(integration.integration_type):
+        row = rows.get(spec.key)
+        if spec.is_secret:
+            values[spec.key] = bool(row and row.value)
+            continue
+        source = row.value if row is not None else spec.default
+        try:
+            values[spec.key] = parse_value(spec, source)
+        except Exception:
+            values[spec.key] = source
+    return values
+
+
 def secret_values(integration: Integration) -> list[str]:
-    """The plain secret values of an integration, for redaction."""
-    secret_keys = {spec.key for spec in specs_for(integration.integration_type) if spec.is_secret}
-    return [value for key, value in stored_raw(integration).items() if key in secret_keys and value]
+    """The plain secret values of an integration, for redaction (undecryptable ones cannot leak)."""
+    values = []
+    for row in integration.attributes.filter(is_secret=True).exclude(value=""):
+        try:
+            values.append(crypto.decrypt(row.value))
+        except crypto.SecretDecryptionError:
+            continue
+    return values
 
 
 @transaction.atomic

@@ -33,8 +33,3 @@ class IntegrationType(Enum):
             if member.type_id == type_id:
                 return member
         raise ValueError(f"Unknown integration type {type_id!r}.")
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        """(id, label) pairs for model and form fields."""
-        return [(member.type_id, member.label) for member in cls]

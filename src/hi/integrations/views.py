@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -17,13 +18,14 @@ from .diagnostics import build_diagnostics
 from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm
 from .gateway import Capability
-from .lifecycle import ACTIVATABLE, DEACTIVATABLE
+from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
-from .store import attribute_values, specs_for, stored_raw
+from .store import display_values, specs_for
 from .types import IntegrationType
 
 S = IntegrationState
+logger = logging.getLogger(__name__)
 
 
 def actor_of(request: HttpRequest) -> str:
@@ -119,14 +121,14 @@ def manage(request: HttpRequest, pk) -> HttpResponse:
     context = manage_context(request, integration)
     try:
         context["pane"] = context["gateway"].manage(request, integration)
-    except Exception:  # noqa: BLE001 - a broken pane must not take the manage page down
+    except Exception as exc:  # noqa: BLE001 - a broken pane must not take the manage page down
+        logger.error("The %s pane of %s failed: %s", integration.integration_type, integration.pk, failure_text(integration, exc))
         context["pane"] = ""
         context["pane_error"] = True
-    values = attribute_values(integration)
-    specs = specs_for(integration.integration_type)
+    values = display_values(integration)
     context["attributes"] = [
-        {"spec": spec, "value": values.get(spec.key), "is_set": values.get(spec.key) not in (None, "")}
-        for spec in specs
+        {"spec": spec, "value": values.get(spec.key), "is_set": values.get(spec.key) not in (None, "", False)}
+        for spec in specs_for(integration.integration_type)
     ]
     return render(request, "integrations/manage.html", context)
 
@@ -134,12 +136,9 @@ def manage(request: HttpRequest, pk) -> HttpResponse:
 def _editor(request: HttpRequest, integration: Integration, *, only: set[str] | None, with_name: bool):
     """An attribute form for an existing integration: current values, secrets left out."""
     specs = specs_for(integration.integration_type)
-    raw = stored_raw(integration)
-    stored_secrets = {spec.key for spec in specs if spec.is_secret and raw.get(spec.key)}
-    initial = {spec.key: raw.get(spec.key, spec.default) for spec in specs if not spec.is_secret}
-    for spec in specs:
-        if spec.value_type == "boolean":
-            initial[spec.key] = str(initial.get(spec.key, "")).lower() in {"1", "true", "yes", "on"}
+    values = display_values(integration)
+    stored_secrets = {spec.key for spec in specs if spec.is_secret and values.get(spec.key)}
+    initial = {spec.key: values.get(spec.key) for spec in specs if not spec.is_secret}
     initial[NAME_FIELD] = integration.name
     return AttributeForm(
         specs,
@@ -201,9 +200,8 @@ def remove(request: HttpRequest, pk) -> HttpResponse:
                 delete_entities=form.cleaned_data["entities"] == "delete",
                 force=form.cleaned_data["force"],
             )
-        except lifecycle.IllegalTransition:
-            integration.refresh_from_db()
-            form.add_error(None, f"The provider could not be told: {integration.reason} Tick the box to remove anyway.")
+        except lifecycle.IllegalTransition as exc:
+            form.add_error(None, f"{exc} Tick “remove even if the provider cannot be told” to go ahead.")
         else:
             messages.success(request, f"{integration.name} was removed ({deleted} entities deleted, {kept} kept).")
             return redirect("dashboard")

@@ -157,3 +157,39 @@ def test_remove_keeps_edited_entities_unless_asked(workspace, sim):
     rename_entity(second.entities.first(), "Edited too")
     lifecycle.remove(second, "test", delete_entities=True)
     assert not Entity.objects.filter(name="Edited too").exists()
+
+
+def test_an_activation_interrupted_by_a_dead_process_can_be_recovered(demo):
+    from datetime import timedelta
+
+    Integration.objects.filter(pk=demo.pk).update(state=S.ACTIVATING)
+    demo.refresh_from_db()
+    with pytest.raises(IllegalTransition):
+        lifecycle.activate(demo, "test")  # still running, as far as anyone can tell
+    Integration.objects.filter(pk=demo.pk).update(updated_at=demo.updated_at - lifecycle.INTERRUPTED_AFTER - timedelta(seconds=1))
+    demo.refresh_from_db()
+    assert lifecycle.activate(demo, "test").state == S.ACTIVE
+    assert demo.state_changes.filter(from_state=S.ACTIVATING, to_state=S.SETUP_ERROR, reason__contains="interrupted").exists()
+
+
+def test_a_deactivation_interrupted_by_a_dead_process_can_be_removed(demo):
+    from datetime import timedelta
+
+    old = demo.updated_at - lifecycle.INTERRUPTED_AFTER - timedelta(minutes=1)
+    Integration.objects.filter(pk=demo.pk).update(state=S.DEACTIVATING, updated_at=old)
+    demo.refresh_from_db()
+    lifecycle.remove(demo, "test")
+    assert not Integration.objects.filter(pk=demo.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "path,answer",
+    [
+        ("/api/v1/account", json_response(429, {"error": "slow down"}, {"Retry-After": "30"})),
+        ("/api/v1/items", json_response(503, {"error": "catalog down"})),
+    ],
+)
+def test_rate_limits_and_a_failing_first_sync_are_temporary(demo, sim, path, answer):
+    integration = lifecycle.deactivate(demo, "test")
+    sim.route("GET", path, lambda request: answer)
+    assert lifecycle.activate(integration, "test").state == S.SETUP_RETRY

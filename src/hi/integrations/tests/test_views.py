@@ -89,7 +89,7 @@ def test_actions_change_state(operator_client, demo, action, start, end):
 def test_pause_then_resume_and_an_illegal_action_is_a_message_not_a_500(operator_client, demo):
     operator_client.post(reverse("integration-action", args=[demo.pk, "pause"]))
     response = operator_client.post(reverse("integration-action", args=[demo.pk, "pause"]), follow=True)
-    assert "cannot become paused" in response.content.decode()
+    assert "cannot move to “Paused”" in response.content.decode()
     operator_client.post(reverse("integration-action", args=[demo.pk, "resume"]))
     demo.refresh_from_db()
     assert demo.state == S.ACTIVE
@@ -100,7 +100,7 @@ def test_activate_retries_by_hand_from_setup_retry(operator_client, demo, sim):
     sim.faults.status = 503
     page = operator_client.post(reverse("integration-action", args=[demo.pk, "activate"]), follow=True).content.decode()
     demo.refresh_from_db()
-    assert demo.state == S.SETUP_RETRY and "Next automatic attempt" in page and "Retry activation now" in page
+    assert demo.state == S.SETUP_RETRY and "Next attempt due at" in page and "Retry activation now" in page
     sim.faults.status = None
     operator_client.post(reverse("integration-action", args=[demo.pk, "activate"]))
     demo.refresh_from_db()
@@ -182,8 +182,42 @@ def test_diagnostics_download(operator_client, demo):
     assert document["state_history"] and document["versions"]["django"].startswith("5.2")
 
 
-def test_a_broken_pane_does_not_break_the_manage_page(operator_client, demo, sim):
-    # The pane reads stored values only; a value the service cannot parse any more must not 500.
-    demo.attributes.filter(key="page_size").update(value="not-a-number")
-    response = operator_client.get(demo.get_absolute_url())
-    assert response.status_code == 200
+def test_an_undecryptable_secret_explains_itself_and_never_500s(operator_client, demo, caplog):
+    # Simulates a key removed from HI_ENCRYPTION_KEYS before rotation: the stored token is foreign.
+    from cryptography.fernet import Fernet
+
+    demo.attributes.filter(key="api_key").update(value=Fernet(Fernet.generate_key()).encrypt(b"x").decode())
+    page = operator_client.get(demo.get_absolute_url())
+    assert page.status_code == 200
+    assert "pane could not be shown" in page.content.decode()
+    assert any("pane of" in r.getMessage() for r in caplog.records)
+    diagnostics = operator_client.get(reverse("integration-diagnostics", args=[demo.pk]))
+    assert diagnostics.status_code == 200 and json.loads(diagnostics.content)["attributes"]["api_key"] == "**REDACTED**"
+    test = operator_client.post(reverse("integration-action", args=[demo.pk, "test"]))
+    assert test.status_code == 503 and "HI_ENCRYPTION_KEYS" in test.content.decode()
+    editor = operator_client.get(reverse("integration-configure", args=[demo.pk]))
+    assert editor.status_code == 200
+
+
+def test_reauthenticating_an_active_integration_with_the_same_key_does_not_reload(operator_client, demo):
+    before = demo.state_changes.count()
+    operator_client.post(reverse("integration-reauth", args=[demo.pk]), {"api_key": "demo-key"})
+    demo.refresh_from_db()
+    assert demo.state == S.ACTIVE and demo.state_changes.count() == before
+
+
+def test_reauthenticating_a_paused_integration_leaves_it_paused(operator_client, demo, sim):
+    operator_client.post(reverse("integration-action", args=[demo.pk, "pause"]))
+    sim.accounts["new-key"] = sim.accounts["demo-key"]
+    operator_client.post(reverse("integration-reauth", args=[demo.pk]), {"api_key": "new-key"})
+    demo.refresh_from_db()
+    assert demo.state == S.PAUSED
+    assert demo.attribute_changes.filter(key="api_key").count() == 2
+
+
+def test_remove_during_an_outage_explains_and_can_be_forced(operator_client, demo, sim):
+    sim.faults.status = 503
+    page = operator_client.post(reverse("integration-remove", args=[demo.pk]), {"entities": "keep"}).content.decode()
+    assert "was not removed: deactivation failed" in page and Integration.objects.filter(pk=demo.pk).exists()
+    operator_client.post(reverse("integration-remove", args=[demo.pk]), {"entities": "keep", "force": "on"})
+    assert not Integration.objects.filter(pk=demo.pk).exists()

@@ -14,8 +14,15 @@ from hi.integrations.exceptions import (
     IntegrationNotReady,
     InvalidAuth,
 )
+from hi.integrations.entities import sync_now
 from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway
-from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRejected, ProviderUnavailable
+from hi.integrations.http import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from hi.integrations.models import Integration
 from hi.integrations.store import attribute_values
 
@@ -52,25 +59,22 @@ class DemoGateway(IntegrationGateway):
         return ConnectionInfo(unique_id=str(account["id"]), title=account.get("name", ""))
 
     def activate(self, integration: Integration) -> None:
-        """Check the account is still reachable and the same; sync the items if configured."""
+        """Check the account is still the same, announce hi, and sync the items if configured."""
         values = attribute_values(integration)
         client = client_for(values)
         try:
             account = client.account()
-            if str(account.get("id")) == integration.unique_id:
-                client.announce("connected")
+            if str(account.get("id")) != integration.unique_id:
+                raise IntegrationAuthFailed("The API key now belongs to another account; re-authenticate.")
+            client.announce("connected")
+            if values.get("sync_on_activate"):
+                sync_now(integration)
         except ProviderAuthError as exc:
             raise IntegrationAuthFailed(str(exc)) from None
-        except ProviderUnavailable as exc:
+        except (ProviderUnavailable, ProviderRateLimited) as exc:
             raise IntegrationNotReady(str(exc)) from None
         except ProviderRejected as exc:
             raise IntegrationError(str(exc)) from None
-        if str(account.get("id")) != integration.unique_id:
-            raise IntegrationAuthFailed("The API key now belongs to another account; re-authenticate.")
-        if values.get("sync_on_activate"):
-            from hi.integrations.entities import sync_now
-
-            sync_now(integration)
 
     def deactivate(self, integration: Integration) -> None:
         """Tell the provider hi is no longer connected; failures surface as failed_deactivate."""

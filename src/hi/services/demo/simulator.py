@@ -81,9 +81,11 @@ class DemoSimulator(FakeProviderServer):
         """POST /_simulator/faults {"status", "fail_next", "delay_s"}: misbehave on command."""
         try:
             knobs = request.json() or {}
-            self.faults.status = knobs.get("status")
-            self.faults.fail_next = int(knobs.get("fail_next", 0))
-            self.faults.delay_s = float(knobs.get("delay_s", 0))
+            status = knobs.get("status")
+            if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+                raise ValueError("status")
+            fail_next, delay_s = int(knobs.get("fail_next", 0)), float(knobs.get("delay_s", 0))
         except (ValueError, TypeError, AttributeError):
-            return json_response(400, {"error": "expected {status, fail_next, delay_s}"})
+            return json_response(400, {"error": "expected {status: 100..599 or null, fail_next: int, delay_s: number}"})
+        self.faults.status, self.faults.fail_next, self.faults.delay_s = status, fail_next, delay_s
         return self.show_faults(request)

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hi.integrations import lifecycle, setup
+from hi.integrations.crypto import SecretDecryptionError
 from hi.integrations.diagnostics import build_diagnostics
 from hi.integrations.entities import SyncFailed, run_sync
 from hi.integrations.models import Integration, IntegrationState
@@ -134,7 +135,7 @@ class Command(BaseCommand):
             handlers[options["action"]](options)
         except setup.SetupError as error:
             raise CommandError(setup_error_text(error)) from None
-        except lifecycle.IllegalTransition as error:
+        except (lifecycle.IllegalTransition, SecretDecryptionError) as error:
             raise CommandError(str(error)) from None
 
     # Output ------------------------------------------------------------------------------------

@@ -50,3 +50,10 @@ def test_a_slow_provider_is_cut_off_by_the_connection_test_timeout(sim):
     with pytest.raises(setup.SetupError) as caught:
         setup.probe(IntegrationType.DEMO, values, timeout_s=0.5)
     assert caught.value.code == "cannot_connect"
+
+
+@pytest.mark.parametrize("knobs", [{"status": "503"}, {"status": 42}, {"fail_next": "many"}, ["not", "an", "object"]])
+def test_the_fault_endpoint_refuses_bad_knobs(sim, knobs):
+    answer = requests.post(f"{sim.url}/_simulator/faults", json=knobs, timeout=5)
+    assert answer.status_code == 400
+    assert sim.faults.status is None and sim.faults.fail_next == 0
