@@ -1,7 +1,7 @@
 """Console URLs of the integration framework."""
 from django.urls import path
 
-from . import actions, views
+from . import actions, entity_views, views
 
 urlpatterns = [
     path("add/", views.add_select, name="integration-add"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("<uuid:pk>/reauth/", views.reauth, name="integration-reauth"),
     path("<uuid:pk>/remove/", views.remove, name="integration-remove"),
     path("<uuid:pk>/diagnostics.json", views.diagnostics, name="integration-diagnostics"),
-    path("<uuid:pk>/entities/<int:entity_id>/rename/", views.rename_entity, name="integration-entity-rename"),
+    path("entities/kept/", entity_views.kept_entities, name="kept-entities"),
+    path("entities/kept/<int:entity_id>/delete/", entity_views.delete_kept_entity, name="kept-entity-delete"),
+    path("<uuid:pk>/entities/<int:entity_id>/rename/", entity_views.rename_entity, name="integration-entity-rename"),
     path("<uuid:pk>/<slug:action>/", actions.act, name="integration-action"),
 ]

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
 
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
@@ -46,7 +45,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {"integration": i, "logo": get_integration_gateway(i.integration_type).logo}
         for i in integrations
     ]
-    return render(request, partial(request, "integrations/dashboard.html", "cards"), {"cards": cards})
+    kept = Entity.objects.filter(workspace=request.workspace, integration__isnull=True).count()
+    return render(request, partial(request, "integrations/dashboard.html", "cards"), {"cards": cards, "kept_count": kept})
 
 
 @workspace_required(Role.OPERATOR)
@@ -217,22 +217,3 @@ def diagnostics(request: HttpRequest, pk) -> HttpResponse:
     filename = f"hi-diagnostics-{slugify(integration.name) or 'integration'}-{str(integration.pk)[:8]}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-@require_POST
-@workspace_required(Role.OPERATOR)
-def rename_entity(request: HttpRequest, pk, entity_id: int) -> HttpResponse:
-    """Rename an entity: an operator's edit that syncs and removal then respect."""
-    from .entities import rename_entity as do_rename
-
-    integration = integration_for(request, pk)
-    entity = Entity.objects.filter(pk=entity_id, integration=integration, workspace=request.workspace).first()
-    name = request.POST.get("name", "").strip()
-    if entity is None:
-        messages.error(request, "That entity no longer exists.")
-    elif not name:
-        messages.error(request, "An entity needs a name.")
-    else:
-        do_rename(entity, name)
-        messages.success(request, f"Renamed to {entity.name}; syncs will keep this name.")
-    return redirect(integration)

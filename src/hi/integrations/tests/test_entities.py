@@ -51,3 +51,21 @@ def test_an_entity_returning_at_the_provider_is_reattached(demo):
     apply_sync(demo, [EntityData(entity.external_id, "back")])
     entity.refresh_from_db()
     assert not entity.detached
+
+
+def test_kept_entities_are_listed_and_can_be_deleted(operator_client, demo, other_workspace):
+    from django.urls import reverse
+
+    from hi.integrations import lifecycle
+    from hi.integrations.models import Entity
+
+    rename_entity(demo.entities.first(), "Keep me")
+    lifecycle.remove(demo, "test")
+    assert "1 kept entity" in operator_client.get("/").content.decode()
+    page = operator_client.get(reverse("kept-entities")).content.decode()
+    assert "Keep me" in page
+    kept = Entity.objects.get(name="Keep me")
+    foreign = Entity.objects.create(workspace=other_workspace, integration_type="demo", external_id="x", name="Theirs")
+    assert operator_client.post(reverse("kept-entity-delete", args=[foreign.pk])).status_code == 404
+    operator_client.post(reverse("kept-entity-delete", args=[kept.pk]))
+    assert list(Entity.objects.values_list("name", flat=True)) == ["Theirs"]

@@ -11,6 +11,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import Count
 
+from hi.workspaces.members import MembershipError, change_role
 from hi.workspaces.models import Membership, Role, Workspace
 
 
@@ -107,8 +108,10 @@ class Command(BaseCommand):
                 workspace=workspace, user=user, defaults={"role": role}
             )
             if not created and membership.role != role:
-                membership.role = role
-                membership.save(update_fields=["role"])
+                try:
+                    change_role(membership, role)
+                except MembershipError as exc:
+                    raise CommandError(str(exc)) from None
         if created:
             message = f"{username} added to {workspace.slug} as {role.value}."
         else:
