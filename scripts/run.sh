@@ -10,7 +10,9 @@ stop() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap stop INT TERM EXIT
+trap stop EXIT
+# Ctrl-C or a TERM is the normal way to stop: stop the children and exit cleanly.
+trap 'stop; exit 0' INT TERM
 
 $PY manage.py demo_simulator --port "${HI_DEMO_PORT:-8001}" &
 pids+=($!)

@@ -1,0 +1,83 @@
+"""`make run`'s process script: console and simulator start together, Ctrl-C stops them all."""
+from __future__ import annotations
+
+import os
+import pty
+import select
+import socket
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until(fd: int, needle: bytes, timeout_s: float) -> bytes:
+    """Read the terminal until `needle` appears or time runs out."""
+    out, deadline = b"", time.monotonic() + timeout_s
+    while needle not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return out
+
+
+def wait_listening(port: int, timeout_s: float) -> bool:
+    """Whether something accepts connections on `port` within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def wait_exit(pid: int, timeout_s: float) -> int | None:
+    """The exit status of `pid`, or None if it is still running after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.1)
+    return None
+
+
+def test_ctrl_c_in_the_terminal_stops_the_console_and_the_simulator(tmp_path):
+    web, demo = free_port(), free_port()
+    env = {**os.environ, "HI_VAR_DIR": str(tmp_path), "HI_PORT": str(web), "HI_DEMO_PORT": str(demo)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the script in a terminal, as an operator runs it
+        os.chdir(ROOT)
+        os.execvpe("bash", ["bash", "scripts/run.sh"], env)
+    status = None
+    try:
+        output = read_until(fd, b"Quit the server", 60)
+        assert b"Quit the server" in output, output.decode(errors="replace")
+        assert wait_listening(web, 10) and wait_listening(demo, 10)
+        assert requests.get(f"http://127.0.0.1:{web}/login/", timeout=5).status_code == 200
+        assert requests.get(f"http://127.0.0.1:{demo}/_simulator/faults", timeout=5).status_code == 200
+        os.write(fd, b"\x03")  # Ctrl-C
+        status = wait_exit(pid, 15)
+        assert status is not None, output.decode(errors="replace")
+        assert os.waitstatus_to_exitcode(status) == 0
+        for port in (web, demo):
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+    finally:
+        if status is None:
+            os.killpg(pid, 9)  # pty.fork made the child a session leader: its group is its pid
+            os.waitpid(pid, 0)
+        os.close(fd)
