@@ -126,6 +126,25 @@ def recover_interrupted(integration: Integration, actor: str, now=None) -> Integ
         return integration  # someone else finished or recovered it meanwhile
 
 
+#: How each classified failure lands: state, operator log level, label, Python log level.
+#: Home Assistant logs not-ready retries at debug level only: they are expected.
+FAILURES: tuple[tuple[type[Exception], IntegrationState, str, str, int], ...] = (
+    (IntegrationNotReady, S.SETUP_RETRY, IntegrationLog.Level.WARNING, "Not ready", logging.DEBUG),
+    (IntegrationAuthFailed, S.AUTH_FAILED, IntegrationLog.Level.ERROR, "Authentication failed", logging.WARNING),
+    (IntegrationError, S.SETUP_ERROR, IntegrationLog.Level.ERROR, "Set-up error", logging.ERROR),
+)
+
+
+def _fail(integration: Integration, actor: str, state: IntegrationState, label: str, text: str, level: str, py_level: int):
+    """Log a failure (Python log and the operator's log) and land in `state` with `text` as reason."""
+    logger.log(py_level, "Integration %s: %s: %s", integration.pk, label, text)
+    log(integration, level, f"{label}: {text}")
+    next_attempt_at = None
+    if state is S.SETUP_RETRY:
+        next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(integration.retry_count))
+    return transition(integration, state, text, actor, next_attempt_at=next_attempt_at)
+
+
 def activate(integration: Integration, actor: str) -> Integration:
     """Run the gateway's activate and land in active, setup_retry, auth_failed or setup_error."""
     integration = recover_interrupted(integration, actor)
@@ -135,35 +154,14 @@ def activate(integration: Integration, actor: str) -> Integration:
     gateway = get_integration_gateway(integration.integration_type)
     try:
         gateway.activate(integration)
-    except IntegrationNotReady as exc:
-        text = failure_text(integration, exc)
-        delay = retry_delay(integration.retry_count)
-        # Home Assistant logs not-ready retries at debug level only: they are expected.
-        logger.debug("Integration %s not ready: %s", integration.pk, text)
-        log(integration, IntegrationLog.Level.WARNING, f"Not ready: {text}")
-        return transition(
-            integration,
-            S.SETUP_RETRY,
-            text,
-            actor,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        )
-    except IntegrationAuthFailed as exc:
-        text = failure_text(integration, exc)
-        logger.warning("Integration %s authentication failed: %s", integration.pk, text)
-        log(integration, IntegrationLog.Level.ERROR, f"Authentication failed: {text}")
-        return transition(integration, S.AUTH_FAILED, text, actor)
-    except IntegrationError as exc:
-        text = failure_text(integration, exc)
-        logger.error("Integration %s set-up error: %s", integration.pk, text)
-        log(integration, IntegrationLog.Level.ERROR, f"Set-up error: {text}")
-        return transition(integration, S.SETUP_ERROR, text, actor)
-    except Exception as exc:  # noqa: BLE001 - any other failure is a set-up error, never a 500
-        text = failure_text(integration, exc)
+    except Exception as exc:  # noqa: BLE001 - any failure lands in a state, never a 500
+        for failure, state, level, label, py_level in FAILURES:
+            if isinstance(exc, failure):
+                return _fail(integration, actor, state, label, failure_text(integration, exc), level, py_level)
         trace = redact_text("".join(traceback.format_exception(exc)), secret_values(integration))
         logger.error("Integration %s failed unexpectedly during set-up:\n%s", integration.pk, trace)
-        log(integration, IntegrationLog.Level.ERROR, f"Unexpected error: {type(exc).__name__}: {text}")
-        return transition(integration, S.SETUP_ERROR, f"Unexpected error: {text}", actor)
+        text = f"Unexpected error: {type(exc).__name__}: {failure_text(integration, exc)}"
+        return _fail(integration, actor, S.SETUP_ERROR, "Set-up error", text, IntegrationLog.Level.ERROR, logging.DEBUG)
     log(integration, IntegrationLog.Level.INFO, "Activated.")
     return transition(integration, S.ACTIVE, "", actor)
 
@@ -179,9 +177,7 @@ def deactivate(integration: Integration, actor: str, reason: str = "Deactivated.
         gateway.deactivate(integration)
     except Exception as exc:  # noqa: BLE001 - the failure is shown on the manage page
         text = failure_text(integration, exc)
-        logger.error("Integration %s failed to deactivate: %s", integration.pk, text)
-        log(integration, IntegrationLog.Level.ERROR, f"Deactivation failed: {text}")
-        return transition(integration, S.FAILED_DEACTIVATE, text, actor)
+        return _fail(integration, actor, S.FAILED_DEACTIVATE, "Deactivation failed", text, IntegrationLog.Level.ERROR, logging.ERROR)
     log(integration, IntegrationLog.Level.INFO, reason)
     return transition(integration, S.DISABLED, reason, actor)
 
