@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from hi.workspaces.models import Workspace
 
-from .types import IntegrationType
+from ..types import IntegrationType
 
 
 class IntegrationState(models.TextChoices):
@@ -183,6 +183,6 @@ class Entity(models.Model):
     @property
     def key(self) -> Any:
         """The entity's IntegrationKey."""
-        from .entities import IntegrationKey
+        from ..entities import IntegrationKey
 
         return IntegrationKey(str(self.integration_id), self.external_id)
