@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the console and the demo provider's simulator in the foreground; Ctrl-C stops them all.
+# Start the console, the worker and the demo provider's simulator in the foreground; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,6 +17,8 @@ trap 'stop; exit 0' INT TERM
 $PY manage.py demo_simulator --port "${HI_DEMO_PORT:-8001}" &
 pids+=($!)
 $PY manage.py runserver --noreload "127.0.0.1:${HI_PORT:-8000}" &
+pids+=($!)
+$PY manage.py hi_worker &
 pids+=($!)
 echo "hi console: http://127.0.0.1:${HI_PORT:-8000}/  (Ctrl-C stops everything)"
 # Stop everything as soon as one process exits.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +64,12 @@ HI_ENCRYPTION_KEYS = env_list("HI_ENCRYPTION_KEYS", []) or [
 CSRF_TRUSTED_ORIGINS = env_list("HI_CSRF_TRUSTED_ORIGINS", [])
 # Base of the URLs handed to providers (receive URLs of inbound webhooks).
 HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The worker: heartbeat period, and how old a heartbeat may be before the worker counts as dead
+# (its running directives are then re-queued; keep it well under 60 s).
+HI_WORKER_HEARTBEAT_S = float(os.environ.get("HI_WORKER_HEARTBEAT_S", "5"))
+HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
+# Bearer token that GET /metrics requires when set (empty: no token needed).
+HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
 # Upper bound of a live connection test, in seconds.
 HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
 
@@ -128,6 +135,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # The test database is a file (worker tests run `hi_worker` in other processes against it),
+    # named per test process so that a crashed run's leftovers never collide with the next.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"hi-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
     }
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 

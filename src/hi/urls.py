@@ -1,8 +1,13 @@
 """Root URL configuration: the console, workspaces and (later) the provider endpoints."""
+from importlib import import_module
+from importlib.util import find_spec
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from hi.integrations import system_views
 from hi.integrations import views as integration_views
+from hi.integrations.types import IntegrationType
 
 urlpatterns = [
     path("", integration_views.dashboard, name="dashboard"),
@@ -10,7 +15,15 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("integrations/", include("hi.integrations.urls")),
     path("workspaces/", include("hi.workspaces.urls")),
+    path("system/", system_views.system, name="system"),
+    # For load balancers and Prometheus: no console login (metrics may require HI_METRICS_TOKEN).
+    path("healthz", system_views.healthz, name="healthz"),
+    path("metrics", system_views.metrics, name="metrics"),
 ]
+# Each service's own pages (its pane's actions) live under /services/<type id>/.
+for _member in IntegrationType:
+    if find_spec(f"{_member.app}.urls") is not None:
+        urlpatterns.append(path(f"services/{_member.type_id}/", include(import_module(f"{_member.app}.urls"))))
 
 handler404 = "hi.views.page_not_found"
 handler500 = "hi.views.server_error"

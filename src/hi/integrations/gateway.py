@@ -20,6 +20,8 @@ class Capability(str, Enum):
     SCHEDULED_JOBS = "scheduled_jobs"
     INBOUND_WEBHOOKS = "inbound_webhooks"
     DIRECTIVE_HANDLERS = "directive_handlers"
+    EVENT_HOOKS = "event_hooks"
+    WEBSOCKET_LISTENERS = "websocket_listeners"
 
 
 # The method each capability requires the gateway to override.
@@ -28,6 +30,8 @@ CAPABILITY_METHODS: dict[Capability, str] = {
     Capability.SCHEDULED_JOBS: "scheduled_jobs",
     Capability.INBOUND_WEBHOOKS: "receive",
     Capability.DIRECTIVE_HANDLERS: "directive_handlers",
+    Capability.EVENT_HOOKS: "event_hooks",
+    Capability.WEBSOCKET_LISTENERS: "websocket_listeners",
 }
 
 REQUIRED_METHODS = ("activate", "deactivate", "manage", "validate_configuration", "test_connection")
@@ -89,6 +93,26 @@ class IntegrationGateway:
     def sync_entities(self, integration: "Integration") -> list[EntityData]:
         """Capability ENTITY_SYNC: the provider's current external objects."""
         raise NotImplementedError(f"{type(self).__name__} does not support entity sync")
+
+    def scheduled_jobs(self) -> list[Any]:
+        """Capability SCHEDULED_JOBS: ScheduledJob declarations the worker runs per active integration."""
+        raise NotImplementedError(f"{type(self).__name__} declares no scheduled jobs")
+
+    def directive_handlers(self) -> list[Any]:
+        """Capability DIRECTIVE_HANDLERS: the DirectiveHandler of each topic this service executes."""
+        raise NotImplementedError(f"{type(self).__name__} declares no directive handlers")
+
+    def event_hooks(self) -> list[Any]:
+        """Capability EVENT_HOOKS: EventHook subscriptions that turn events into directives."""
+        raise NotImplementedError(f"{type(self).__name__} declares no event hooks")
+
+    def websocket_listeners(self, integration: "Integration") -> list[Any]:
+        """Capability WEBSOCKET_LISTENERS: listeners the worker holds open for an active integration."""
+        raise NotImplementedError(f"{type(self).__name__} declares no websocket listeners")
+
+    def receive(self, request: "HttpRequest", integration: "Integration") -> Any:
+        """Capability INBOUND_WEBHOOKS: verify and store one provider request."""
+        raise NotImplementedError(f"{type(self).__name__} receives no webhooks")
 
     def diagnostics(self, integration: "Integration") -> dict[str, Any]:
         """Extra service-specific diagnostics (redacted by the framework before download)."""

@@ -1,14 +1,42 @@
-"""The one HTTP client every service uses to call providers: timeouts always set, typed errors."""
+"""The one HTTP client every service uses: timeouts, safe retries, a breaker, typed errors and a call log."""
+
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+import re
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError, ResponseError
+from urllib3.exceptions import TimeoutError as UrllibTimeout
+from urllib3.util.retry import RequestHistory, Retry
 
 import hi
 
+from . import breakers
+from .models import ProviderCall
+from .redaction import REDACTED, redact_text
+
+logger = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = (3.05, 10.0)
 EXCERPT = 300
+#: RFC 9110 §9.2.2 idempotent methods: the only ones retried unless a call says it is safe.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: Answers that mean "try again": rate limited, or a gateway in front of the provider failed.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Query parameters whose values never reach the call log (matched on the name and its parts).
+SENSITIVE_PARAMS = frozenset("token key apikey secret signature sig password passwd pwd auth authorization code session".split())
 
 
 class ProviderError(Exception):
@@ -30,6 +58,16 @@ class ProviderTimeout(ProviderUnavailable):
     """The provider did not answer in time."""
 
 
+class BreakerOpen(ProviderUnavailable):
+    """The integration's circuit breaker is open, so no call was made; `retry_at` is when it half-opens."""
+
+    def __init__(
+        self, provider: str, message: str, status: int | None = None, excerpt: str = "", retry_at: datetime | None = None
+    ):
+        super().__init__(provider, message, status, excerpt)
+        self.retry_at = retry_at
+
+
 class ProviderRateLimited(ProviderError):
     """The provider asked us to slow down (HTTP 429); `retry_after` in seconds when given."""
 
@@ -46,42 +84,290 @@ class ProviderRejected(ProviderError):
     """The provider refused the request itself (another 4xx): retrying will not help."""
 
 
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+class ProviderRetry(Retry):
+    """urllib3's Retry, which also gives up on a Retry-After beyond the cap and keeps its attempts on errors."""
+
+    #: time.monotonic() when the attempt after this retry's wait began (to time that attempt alone).
+    resumed_at: float | None = None
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None  # a malformed Retry-After falls back to the exponential backoff
+
+    def increment(  # type: ignore[override]
+        self, method: Any = None, url: Any = None, response: Any = None, error: Any = None, _pool: Any = None, _stacktrace: Any = None
+    ) -> "ProviderRetry":
+        if response is not None and error is None and self._asks_too_long(response):
+            # Waiting longer than the cap would hold a worker: the answer goes back now (raise_on_status=False),
+            # and ProviderRateLimited.retry_after tells the caller when to come back.
+            raise MaxRetryError(_pool, url or "", ResponseError("Retry-After beyond retry_after_max"))
+        try:
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+        except Exception as exc:
+            # requests wraps this error: keep the attempts made so far on it, as a response keeps them in raw.retries.
+            exc.retries = self  # type: ignore[attr-defined]
+            raise
+
+    def _asks_too_long(self, response: Any) -> bool:
+        if not self.respect_retry_after_header or not response.headers.get("Retry-After"):
+            return False
+        asked = self.new(retry_after_max=sys.maxsize).get_retry_after(response)
+        return asked is not None and asked > self.retry_after_max
+
+    def sleep(self, response: Any = None) -> None:
+        super().sleep(response)
+        self.resumed_at = time.monotonic()
+
+
+def default_retry(**overrides: Any) -> ProviderRetry:
+    """The retry policy from settings: idempotent methods, connection errors and RETRY_STATUSES, backoff with jitter.
+
+    Retries inside a call only ride out blips (a restarting load balancer); longer outages are the
+    directive's retries and the breaker's business, so the defaults stay short: ~1 s over three attempts.
+    """
+    params: dict[str, Any] = dict(
+        total=int(_setting("HI_HTTP_RETRIES", 2)),
+        # A read error (timeout, dropped answer) means the provider got the request and may still be working
+        # on it: not retried, so a call never waits much longer than its read timeout.
+        read=0,
+        other=0,
+        allowed_methods=IDEMPOTENT_METHODS,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=float(_setting("HI_HTTP_BACKOFF_FACTOR", 0.3)),
+        backoff_jitter=float(_setting("HI_HTTP_BACKOFF_JITTER", 0.3)),
+        backoff_max=float(_setting("HI_HTTP_BACKOFF_MAX_S", 10)),
+        retry_after_max=float(_setting("HI_HTTP_RETRY_AFTER_MAX_S", 5)),
+        respect_retry_after_header=True,
+        # Exhausted retries hand back the last answer, so the caller sees its status and body.
+        raise_on_status=False,
+    )
+    params.update(overrides)
+    return ProviderRetry(**params)
+
+
 def _retry_after(response: requests.Response) -> float | None:
-    """The Retry-After header in seconds, when it is a number."""
+    """The Retry-After header in seconds (a number or an HTTP date), when present and valid."""
     value = response.headers.get("Retry-After", "")
     try:
-        return max(0.0, float(value))
-    except ValueError:
+        return float(Retry(retry_after_max=sys.maxsize).parse_retry_after(value)) if value else None
+    except InvalidHeader:
         return None
 
 
-class ProviderClient:
-    """A requests.Session bound to one provider's base URL, raising typed errors."""
+def _sensitive(name: str) -> bool:
+    name = unquote_plus(name).lower()
+    return name in SENSITIVE_PARAMS or any(part in SENSITIVE_PARAMS for part in re.split(r"[^a-z0-9]+", name))
 
-    def __init__(self, provider: str, base_url: str, headers: dict[str, str] | None = None, timeout: Any = DEFAULT_TIMEOUT) -> None:
+
+def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
+    """`url` without userinfo or fragment, with sensitive query values and known secrets replaced."""
+    parts = urlsplit(url)
+    pairs = []
+    for pair in parts.query.split("&") if parts.query else ():
+        name, eq, value = pair.partition("=")
+        pairs.append(f"{name}={REDACTED}" if eq and value and _sensitive(name) else pair)
+    clean = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "&".join(pairs), ""))
+    secrets = [s for s in secrets if s]
+    return redact_text(clean, [*secrets, *(quote(s, safe="") for s in secrets), *(quote_plus(s) for s in secrets)])
+
+
+def _credentials_in(headers: dict[str, str]) -> list[str]:
+    """Secret values carried by headers (Authorization, API keys, tokens)."""
+    found = []
+    for name, value in headers.items():
+        if value and any(word in name.lower() for word in ("auth", "key", "token", "secret")):
+            found += [value, value.partition(" ")[2]]
+    return found
+
+
+def _error_class_for(status: int | None) -> type[ProviderError] | None:
+    """The error an answer with this status raises (None for 2xx)."""
+    if status is None or 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return ProviderRejected
+    if status in (401, 403):
+        return ProviderAuthError
+    if status == 429:
+        return ProviderRateLimited
+    return ProviderUnavailable if status >= 500 else ProviderRejected
+
+
+def _is_timeout(error: BaseException | None) -> bool:
+    """Whether a requests or urllib3 error is a timeout (a refused connection is not)."""
+    if isinstance(error, requests.Timeout):
+        return True
+    inner = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
+    reason = getattr(inner, "reason", inner)
+    return isinstance(reason, UrllibTimeout) and not isinstance(reason, NewConnectionError)
+
+
+class _CallLog:
+    """Writes one ProviderCall row per HTTP attempt of one client call (retries and the 401 re-send included)."""
+
+    def __init__(self, integration: Any, method: str) -> None:
+        self.integration, self.method, self.attempts = integration, method, 0
+        self.started_at, self.started = timezone.now(), time.monotonic()
+
+    def begin(self) -> None:
+        """A request is about to go out (urllib3 may make several attempts of it)."""
+        self.started_at, self.started = timezone.now(), time.monotonic()
+
+    def record(self, url: str, retries: Any, status: int | None, error_class: str, secrets: list[str]) -> None:
+        """Rows for the attempts urllib3 retried (from `retries.history`) and for the last one."""
+        if self.integration is None:
+            return
+        clean = redact_url(url, secrets)[:2000]
+        rows = []
+
+        def row(at: datetime, status: int | None, duration_ms: int | None, error_class: str) -> ProviderCall:
+            self.attempts += 1
+            return ProviderCall(
+                workspace_id=self.integration.workspace_id, integration=self.integration, at=at, method=self.method,
+                url=clean, status=status, duration_ms=duration_ms, error_class=error_class, attempt=self.attempts,
+            )  # fmt: skip
+
+        earlier: tuple[RequestHistory, ...] = getattr(retries, "history", ()) or ()
+        for past in earlier:
+            # urllib3 keeps what each retried attempt got, not when or how long: duration unknown.
+            kind = (ProviderTimeout if _is_timeout(past.error) else ProviderUnavailable) if past.error else None
+            kind = kind or _error_class_for(past.status)
+            rows.append(row(self.started_at, past.status, None, kind.__name__ if kind else ""))
+        resumed = getattr(retries, "resumed_at", None) if earlier else None
+        begin = resumed if resumed is not None else self.started
+        at = self.started_at + timedelta(seconds=begin - self.started)
+        rows.append(row(at, status, round((time.monotonic() - begin) * 1000), error_class))
+        try:
+            with transaction.atomic():
+                ProviderCall.objects.bulk_create(rows)
+        except DatabaseError:
+            # The call itself happened: losing its log line must not turn it into a failure.
+            logger.warning("Could not record %d call(s) of integration %s", len(rows), self.integration.pk, exc_info=True)
+
+
+class ProviderClient:
+    """A requests.Session bound to one provider's base URL (and integration), raising typed errors."""
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        *,
+        integration: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: Any = DEFAULT_TIMEOUT,
+        token_manager: Any = None,
+        secrets: Iterable[str] = (),
+        retry: Retry | None = None,
+    ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
+        self.integration = integration
+        # Connect and read timeouts are always set: a provider that never answers must not hang a worker.
+        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self.token_manager = token_manager
+        self.secrets = [s for s in (*secrets, *_credentials_in(headers or {})) if s]
+        self.retry = retry if retry is not None else default_retry()
+        self.session = self._new_session(self.retry)
         self.session.headers["User-Agent"] = f"hi/{hi.__version__}"
         self.session.headers.update(headers or {})
+        self._any_method_session: requests.Session | None = None
+        self._lock = threading.Lock()
 
-    def request(self, method: str, path: str, *, timeout: Any = None, **kwargs: Any) -> requests.Response:
-        """Send a request; return the 2xx response or raise a ProviderError subclass."""
+    @staticmethod
+    def _new_session(retry: Retry) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def _session_for(self, method: str, idempotent: bool) -> requests.Session:
+        """The session whose Retry fits the call: idempotent methods, or any method the caller vouches for."""
+        if not idempotent or method in IDEMPOTENT_METHODS:
+            return self.session
+        with self._lock:
+            if self._any_method_session is None:
+                session = self._new_session(self.retry.new(allowed_methods=None))
+                session.headers, session.cookies = self.session.headers, self.session.cookies
+                self._any_method_session = session
+            return self._any_method_session
+
+    @property
+    def _where(self) -> str:
+        return redact_url(self.base_url, self.secrets)
+
+    def request(
+        self, method: str, path: str, *, timeout: Any = None, idempotent: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """Send a request; return the 2xx response or raise a ProviderError subclass.
+
+        `idempotent=True` lets a POST or PATCH be retried like a GET (the provider dedupes it, e.g. by a key).
+        """
+        method = method.upper()
         url = f"{self.base_url}/{path.lstrip('/')}"
+        session = self._session_for(method, idempotent)
+
+        def exchange() -> requests.Response:
+            return self._exchange(session, method, url, timeout or self.timeout, kwargs)
+
+        if self.integration is None:
+            return exchange()
+        return breakers.guard(self.integration, self.provider, exchange)
+
+    def _exchange(self, session: requests.Session, method: str, url: str, timeout: Any, kwargs: dict) -> requests.Response:
+        """One call: the token, the request (urllib3 retrying), one re-send with a new token after a 401."""
+        log = _CallLog(self.integration, method)
+        send = functools.partial(session.request, method, url, timeout=timeout, allow_redirects=False)
+        token = self.token_manager.get() if self.token_manager is not None else None
+        response = self._send(send, kwargs, token, log)
+        if response.status_code == 401 and self.token_manager is not None:
+            # The token was revoked or expired early (RFC 6750 §3.1 invalid_token): one new token, one more try.
+            token = self.token_manager.refresh(stale=token)
+            response = self._send(send, kwargs, token, log)
+        return self._check(response, self._secrets(token))
+
+    def _secrets(self, token: str | None) -> list[str]:
+        return [*self.secrets, token] if token else self.secrets
+
+    def _send(self, send: Callable[..., requests.Response], kwargs: dict, token: str | None, log: _CallLog) -> requests.Response:
+        """Send once through urllib3's retries; log every attempt; turn transport errors into typed ones."""
+        if token is not None:
+            kwargs = {**kwargs, "headers": {**(kwargs.get("headers") or {}), "Authorization": f"Bearer {token}"}}
+        secrets = self._secrets(token)
+        log.begin()
         try:
-            response = self.session.request(method, url, timeout=timeout or self.timeout, allow_redirects=False, **kwargs)
-        except requests.Timeout:
-            raise ProviderTimeout(self.provider, f"no answer from {self.base_url} in time") from None
+            response = send(**kwargs)
         except requests.RequestException as exc:
-            raise ProviderUnavailable(self.provider, f"cannot reach {self.base_url} ({type(exc).__name__})") from None
-        excerpt = response.text[:EXCERPT]
+            error: ProviderError
+            if _is_timeout(exc):
+                error = ProviderTimeout(self.provider, f"no answer from {self._where} in time")
+            else:
+                error = ProviderUnavailable(self.provider, f"cannot reach {self._where} ({type(exc).__name__})")
+            inner = exc.args[0] if exc.args else None
+            sent_url = getattr(exc.request, "url", None) or send.args[1]
+            log.record(sent_url, getattr(inner, "retries", None), None, type(error).__name__, secrets)
+            raise error from None
+        kind = _error_class_for(response.status_code)
+        retries = response.raw.retries if response.raw is not None else None
+        log.record(response.url or send.args[1], retries, response.status_code, kind.__name__ if kind else "", secrets)
+        return response
+
+    def _check(self, response: requests.Response, secrets: list[str]) -> requests.Response:
         status = response.status_code
         if 200 <= status < 300:
             return response
+        # Providers echo what they got: keep secrets out of the excerpt (and so out of messages and logs).
+        excerpt = redact_text(response.text[: EXCERPT * 2], secrets)
         if 300 <= status < 400:
             # Redirects are never followed: a provider URL that moved is a configuration problem.
-            location = response.headers.get("Location", "?")
+            location = redact_url(response.headers.get("Location", "?"), secrets)
             raise ProviderRejected(self.provider, f"unexpected redirect to {location}", status, excerpt)
         if status in (401, 403):
             raise ProviderAuthError(self.provider, "credentials refused", status, excerpt)
@@ -97,4 +383,17 @@ class ProviderClient:
         try:
             return response.json()
         except ValueError:
-            raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, response.text) from None
+            excerpt = redact_text(response.text[: EXCERPT * 2], self.secrets)
+            raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, excerpt) from None
+
+
+def call_log_days() -> int:
+    """How many days of provider calls to keep."""
+    return int(_setting("HI_CALL_LOG_DAYS", 7))
+
+
+def prune_calls(older_than: timedelta | None = None) -> int:
+    """Delete call-log rows older than `older_than` (default: HI_CALL_LOG_DAYS days); return how many."""
+    cutoff = timezone.now() - (older_than if older_than is not None else timedelta(days=call_log_days()))
+    deleted, _ = ProviderCall.objects.filter(at__lt=cutoff).delete()
+    return deleted

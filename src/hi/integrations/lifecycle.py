@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from .events import publish
 from .exceptions import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
 from .factory import get_integration_gateway
 from .models import Integration, IntegrationLog, IntegrationState, StateChange
@@ -94,6 +95,19 @@ def transition(
             raise IllegalTransition(integration, to_state)
         StateChange.objects.create(
             integration=integration, from_state=from_state, to_state=to_state, reason=reason, actor=actor
+        )
+        publish(
+            "integration.state_changed",
+            {
+                "integration": str(integration.pk),
+                "type": integration.integration_type,
+                "name": integration.name,
+                "from": str(from_state),
+                "to": str(to_state),
+                "reason": reason,
+            },
+            integration.workspace_id,
+            integration,
         )
     integration.refresh_from_db()
     return integration

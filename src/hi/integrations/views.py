@@ -14,11 +14,13 @@ from hi.workspaces.models import Role
 
 from . import setup
 from .diagnostics import build_diagnostics
+from .directives import counts_by_status
 from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm
 from .gateway import Capability
+from .health import health_context
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
-from .models import Entity, Integration, IntegrationState
+from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
 from .store import display_values, specs_for
 from .types import IntegrationType
@@ -40,9 +42,15 @@ def partial(request: HttpRequest, template: str, name: str) -> str:
 @workspace_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     """A card per integration, refreshed live."""
-    integrations = Integration.objects.filter(workspace=request.workspace)
+    integrations = list(Integration.objects.filter(workspace=request.workspace))
+    counts = counts_by_status([i.pk for i in integrations])
     cards = [
-        {"integration": i, "logo": get_integration_gateway(i.integration_type).logo}
+        {
+            "integration": i,
+            "logo": get_integration_gateway(i.integration_type).logo,
+            "dead": counts.get(i.pk, {}).get(DirectiveStatus.DEAD, 0),
+            "failed": counts.get(i.pk, {}).get(DirectiveStatus.FAILED, 0),
+        }
         for i in integrations
     ]
     kept = Entity.objects.filter(workspace=request.workspace, integration__isnull=True).count()
@@ -118,7 +126,10 @@ def manage(request: HttpRequest, pk) -> HttpResponse:
     integration = integration_for(request, pk)
     if request.htmx and request.GET.get("region") == "state":
         return render(request, "integrations/manage.html#state", manage_context(request, integration))
+    if request.htmx and request.GET.get("region") == "health":
+        return render(request, "integrations/manage.html#health", {"integration": integration, **health_context(integration)})
     context = manage_context(request, integration)
+    context.update(health_context(integration))
     try:
         context["pane"] = context["gateway"].manage(request, integration)
     except Exception as exc:  # noqa: BLE001 - a broken pane must not take the manage page down

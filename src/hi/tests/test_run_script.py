@@ -5,6 +5,8 @@ import os
 import pty
 import select
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,9 +22,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def read_until(fd: int, needle: bytes, timeout_s: float) -> bytes:
-    """Read the terminal until `needle` appears or time runs out."""
-    out, deadline = b"", time.monotonic() + timeout_s
+def read_until(fd: int, needle: bytes, timeout_s: float, seen: bytes = b"") -> bytes:
+    """Read the terminal until `needle` appears in everything read so far, or time runs out."""
+    out, deadline = seen, time.monotonic() + timeout_s
     while needle not in out and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
@@ -55,9 +57,12 @@ def wait_exit(pid: int, timeout_s: float) -> int | None:
     return None
 
 
-def test_ctrl_c_in_the_terminal_stops_the_console_and_the_simulator(tmp_path):
+def test_ctrl_c_in_the_terminal_stops_the_console_worker_and_simulator(tmp_path):
     web, demo = free_port(), free_port()
     env = {**os.environ, "HI_VAR_DIR": str(tmp_path), "HI_PORT": str(web), "HI_DEMO_PORT": str(demo)}
+    env.pop("DATABASE_URL", None)
+    env["HI_ADMIN_PASSWORD"] = "run-script-test-password"
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "hi_setup"], env=env, check=True, capture_output=True, timeout=120)
     pid, fd = pty.fork()
     if pid == 0:  # the child: the script in a terminal, as an operator runs it
         os.chdir(ROOT)
@@ -65,14 +70,17 @@ def test_ctrl_c_in_the_terminal_stops_the_console_and_the_simulator(tmp_path):
     status = None
     try:
         output = read_until(fd, b"Quit the server", 60)
-        assert b"Quit the server" in output, output.decode(errors="replace")
+        output = read_until(fd, b"hi worker", 30, output)
+        assert b"Quit the server" in output and b"hi worker" in output, output.decode(errors="replace")
         assert wait_listening(web, 10) and wait_listening(demo, 10)
         assert requests.get(f"http://127.0.0.1:{web}/login/", timeout=5).status_code == 200
         assert requests.get(f"http://127.0.0.1:{demo}/_simulator/faults", timeout=5).status_code == 200
         os.write(fd, b"\x03")  # Ctrl-C
+        output = read_until(fd, b"stopped after", 15, output)
         status = wait_exit(pid, 15)
         assert status is not None, output.decode(errors="replace")
         assert os.waitstatus_to_exitcode(status) == 0
+        assert b"stopped after" in output, output.decode(errors="replace")  # the worker stopped cleanly
         for port in (web, demo):
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"

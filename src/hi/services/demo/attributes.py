@@ -44,3 +44,11 @@ class DemoAttribute(AttributeType):
         required=False,
         default="true",
     )
+    FORWARD_EVENTS = AttributeSpec(
+        key="forward_events",
+        label="Forward events",
+        value_type=ValueType.BOOLEAN,
+        help="Send each of hi's events in this workspace to the demo provider as a note.",
+        required=False,
+        default="false",
+    )

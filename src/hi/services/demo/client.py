@@ -9,12 +9,14 @@ from hi.integrations.http import ProviderClient
 class DemoClient:
     """Calls the demo provider with a bearer API key."""
 
-    def __init__(self, api_url: str, api_key: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, api_url: str, api_key: str, timeout_s: float = 10.0, integration: Any = None) -> None:
+        extra = {"integration": integration, "secrets": [api_key]} if integration is not None else {}
         self.http = ProviderClient(
             "demo",
             api_url,
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=(min(3.05, timeout_s), timeout_s),
+            **extra,
         )
 
     def account(self) -> dict[str, Any]:
@@ -24,6 +26,12 @@ class DemoClient:
     def announce(self, status: str) -> None:
         """Tell the provider whether hi is connected (it shows this to the account owner)."""
         self.http.request("PUT", "/api/v1/connection", json={"status": status})
+
+    def add_note(self, text: str, idempotency_key: str) -> dict[str, Any]:
+        """Post a note; the provider stores one note per idempotency key (safe to retry)."""
+        return self.http.request(
+            "POST", "/api/v1/notes", json={"text": text}, headers={"Idempotency-Key": idempotency_key}
+        ).json()
 
     def items(self, catalog: str, page_size: int) -> Iterator[dict[str, Any]]:
         """Every item of the catalog, following the provider's paging."""

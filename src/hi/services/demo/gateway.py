@@ -15,6 +15,9 @@ from hi.integrations.exceptions import (
     InvalidAuth,
 )
 from hi.integrations.entities import sync_now
+from hi.integrations.directives import DirectiveHandler
+from hi.integrations.events import EventHook
+from hi.integrations.schedule import ScheduledJob
 from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway
 from hi.integrations.http import (
     ProviderAuthError,
@@ -28,18 +31,21 @@ from hi.integrations.store import attribute_values
 
 from .attributes import DemoAttribute
 from .client import DemoClient
+from .handlers import FORWARD_HOOK, HEALTH_JOB, NOTE_HANDLER, SYNC_JOB
 
 
-def client_for(values: Mapping[str, Any], timeout_s: float = 10.0) -> DemoClient:
-    """A client configured from typed attribute values."""
-    return DemoClient(values["api_url"], values["api_key"], timeout_s)
+def client_for(values: Mapping[str, Any], timeout_s: float = 10.0, integration: Integration | None = None) -> DemoClient:
+    """A client configured from typed attribute values (with the integration: breaker and call log)."""
+    return DemoClient(values["api_url"], values["api_key"], timeout_s, integration=integration)
 
 
 class DemoGateway(IntegrationGateway):
     """Connects to the demo provider and syncs its items as entities."""
 
     attribute_type = DemoAttribute
-    capabilities = frozenset({Capability.ENTITY_SYNC})
+    capabilities = frozenset(
+        {Capability.ENTITY_SYNC, Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.SCHEDULED_JOBS}
+    )
     logo = "demo/logo.svg"
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
@@ -61,7 +67,7 @@ class DemoGateway(IntegrationGateway):
     def activate(self, integration: Integration) -> None:
         """Check the account is still the same, announce hi, and sync the items if configured."""
         values = attribute_values(integration)
-        client = client_for(values)
+        client = client_for(values, integration=integration)
         try:
             account = client.account()
             if str(account.get("id")) != integration.unique_id:
@@ -78,15 +84,27 @@ class DemoGateway(IntegrationGateway):
 
     def deactivate(self, integration: Integration) -> None:
         """Tell the provider hi is no longer connected; failures surface as failed_deactivate."""
-        client_for(attribute_values(integration)).announce("disconnected")
+        client_for(attribute_values(integration), integration=integration).announce("disconnected")
 
     def sync_entities(self, integration: Integration) -> list[EntityData]:
         """Every item of the configured catalog."""
         values = attribute_values(integration)
         return [
             EntityData(external_id=item["id"], name=item["name"], kind=item.get("kind", ""), data={"status": item.get("status")})
-            for item in client_for(values).items(values["catalog"], values["page_size"])
+            for item in client_for(values, integration=integration).items(values["catalog"], values["page_size"])
         ]
+
+    def directive_handlers(self) -> list[DirectiveHandler]:
+        """demo.send_note: post a note to the provider."""
+        return [NOTE_HANDLER]
+
+    def scheduled_jobs(self) -> list[ScheduledJob]:
+        """A health check every minute and an item sync every ten minutes (one worker at a time)."""
+        return [HEALTH_JOB, SYNC_JOB]
+
+    def event_hooks(self) -> list[EventHook]:
+        """Every event, forwarded as a note when the integration's forward_events is on."""
+        return [FORWARD_HOOK]
 
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The demo pane: what the provider is and how to make it misbehave."""

@@ -25,6 +25,9 @@ class DemoSimulator(FakeProviderServer):
         self.route("GET", "/api/v1/account", self.account)
         self.route("GET", "/api/v1/items", self.list_items)
         self.route("PUT", "/api/v1/connection", self.set_connection)
+        self.route("POST", "/api/v1/notes", self.add_note)
+        #: Notes received, in order; a repeated Idempotency-Key does not add a second one.
+        self.notes: list[dict] = []
         #: What each account was last told about hi's connection ("connected"/"disconnected").
         self.connections: dict[str, str] = {}
         self.route("GET", "/_simulator/faults", self.show_faults)
@@ -56,6 +59,24 @@ class DemoSimulator(FakeProviderServer):
             return json_response(400, {"error": "status must be connected or disconnected"})
         self.connections[account["id"]] = status
         return json_response(200, {"account": account["id"], "status": status})
+
+    def add_note(self, request: FakeRequest) -> Response:
+        """POST /api/v1/notes {"text"}: store a note; the Idempotency-Key header dedupes retries."""
+        account = self._account_for(request)
+        if account is None:
+            return json_response(401, {"error": "invalid_api_key"})
+        try:
+            text = str(request.json()["text"])
+        except (ValueError, KeyError, TypeError):
+            return json_response(422, {"error": "expected {\"text\": ...}"})
+        key = request.headers.get("idempotency-key", "")
+        with self._lock:
+            for note in self.notes:
+                if key and note["key"] == key:
+                    return json_response(200, note)
+            note = {"id": len(self.notes) + 1, "account": account["id"], "text": text, "key": key}
+            self.notes.append(note)
+        return json_response(201, note)
 
     def list_items(self, request: FakeRequest) -> Response:
         """GET /api/v1/items?status=active|all&limit=&offset=: a page of items."""

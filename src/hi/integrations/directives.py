@@ -1,0 +1,361 @@
+"""Directives, the outbox: enqueue with the causing change, claim once, run at least once, retry."""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState
+from .models.engine import LIVE_STATUSES
+
+logger = logging.getLogger(__name__)
+Outcome = DirectiveAttempt.Outcome
+
+#: Seconds before retry n (1-based): 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 6 h, 12 h, 24 h.
+DEFAULT_SCHEDULE: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 7200, 21600, 43200, 86400)
+MAX_ERROR = 2000
+
+
+class DirectiveRetry(Exception):
+    """A handler asks to be retried later (transient), optionally not before `retry_after` seconds."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DirectiveFailed(Exception):
+    """A handler's permanent failure: retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class DirectiveHandler:
+    """How one topic is executed: the function, its retry schedule and its attempt limit."""
+
+    topic: str
+    run: Callable[[Directive], None]
+    schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    max_attempts: int | None = None
+
+    @property
+    def attempts_allowed(self) -> int:
+        """The first attempt plus one per scheduled retry, unless set explicitly."""
+        return self.max_attempts or len(self.schedule) + 1
+
+    def delay_before(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt `attempt` (1-based), with ±20 % jitter."""
+        base = self.schedule[min(attempt, len(self.schedule)) - 1]
+        return base * random.uniform(0.8, 1.2)
+
+
+_extra_handlers: dict[str, DirectiveHandler] = {}
+_registry: dict[str, DirectiveHandler] | None = None
+_registry_lock = threading.Lock()
+
+
+def register(handler: DirectiveHandler) -> DirectiveHandler:
+    """Register a handler outside a gateway (framework topics, tests); a topic has one handler."""
+    with _registry_lock:
+        global _registry
+        _extra_handlers[handler.topic] = handler
+        _registry = None
+    return handler
+
+
+def handlers() -> dict[str, DirectiveHandler]:
+    """Every topic's handler: those the gateways declare plus the registered ones."""
+    global _registry
+    if _registry is not None:
+        return _registry
+    from .factory import get_integration_gateway
+    from .gateway import Capability
+    from .types import IntegrationType
+
+    with _registry_lock:
+        found: dict[str, DirectiveHandler] = dict(_extra_handlers)
+        for member in IntegrationType:
+            gateway = get_integration_gateway(member)
+            if gateway.supports(Capability.DIRECTIVE_HANDLERS):
+                for handler in gateway.directive_handlers():
+                    if handler.topic in found and found[handler.topic] is not handler:
+                        raise ValueError(f"Two handlers for directive topic {handler.topic!r}.")
+                    found[handler.topic] = handler
+        _registry = found
+    return found
+
+
+def enqueue(
+    integration: Integration,
+    topic: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    dedupe_key: str = "",
+    run_at=None,
+    max_attempts: int | None = None,
+) -> Directive:
+    """Write a directive in the caller's transaction; a live one with the same topic and key wins."""
+    handler = handlers().get(topic)
+    if handler is None:
+        raise ValueError(f"No handler is registered for directive topic {topic!r}.")
+    fields = dict(
+        workspace_id=integration.workspace_id,
+        integration=integration,
+        topic=topic,
+        payload=payload or {},
+        dedupe_key=dedupe_key,
+        next_run_at=run_at or timezone.now(),
+        max_attempts=max_attempts or handler.attempts_allowed,
+    )
+    if not dedupe_key:
+        return Directive.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return Directive.objects.create(**fields)
+    except IntegrityError:
+        existing = Directive.objects.filter(topic=topic, dedupe_key=dedupe_key, status__in=LIVE_STATUSES).first()
+        if existing is None:  # finished between our insert and this read: try once more
+            return Directive.objects.create(**fields)
+        return existing
+
+
+def _eligible(now) -> Any:
+    """Queued, due directives of active integrations whose breaker is not open."""
+    from .breakers import open_breakers
+
+    return (
+        Directive.objects.filter(status=DirectiveStatus.QUEUED, next_run_at__lte=now)
+        .filter(integration__state=IntegrationState.ACTIVE)
+        .exclude(integration_id__in=open_breakers(now))
+        .order_by("next_run_at", "id")
+    )
+
+
+def claim(worker_id: str, limit: int = 10) -> list[Directive]:
+    """Take up to `limit` due directives for this worker; no two workers take the same one."""
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = _eligible(now)
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: rows another worker is claiming are skipped, not waited for.
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        # SQLite: the transaction holds the database's write lock from its first statement
+        # (transaction_mode IMMEDIATE), so claims are serialised.
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Directive.objects.filter(id__in=ids, status=DirectiveStatus.QUEUED).update(
+            status=DirectiveStatus.RUNNING, claimed_by=worker_id, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+    return list(Directive.objects.filter(id__in=ids, claimed_by=worker_id, status=DirectiveStatus.RUNNING).select_related("integration").order_by("next_run_at", "id"))
+
+
+def _classify(exc: BaseException) -> str:
+    """'waiting', 'auth', 'retry' or 'failed' for a handler's exception."""
+    from .http import BreakerOpen, ProviderAuthError, ProviderRejected
+
+    if isinstance(exc, BreakerOpen):
+        return "waiting"
+    if isinstance(exc, ProviderAuthError):
+        return "auth"
+    if isinstance(exc, (ProviderRejected, DirectiveFailed, ValidationError, ValueError, KeyError, TypeError)):
+        return "failed"
+    # Provider unavailable, timeouts, rate limits, explicit retries, and anything unexpected.
+    return "retry"
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """A wait the error itself asks for (Retry-After, breaker half-open time)."""
+    wait = getattr(exc, "retry_after", None)
+    retry_at = getattr(exc, "retry_at", None)
+    if retry_at is not None:
+        return max(0.0, (retry_at - timezone.now()).total_seconds())
+    return float(wait) if wait is not None else None
+
+
+def _error_text(directive: Directive, exc: BaseException) -> str:
+    """The exception as one redacted line (with the traceback for unexpected errors)."""
+    from .lifecycle import failure_text
+
+    text = f"{type(exc).__name__}: {failure_text(directive.integration, exc)}"
+    return text[:MAX_ERROR]
+
+
+def execute(directive: Directive, worker_id: str) -> str:
+    """Run one claimed directive and record the attempt; return the directive's new status."""
+    started = timezone.now()
+    attempt = DirectiveAttempt.objects.create(
+        directive=directive, number=directive.attempts, worker=worker_id, started_at=started
+    )
+    clock = time.monotonic()
+    handler = handlers().get(directive.topic)
+    try:
+        if handler is None:
+            raise DirectiveFailed(f"No handler is registered for topic {directive.topic!r}.")
+        handler.run(directive)
+    except Exception as exc:  # noqa: BLE001 - every outcome is recorded on the directive
+        duration = int((time.monotonic() - clock) * 1000)
+        return _after_failure(directive, attempt, handler, exc, duration)
+    duration = int((time.monotonic() - clock) * 1000)
+    now = timezone.now()
+    with transaction.atomic():
+        DirectiveAttempt.objects.filter(pk=attempt.pk).update(outcome=Outcome.DONE, duration_ms=duration)
+        Directive.objects.filter(pk=directive.pk, claimed_by=worker_id).update(
+            status=DirectiveStatus.DONE, finished_at=now, last_error="", claimed_by="", updated_at=now
+        )
+    return DirectiveStatus.DONE
+
+
+def _after_failure(directive: Directive, attempt: DirectiveAttempt, handler, exc: BaseException, duration: int) -> str:
+    """Record a failed attempt and decide: wait, retry, fail or die."""
+    kind = _classify(exc)
+    text = _error_text(directive, exc)
+    now = timezone.now()
+    update: dict[str, Any] = {"last_error": text, "claimed_by": "", "updated_at": now}
+    if kind in ("waiting", "auth"):
+        # Not the directive's fault: it waits for the breaker or the operator, without using up an attempt.
+        if kind == "auth":
+            _mark_auth_failed(directive.integration, text)
+        wait = _retry_after(exc) or 5.0
+        outcome, status = Outcome.WAITING, DirectiveStatus.QUEUED
+        update.update(status=status, next_run_at=now + timedelta(seconds=wait), attempts=F("attempts") - 1)
+    elif kind == "retry" and directive.attempts < directive.max_attempts:
+        wait = max(handler.delay_before(directive.attempts), _retry_after(exc) or 0.0)
+        outcome, status = Outcome.RETRY, DirectiveStatus.QUEUED
+        update.update(status=status, next_run_at=now + timedelta(seconds=wait))
+    elif kind == "retry":
+        outcome, status = Outcome.DEAD, DirectiveStatus.DEAD
+        update.update(status=status, finished_at=now)
+    else:
+        outcome, status = Outcome.FAILED, DirectiveStatus.FAILED
+        update.update(status=status, finished_at=now)
+    if kind == "retry" and not _is_provider_error(exc):
+        logger.error("Directive %s (%s) raised unexpectedly:\n%s", directive.pk, directive.topic, _trace(directive, exc))
+    with transaction.atomic():
+        DirectiveAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, duration_ms=duration, error=text)
+        Directive.objects.filter(pk=directive.pk).update(**update)
+    return status
+
+
+def _is_provider_error(exc: BaseException) -> bool:
+    """Whether the exception is one of the typed provider errors (expected, no traceback needed)."""
+    from .http import ProviderError
+
+    return isinstance(exc, (ProviderError, DirectiveRetry))
+
+
+def _trace(directive: Directive, exc: BaseException) -> str:
+    """The traceback with the integration's secrets removed."""
+    from .redaction import redact_text
+    from .store import secret_values
+
+    return redact_text("".join(traceback.format_exception(exc)), secret_values(directive.integration))
+
+
+def _mark_auth_failed(integration: Integration, reason: str) -> None:
+    """The provider refused the credentials while working: the operator must re-authenticate."""
+    from .lifecycle import IllegalTransition, log, transition
+
+    integration.refresh_from_db()
+    try:
+        transition(integration, IntegrationState.AUTH_FAILED, reason, "hi")
+        log(integration, "error", f"Authentication failed while working: {reason}")
+    except IllegalTransition:
+        pass  # already not active: nothing to change
+
+
+def requeue_interrupted(live_workers: set[str], grace=timedelta(seconds=5)) -> int:
+    """Put back directives claimed by workers that stopped heartbeating; return how many."""
+    now = timezone.now()
+    stale = Directive.objects.filter(status=DirectiveStatus.RUNNING, claimed_at__lt=now - grace).exclude(
+        claimed_by__in=live_workers
+    )
+    count = 0
+    for directive in stale:
+        with transaction.atomic():
+            moved = Directive.objects.filter(pk=directive.pk, status=DirectiveStatus.RUNNING, claimed_by=directive.claimed_by).update(
+                status=DirectiveStatus.QUEUED, next_run_at=now, claimed_by="", updated_at=now,
+                last_error=f"Worker {directive.claimed_by} stopped while running this directive.",
+            )
+            if moved:
+                DirectiveAttempt.objects.filter(directive=directive, outcome=Outcome.RUNNING).update(
+                    outcome=Outcome.INTERRUPTED, error="The worker stopped before the attempt finished."
+                )
+                count += 1
+    if count:
+        logger.warning("Re-queued %s directive(s) of stopped workers.", count)
+    return count
+
+
+# Operator actions ---------------------------------------------------------------------------------
+class DirectiveActionRefused(Exception):
+    """An operator action that does not apply to the directive's status."""
+
+
+def retry_now(directive: Directive) -> Directive:
+    """Run a queued, failed or dead directive as soon as possible (one more attempt if it had none left)."""
+    if directive.status not in (DirectiveStatus.QUEUED, DirectiveStatus.FAILED, DirectiveStatus.DEAD):
+        raise DirectiveActionRefused(f"A {directive.get_status_display().lower()} directive cannot be retried.")
+    now = timezone.now()
+    try:
+        Directive.objects.filter(pk=directive.pk, status=directive.status).update(
+            status=DirectiveStatus.QUEUED,
+            next_run_at=now,
+            finished_at=None,
+            max_attempts=max(directive.max_attempts, directive.attempts + 1),
+            updated_at=now,
+        )
+    except IntegrityError:
+        raise DirectiveActionRefused("Another live directive has the same dedupe key.") from None
+    directive.refresh_from_db()
+    return directive
+
+
+def replay(directive: Directive) -> Directive:
+    """Run a done directive again, as a new directive that points at it."""
+    if directive.status != DirectiveStatus.DONE:
+        raise DirectiveActionRefused("Only a done directive can be replayed; use Retry for the others.")
+    handler = handlers().get(directive.topic)
+    return Directive.objects.create(
+        workspace_id=directive.workspace_id,
+        integration_id=directive.integration_id,
+        topic=directive.topic,
+        payload=directive.payload,
+        next_run_at=timezone.now(),
+        max_attempts=handler.attempts_allowed if handler else directive.max_attempts,
+        replay_of=directive,
+    )
+
+
+def cancel(directive: Directive) -> Directive:
+    """Give up on a queued, failed or dead directive."""
+    if directive.status not in (DirectiveStatus.QUEUED, DirectiveStatus.FAILED, DirectiveStatus.DEAD):
+        raise DirectiveActionRefused(f"A {directive.get_status_display().lower()} directive cannot be cancelled.")
+    now = timezone.now()
+    Directive.objects.filter(pk=directive.pk, status=directive.status).update(
+        status=DirectiveStatus.CANCELLED, finished_at=now, updated_at=now
+    )
+    directive.refresh_from_db()
+    return directive
+
+
+def counts_by_status(integration_ids) -> dict[Any, dict[str, int]]:
+    """{integration id: {status: count}} for the dashboard cards."""
+    from django.db.models import Count
+
+    result: dict[Any, dict[str, int]] = {}
+    rows = Directive.objects.filter(integration_id__in=integration_ids).filter(
+        Q(status__in=[DirectiveStatus.FAILED, DirectiveStatus.DEAD, DirectiveStatus.QUEUED])
+    ).values("integration_id", "status").annotate(n=Count("id"))
+    for row in rows:
+        result.setdefault(row["integration_id"], {})[row["status"]] = row["n"]
+    return result

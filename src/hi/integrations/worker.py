@@ -1,0 +1,266 @@
+"""The worker: runs directives, the schedule and websocket listeners, with heartbeats and leases."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from . import directives, events, leases, lifecycle, schedule
+from .factory import get_integration_gateway
+from .gateway import Capability
+from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
+
+logger = logging.getLogger(__name__)
+
+
+
+def heartbeat_s() -> float:
+    """Seconds between heartbeats (HI_WORKER_HEARTBEAT_S)."""
+    return settings.HI_WORKER_HEARTBEAT_S
+
+
+def stale_after() -> timedelta:
+    """A worker whose heartbeat is older than this is dead: its running directives are re-queued."""
+    return timedelta(seconds=settings.HI_WORKER_STALE_S)
+
+
+@dataclass(frozen=True)
+class Housekeeping:
+    """A framework job every worker may run, once per occurrence across all workers."""
+
+    name: str
+    interval_s: float
+    run: Callable[["WorkerProcess"], Any]
+
+
+def live_worker_ids() -> set[str]:
+    """Workers whose heartbeat is recent."""
+    return set(Worker.objects.filter(heartbeat_at__gte=timezone.now() - stale_after(), stopped_at__isnull=True).values_list("id", flat=True))
+
+
+def _reap(worker: "WorkerProcess") -> int:
+    """Re-queue directives of workers that stopped heartbeating."""
+    return directives.requeue_interrupted(live_worker_ids() | {worker.id})
+
+
+def _prune(worker: "WorkerProcess") -> int:
+    """Drop old call logs, finished directives, dispatched events and stopped workers."""
+    from .models import Event
+
+    now = timezone.now()
+    keep = timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))
+    pruned = 0
+    try:
+        from .http import prune_calls
+
+        pruned += prune_calls(timedelta(days=getattr(settings, "HI_CALL_LOG_DAYS", 7)))
+    except ImportError:
+        pass
+    finished = [DirectiveStatus.DONE, DirectiveStatus.CANCELLED]
+    pruned += Directive.objects.filter(status__in=finished, finished_at__lt=now - keep).delete()[0]
+    pruned += Event.objects.filter(dispatched_at__lt=now - keep).delete()[0]
+    pruned += Worker.objects.filter(heartbeat_at__lt=now - timedelta(days=1)).delete()[0]
+    return pruned
+
+
+HOUSEKEEPING = (
+    Housekeeping("reap_interrupted_directives", 5, _reap),
+    Housekeeping("retry_integration_setup", 5, lambda worker: lifecycle.retry_due(actor="worker")),
+    Housekeeping("dispatch_pending_events", 10, lambda worker: events.dispatch_pending()),
+    Housekeeping("prune", 3600, _prune),
+)
+
+
+class WorkerProcess:
+    """One `hi_worker` process: a main loop plus a heartbeat thread and listener threads."""
+
+    def __init__(self, *, batch: int = 10, poll_s: float = 0.5, worker_id: str | None = None, drain: bool = False) -> None:
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.batch = batch
+        self.poll_s = poll_s
+        self.drain = drain  # exit when nothing is due (tests, benchmarks, one-shot runs)
+        self.stop = threading.Event()
+        self.held_leases: set[str] = set()
+        self.listeners: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._leases_lock = threading.Lock()
+        self._last_listener_check = 0.0
+        self._last_schedule_check = 0.0
+        self.executed = 0
+
+    # Life cycle ------------------------------------------------------------------------------
+    def install_signals(self) -> None:
+        """SIGINT/SIGTERM finish the running directive, then stop."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self.request_stop())
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the directive it is running."""
+        if not self.stop.is_set():
+            logger.info("Worker %s stopping after the current directive.", self.id)
+        self.stop.set()
+
+    def run(self) -> None:
+        """Register, heartbeat, and loop until asked to stop."""
+        now = timezone.now()
+        Worker.objects.update_or_create(
+            id=self.id, defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now, "stopped_at": None}
+        )
+        heart = threading.Thread(target=self._heartbeat, name="hi-heartbeat", daemon=True)
+        heart.start()
+        logger.info("Worker %s started.", self.id)
+        try:
+            while not self.stop.is_set():
+                if time.monotonic() - self._last_schedule_check >= 1.0:
+                    self._last_schedule_check = time.monotonic()
+                    self._housekeeping()
+                    self._jobs()
+                self._supervise_listeners()
+                ran = self.run_batch()
+                if ran == 0:
+                    if self.drain and not self._work_pending():
+                        break
+                    self.stop.wait(self.poll_s)
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        """Stop listeners, give leases back, and mark this worker stopped."""
+        self.stop.set()
+        for thread, stop in self.listeners.values():
+            stop.set()
+        for thread, _ in self.listeners.values():
+            thread.join(timeout=5)
+        with self._leases_lock:
+            for name in list(self.held_leases):
+                leases.release(name, self.id)
+            self.held_leases.clear()
+        Worker.objects.filter(id=self.id).update(stopped_at=timezone.now())
+        logger.info("Worker %s stopped after %s directive(s).", self.id, self.executed)
+
+    def _heartbeat(self) -> None:
+        """Every few seconds: prove this worker is alive and renew its leases."""
+        while not self.stop.wait(heartbeat_s()):
+            try:
+                Worker.objects.filter(id=self.id).update(heartbeat_at=timezone.now())
+                with self._leases_lock:
+                    if self.held_leases:
+                        self.held_leases &= leases.renew(sorted(self.held_leases), self.id)
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill the heartbeat
+                logger.exception("Heartbeat of worker %s failed.", self.id)
+            finally:
+                close_old_connections()
+
+    # Directives ------------------------------------------------------------------------------
+    def run_batch(self) -> int:
+        """Claim and run up to `batch` due directives; unstarted ones go back if asked to stop."""
+        claimed = directives.claim(self.id, self.batch)
+        for index, directive in enumerate(claimed):
+            if self.stop.is_set():
+                self._give_back(claimed[index:])
+                break
+            directives.execute(directive, self.id)
+            self.executed += 1
+        return len(claimed)
+
+    def _give_back(self, unstarted: list[Directive]) -> None:
+        """Return claimed directives that never started, without counting an attempt."""
+        from django.db.models import F
+
+        Directive.objects.filter(id__in=[d.pk for d in unstarted], claimed_by=self.id, status=DirectiveStatus.RUNNING).update(
+            status=DirectiveStatus.QUEUED, claimed_by="", attempts=F("attempts") - 1, updated_at=timezone.now()
+        )
+
+    def _work_pending(self) -> bool:
+        """Whether a directive is due now or still running elsewhere (for drain mode)."""
+        return Directive.objects.filter(status=DirectiveStatus.RUNNING).exists() or directives._eligible(timezone.now()).exists()
+
+    # The schedule ----------------------------------------------------------------------------
+    def _housekeeping(self) -> None:
+        """Run each due framework job (one worker per occurrence)."""
+        for job in HOUSEKEEPING:
+            if schedule.take_due(None, job.name, job.interval_s):
+                self._timed(None, job.name, lambda job=job: job.run(self))
+
+    def _jobs(self) -> None:
+        """Run each due job that gateways declare for their active integrations."""
+        for integration in Integration.objects.filter(state=IntegrationState.ACTIVE):
+            gateway = get_integration_gateway(integration.integration_type)
+            if not gateway.supports(Capability.SCHEDULED_JOBS):
+                continue
+            for job in gateway.scheduled_jobs():
+                if job.single_owner and not self._hold(schedule.lease_name(integration, job.name)):
+                    continue
+                if schedule.take_due(integration, job.name, job.interval_s):
+                    self._timed(integration, job.name, lambda job=job, integration=integration: job.run(integration))
+
+    def _timed(self, integration: Integration | None, name: str, run: Callable[[], Any]) -> None:
+        """Run a job occurrence, recording its duration and error."""
+        started = time.monotonic()
+        error = ""
+        try:
+            run()
+        except Exception as exc:  # noqa: BLE001 - recorded on the job; the loop goes on
+            error = f"{type(exc).__name__}: {lifecycle.failure_text(integration, exc) if integration else exc}"
+            logger.error("Job %s (%s) failed: %s", name, integration.pk if integration else "hi", error)
+        schedule.record(integration, name, int((time.monotonic() - started) * 1000), error)
+
+    def _hold(self, name: str) -> bool:
+        """Take (or keep) a lease for this worker."""
+        with self._leases_lock:
+            if name in self.held_leases:
+                return True
+            if leases.acquire(name, self.id):
+                self.held_leases.add(name)
+                return True
+        return False
+
+    # Websocket listeners -----------------------------------------------------------------------
+    def _supervise_listeners(self) -> None:
+        """Every few seconds: start listeners whose lease we can take, stop those we should not run."""
+        if time.monotonic() - self._last_listener_check < heartbeat_s():
+            return
+        self._last_listener_check = time.monotonic()
+        wanted: dict[str, Any] = {}
+        for integration in Integration.objects.filter(state=IntegrationState.ACTIVE):
+            gateway = get_integration_gateway(integration.integration_type)
+            if gateway.supports(Capability.WEBSOCKET_LISTENERS):
+                for listener in gateway.websocket_listeners(integration):
+                    wanted[f"listener:{integration.pk}:{listener.name}"] = listener
+        for name, (thread, stop) in list(self.listeners.items()):
+            with self._leases_lock:
+                lost = name not in self.held_leases
+            if name not in wanted or lost or not thread.is_alive():
+                stop.set()
+                thread.join(timeout=5)
+                del self.listeners[name]
+                with self._leases_lock:
+                    if name in self.held_leases and name not in wanted:
+                        leases.release(name, self.id)
+                        self.held_leases.discard(name)
+        for name, listener in wanted.items():
+            if name not in self.listeners and self._hold(name):
+                stop = threading.Event()
+                thread = threading.Thread(target=self._run_listener, args=(listener, stop), name=name, daemon=True)
+                self.listeners[name] = (thread, stop)
+                thread.start()
+
+    def _run_listener(self, listener: Any, stop: threading.Event) -> None:
+        """A listener's thread: run until stopped, then release the database connection."""
+        try:
+            listener.worker_id = self.id
+            listener.run(stop)
+        except Exception:  # noqa: BLE001 - the supervisor restarts it on its next check
+            logger.exception("Listener %s stopped with an error.", threading.current_thread().name)
+        finally:
+            close_old_connections()

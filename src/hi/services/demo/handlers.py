@@ -1,0 +1,68 @@
+"""The demo provider's directive handler and event hook: notes, sent at least once, stored once."""
+from __future__ import annotations
+
+import json
+
+from hi.integrations.directives import DirectiveHandler, enqueue
+from hi.integrations.events import EventHook
+from hi.integrations.models import Directive, Event, Integration
+from hi.integrations.schedule import ScheduledJob
+from hi.integrations.store import attribute_values
+
+TOPIC_NOTE = "demo.send_note"
+
+
+def send_note(directive: Directive) -> None:
+    """POST the note; the directive id is the idempotency key, so a retry never stores it twice."""
+    from .gateway import client_for
+
+    integration = directive.integration
+    client = client_for(attribute_values(integration), integration=integration)
+    client.add_note(directive.payload["text"], idempotency_key=f"hi-directive-{directive.pk}")
+
+
+def forward_event(event: Event, integration: Integration) -> None:
+    """When the integration forwards events, turn this one into a note directive."""
+    if not attribute_values(integration).get("forward_events"):
+        return
+    text = f"{event.type}: {json.dumps(event.data, sort_keys=True)}"
+    enqueue(integration, TOPIC_NOTE, {"text": text, "event": str(event.pk)}, dedupe_key=f"event:{event.pk}:{integration.pk}")
+
+
+def request_note(integration: Integration, text: str) -> Directive:
+    """An operator's 'send a note' action, as a directive."""
+    return enqueue(integration, TOPIC_NOTE, {"text": text})
+
+
+NOTE_HANDLER = DirectiveHandler(TOPIC_NOTE, send_note)
+FORWARD_HOOK = EventHook("*", forward_event)
+
+
+def health_check(integration: Integration) -> None:
+    """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
+    from hi.integrations.http import ProviderAuthError
+    from hi.integrations.lifecycle import IllegalTransition, log, transition
+    from hi.integrations.models import IntegrationState
+
+    from .gateway import client_for
+
+    try:
+        client_for(attribute_values(integration), integration=integration).account()
+    except ProviderAuthError as exc:
+        integration.refresh_from_db()
+        try:
+            transition(integration, IntegrationState.AUTH_FAILED, str(exc), "worker")
+            log(integration, "error", f"Health check: the provider refused the API key: {exc}")
+        except IllegalTransition:
+            pass
+
+
+def sync_items(integration: Integration) -> None:
+    """Every ten minutes, on one worker only: refresh the items."""
+    from hi.integrations.entities import sync_now
+
+    sync_now(integration)
+
+
+HEALTH_JOB = ScheduledJob("health_check", 60, health_check)
+SYNC_JOB = ScheduledJob("sync_items", 600, sync_items, single_owner=True)
