@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast browser-test setup check clean
+.PHONY: run test test-postgres test-fast browser-test bench setup check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hi needs Python 3.11 or newer"'
@@ -22,11 +22,19 @@ run: setup
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The suite on a throwaway PostgreSQL cluster (needs Debian's postgresql package; run as root).
+test-postgres: $(STAMP)
+	DATABASE_URL="$$(bash scripts/postgres.sh start)" $(BIN)/python -m pytest
+
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser"
 
 browser-test: $(STAMP)
 	$(BIN)/python -m pytest -m browser
+
+# Throughput benchmarks (not tests): SQLite by default, PostgreSQL too when DATABASE_URL is set.
+bench: $(STAMP)
+	$(BIN)/python bench/directives.py
 
 check: $(STAMP)
 	$(BIN)/python manage.py check

@@ -190,32 +190,79 @@ def _error_text(directive: Directive, exc: BaseException) -> str:
     return text[:MAX_ERROR]
 
 
-def execute(directive: Directive, worker_id: str) -> str:
-    """Run one claimed directive and record the attempt; return the directive's new status."""
+class DoneBatch:
+    """Successful outcomes written together in one transaction (group commit).
+
+    A worker that dies before `flush` leaves those directives running: the reaper re-queues them
+    and they run once more, which at-least-once delivery allows; the batch bounds how many.
+    """
+
+    def __init__(self, worker_id: str) -> None:
+        self.worker_id = worker_id
+        self.attempts: list[DirectiveAttempt] = []
+        self.calls: list[Any] = []
+        self.ids: list[int] = []
+
+    def add(self, directive: Directive, started, duration: int, calls: list[Any]) -> None:
+        """Remember one directive that succeeded."""
+        self.ids.append(directive.pk)
+        self.calls.extend(calls)
+        self.attempts.append(
+            DirectiveAttempt(directive=directive, number=directive.attempts, worker=self.worker_id,
+                             started_at=started, duration_ms=duration, outcome=Outcome.DONE)
+        )
+
+    def flush(self) -> int:
+        """Write every remembered outcome in one transaction; return how many."""
+        from .http import write_call_rows
+
+        if not self.ids:
+            return 0
+        now = timezone.now()
+        with transaction.atomic():
+            write_call_rows(self.calls)
+            DirectiveAttempt.objects.bulk_create(self.attempts)
+            Directive.objects.filter(pk__in=self.ids, claimed_by=self.worker_id).update(
+                status=DirectiveStatus.DONE, finished_at=now, last_error="", claimed_by="", updated_at=now
+            )
+        count = len(self.ids)
+        self.attempts, self.calls, self.ids = [], [], []
+        return count
+
+
+def execute(directive: Directive, worker_id: str, batch: DoneBatch | None = None) -> str:
+    """Run one claimed directive and record the attempt (now, or in `batch` when it succeeds)."""
+    from .http import deferred_call_log, write_call_rows
+
     started = timezone.now()
-    attempt = DirectiveAttempt.objects.create(
-        directive=directive, number=directive.attempts, worker=worker_id, started_at=started
-    )
     clock = time.monotonic()
     handler = handlers().get(directive.topic)
-    try:
-        if handler is None:
-            raise DirectiveFailed(f"No handler is registered for topic {directive.topic!r}.")
-        handler.run(directive)
-    except Exception as exc:  # noqa: BLE001 - every outcome is recorded on the directive
-        duration = int((time.monotonic() - clock) * 1000)
-        return _after_failure(directive, attempt, handler, exc, duration)
+    with deferred_call_log() as calls:
+        try:
+            if handler is None:
+                raise DirectiveFailed(f"No handler is registered for topic {directive.topic!r}.")
+            handler.run(directive)
+        except Exception as exc:  # noqa: BLE001 - every outcome is recorded on the directive
+            duration = int((time.monotonic() - clock) * 1000)
+            write_call_rows(calls)
+            return _after_failure(directive, worker_id, started, handler, exc, duration)
     duration = int((time.monotonic() - clock) * 1000)
-    now = timezone.now()
-    with transaction.atomic():
-        DirectiveAttempt.objects.filter(pk=attempt.pk).update(outcome=Outcome.DONE, duration_ms=duration)
-        Directive.objects.filter(pk=directive.pk, claimed_by=worker_id).update(
-            status=DirectiveStatus.DONE, finished_at=now, last_error="", claimed_by="", updated_at=now
-        )
+    own = batch or DoneBatch(worker_id)
+    own.add(directive, started, duration, calls)
+    if batch is None:
+        own.flush()
     return DirectiveStatus.DONE
 
 
-def _after_failure(directive: Directive, attempt: DirectiveAttempt, handler, exc: BaseException, duration: int) -> str:
+def _attempt(directive: Directive, worker_id: str, started, duration: int | None, outcome: str, error: str = "") -> None:
+    """Record one attempt."""
+    DirectiveAttempt.objects.create(
+        directive=directive, number=directive.attempts, worker=worker_id, started_at=started,
+        duration_ms=duration, outcome=outcome, error=error,
+    )
+
+
+def _after_failure(directive: Directive, worker_id: str, started, handler, exc: BaseException, duration: int) -> str:
     """Record a failed attempt and decide: wait, retry, fail or die."""
     kind = _classify(exc)
     text = _error_text(directive, exc)
@@ -241,7 +288,7 @@ def _after_failure(directive: Directive, attempt: DirectiveAttempt, handler, exc
     if kind == "retry" and not _is_provider_error(exc):
         logger.error("Directive %s (%s) raised unexpectedly:\n%s", directive.pk, directive.topic, _trace(directive, exc))
     with transaction.atomic():
-        DirectiveAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, duration_ms=duration, error=text)
+        _attempt(directive, worker_id, started, duration, outcome, text)
         Directive.objects.filter(pk=directive.pk).update(**update)
     return status
 
@@ -287,8 +334,9 @@ def requeue_interrupted(live_workers: set[str], grace=timedelta(seconds=5)) -> i
                 last_error=f"Worker {directive.claimed_by} stopped while running this directive.",
             )
             if moved:
-                DirectiveAttempt.objects.filter(directive=directive, outcome=Outcome.RUNNING).update(
-                    outcome=Outcome.INTERRUPTED, error="The worker stopped before the attempt finished."
+                _attempt(
+                    directive, directive.claimed_by, directive.claimed_at, None, Outcome.INTERRUPTED,
+                    "The worker stopped before the attempt finished.",
                 )
                 count += 1
     if count:

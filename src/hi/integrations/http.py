@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import sys
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 import requests
@@ -243,12 +245,37 @@ class _CallLog:
         begin = resumed if resumed is not None else self.started
         at = self.started_at + timedelta(seconds=begin - self.started)
         rows.append(row(at, status, round((time.monotonic() - begin) * 1000), error_class))
-        try:
-            with transaction.atomic():
-                ProviderCall.objects.bulk_create(rows)
-        except DatabaseError:
-            # The call itself happened: losing its log line must not turn it into a failure.
-            logger.warning("Could not record %d call(s) of integration %s", len(rows), self.integration.pk, exc_info=True)
+        pending = getattr(_deferred, "rows", None)
+        if pending is not None:
+            pending.extend(rows)  # written with the caller's own outcome (see deferred_call_log)
+            return
+        write_call_rows(rows)
+
+
+_deferred = threading.local()
+
+
+def write_call_rows(rows: list[ProviderCall]) -> None:
+    """Insert call-log rows; a failure to log never turns the call itself into a failure."""
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            ProviderCall.objects.bulk_create(rows)
+    except DatabaseError:
+        logger.warning("Could not record %d provider call(s)", len(rows), exc_info=True)
+
+
+@contextmanager
+def deferred_call_log() -> Iterator[list[ProviderCall]]:
+    """Collect this thread's call-log rows instead of writing each at once; the caller writes
+    them (with `write_call_rows`) in the same transaction as its own outcome: one commit, not two."""
+    previous = getattr(_deferred, "rows", None)
+    _deferred.rows = rows = []
+    try:
+        yield rows
+    finally:
+        _deferred.rows = previous
 
 
 class ProviderClient:
@@ -274,18 +301,23 @@ class ProviderClient:
         self.token_manager = token_manager
         self.secrets = [s for s in (*secrets, *_credentials_in(headers or {})) if s]
         self.retry = retry if retry is not None else default_retry()
-        self.session = self._new_session(self.retry)
+        self.session = self._new_session(self.retry, self.base_url)
         self.session.headers["User-Agent"] = f"hi/{hi.__version__}"
         self.session.headers.update(headers or {})
         self._any_method_session: requests.Session | None = None
         self._lock = threading.Lock()
 
     @staticmethod
-    def _new_session(retry: Retry) -> requests.Session:
+    def _new_session(retry: Retry, base_url: str) -> requests.Session:
+        """A session with the Retry mounted; proxy and CA settings read from the environment once."""
         session = requests.Session()
         adapter = HTTPAdapter(max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+        # requests re-reads the whole environment for proxies on every call (trust_env); read it once.
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False
         return session
 
     def _session_for(self, method: str, idempotent: bool) -> requests.Session:
@@ -294,7 +326,7 @@ class ProviderClient:
             return self.session
         with self._lock:
             if self._any_method_session is None:
-                session = self._new_session(self.retry.new(allowed_methods=None))
+                session = self._new_session(self.retry.new(allowed_methods=None), self.base_url)
                 session.headers, session.cookies = self.session.headers, self.session.cookies
                 self._any_method_session = session
             return self._any_method_session
@@ -385,6 +417,28 @@ class ProviderClient:
         except ValueError:
             excerpt = redact_text(response.text[: EXCERPT * 2], self.secrets)
             raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, excerpt) from None
+
+
+_clients: dict[tuple, ProviderClient] = {}
+_clients_lock = threading.Lock()
+MAX_CACHED_CLIENTS = 512
+
+
+def client_for_integration(integration: Any, provider: str, base_url: str, **options: Any) -> ProviderClient:
+    """The integration's client, kept for the process: one requests.Session (and its kept-alive
+    connections) per integration and configuration, instead of a new one per call."""
+    headers = options.get("headers") or {}
+    key = (
+        integration.pk, provider, base_url, tuple(sorted(headers.items())), repr(options.get("timeout")),
+        tuple(options.get("secrets", ())), id(options.get("token_manager")),
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            if len(_clients) >= MAX_CACHED_CLIENTS:
+                _clients.clear()  # configurations changed many times: start over rather than grow
+            client = _clients[key] = ProviderClient(provider, base_url, integration=integration, **options)
+    return client
 
 
 def call_log_days() -> int:

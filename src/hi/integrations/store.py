@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from . import crypto
 from .attributes import AttributeSpec, parse_value, serialize_value
@@ -24,8 +25,29 @@ def stored_raw(integration: Integration) -> dict[str, str]:
     return raw
 
 
+_values_cache: dict[tuple, dict[str, Any]] = {}
+MAX_CACHED = 512
+
+
 def attribute_values(integration: Integration) -> dict[str, Any]:
-    """Typed attribute values of an integration, secrets decrypted, defaults filled in."""
+    """Typed attribute values of an integration, secrets decrypted, defaults filled in.
+
+    Kept per (integration, updated_at): saving attributes moves updated_at, so a change is seen
+    by the next call; a worker running thousands of directives decrypts once.
+    """
+    key = (integration.pk, integration.updated_at)
+    cached = _values_cache.get(key)
+    if cached is not None:
+        return dict(cached)
+    values = _load_values(integration)
+    if len(_values_cache) >= MAX_CACHED:
+        _values_cache.clear()
+    _values_cache[key] = values
+    return dict(values)
+
+
+def _load_values(integration: Integration) -> dict[str, Any]:
+    """Read, decrypt and parse the stored values."""
     raw = stored_raw(integration)
     values: dict[str, Any] = {}
     for spec in specs_for(integration.integration_type):
@@ -99,4 +121,9 @@ def save_attributes(integration: Integration, values: dict[str, Any], actor: str
             actor=actor,
         )
         changed.append(spec.key)
+    if changed:
+        # Readers cache values per updated_at: moving it makes every process see the change.
+        now = timezone.now()
+        Integration.objects.filter(pk=integration.pk).update(updated_at=now)
+        integration.updated_at = now
     return changed

@@ -163,14 +163,25 @@ class WorkerProcess:
 
     # Directives ------------------------------------------------------------------------------
     def run_batch(self) -> int:
-        """Claim and run up to `batch` due directives; unstarted ones go back if asked to stop."""
+        """Claim and run up to `batch` due directives; unstarted ones go back if asked to stop.
+
+        Successes are written together (at most every quarter second), failures at once.
+        """
         claimed = directives.claim(self.id, self.batch)
-        for index, directive in enumerate(claimed):
-            if self.stop.is_set():
-                self._give_back(claimed[index:])
-                break
-            directives.execute(directive, self.id)
-            self.executed += 1
+        done = directives.DoneBatch(self.id)
+        flushed_at = time.monotonic()
+        try:
+            for index, directive in enumerate(claimed):
+                if self.stop.is_set():
+                    self._give_back(claimed[index:])
+                    break
+                directives.execute(directive, self.id, done)
+                self.executed += 1
+                if time.monotonic() - flushed_at > 0.25:
+                    done.flush()
+                    flushed_at = time.monotonic()
+        finally:
+            done.flush()
         return len(claimed)
 
     def _give_back(self, unstarted: list[Directive]) -> None:

@@ -3,21 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from hi.integrations.http import ProviderClient
+from hi.integrations.http import ProviderClient, client_for_integration
 
 
 class DemoClient:
     """Calls the demo provider with a bearer API key."""
 
     def __init__(self, api_url: str, api_key: str, timeout_s: float = 10.0, integration: Any = None) -> None:
-        extra = {"integration": integration, "secrets": [api_key]} if integration is not None else {}
-        self.http = ProviderClient(
-            "demo",
-            api_url,
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=(min(3.05, timeout_s), timeout_s),
-            **extra,
-        )
+        options = {"headers": {"Authorization": f"Bearer {api_key}"}, "timeout": (min(3.05, timeout_s), timeout_s)}
+        if integration is None:  # a connection test: no integration yet, nothing to keep
+            self.http = ProviderClient("demo", api_url, **options)
+        else:
+            self.http = client_for_integration(integration, "demo", api_url, secrets=(api_key,), **options)
 
     def account(self) -> dict[str, Any]:
         """The account the key belongs to: {"id", "name"}."""

@@ -28,6 +28,7 @@ class DemoSimulator(FakeProviderServer):
         self.route("POST", "/api/v1/notes", self.add_note)
         #: Notes received, in order; a repeated Idempotency-Key does not add a second one.
         self.notes: list[dict] = []
+        self._notes_by_key: dict[str, dict] = {}
         #: What each account was last told about hi's connection ("connected"/"disconnected").
         self.connections: dict[str, str] = {}
         self.route("GET", "/_simulator/faults", self.show_faults)
@@ -71,11 +72,12 @@ class DemoSimulator(FakeProviderServer):
             return json_response(422, {"error": "expected {\"text\": ...}"})
         key = request.headers.get("idempotency-key", "")
         with self._lock:
-            for note in self.notes:
-                if key and note["key"] == key:
-                    return json_response(200, note)
+            if key and key in self._notes_by_key:
+                return json_response(200, self._notes_by_key[key])
             note = {"id": len(self.notes) + 1, "account": account["id"], "text": text, "key": key}
             self.notes.append(note)
+            if key:
+                self._notes_by_key[key] = note
         return json_response(201, note)
 
     def list_items(self, request: FakeRequest) -> Response:
