@@ -114,6 +114,24 @@ def sync_now(integration: Integration, delete_edited: bool = False) -> SyncResul
     return result
 
 
+def upsert_entity(integration: Integration, item: EntityData) -> Entity:
+    """Apply one pushed change: create or refresh a single entity (an operator's name wins)."""
+    external_id = normalize_external_id(item.external_id)
+    entity, created = Entity.objects.get_or_create(
+        integration=integration,
+        external_id=external_id,
+        defaults={
+            "workspace_id": integration.workspace_id, "integration_type": integration.integration_type,
+            "kind": item.kind, "name": item.name, "data": item.data,
+        },
+    )
+    if not created:
+        entity.name = entity.name if entity.operator_edited else item.name
+        entity.kind, entity.data, entity.detached = item.kind, item.data, False
+        entity.save(update_fields=["name", "kind", "data", "detached", "updated_at"])
+    return entity
+
+
 class SyncFailed(Exception):
     """An operator-requested sync could not run or failed; the message is safe to show."""
 

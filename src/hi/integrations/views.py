@@ -19,6 +19,7 @@ from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm
 from .gateway import Capability
 from .health import health_context
+from .http import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
@@ -116,6 +117,8 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
         "history": integration.state_changes.all()[:20],
         "attribute_history": integration.attribute_changes.all()[:20],
         "logs": integration.logs.all()[:20],
+        "calls": integration.calls.all()[:25],
+        "call_log_days": call_log_days(),
         "entities": integration.entities.all()[:200],
     }
 

@@ -221,3 +221,9 @@ def test_remove_during_an_outage_explains_and_can_be_forced(operator_client, dem
     assert "was not removed: deactivation failed" in page and Integration.objects.filter(pk=demo.pk).exists()
     operator_client.post(reverse("integration-remove", args=[demo.pk]), {"entities": "keep", "force": "on"})
     assert not Integration.objects.filter(pk=demo.pk).exists()
+
+
+def test_the_manage_page_shows_the_call_log_without_secrets(operator_client, demo):
+    page = operator_client.get(demo.get_absolute_url()).content.decode()
+    assert "Provider calls" in page and "/api/v1/account" in page  # activation's calls
+    assert "demo-key" not in page.split('id="calls-title"')[1].split("</section>")[0]

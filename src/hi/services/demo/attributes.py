@@ -52,3 +52,11 @@ class DemoAttribute(AttributeType):
         required=False,
         default="false",
     )
+    LIVE_UPDATES = AttributeSpec(
+        key="live_updates",
+        label="Live item updates",
+        value_type=ValueType.BOOLEAN,
+        help="Hold a websocket open to the provider (in the worker) and apply item changes as they happen.",
+        required=False,
+        default="false",
+    )

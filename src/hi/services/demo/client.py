@@ -30,6 +30,10 @@ class DemoClient:
             "POST", "/api/v1/notes", json={"text": text}, headers={"Idempotency-Key": idempotency_key}
         ).json()
 
+    def stream_url(self) -> str:
+        """Where the provider pushes live item updates (a ws:// URL)."""
+        return str(self.http.get_json("/api/v1/stream")["url"])
+
     def items(self, catalog: str, page_size: int) -> Iterator[dict[str, Any]]:
         """Every item of the catalog, following the provider's paging."""
         offset: int | None = 0

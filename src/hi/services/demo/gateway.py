@@ -31,6 +31,7 @@ from hi.integrations.store import attribute_values
 
 from .attributes import DemoAttribute
 from .client import DemoClient
+from .listeners import ItemStream
 from .handlers import FORWARD_HOOK, HEALTH_JOB, NOTE_HANDLER, SYNC_JOB
 
 
@@ -44,7 +45,13 @@ class DemoGateway(IntegrationGateway):
 
     attribute_type = DemoAttribute
     capabilities = frozenset(
-        {Capability.ENTITY_SYNC, Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.SCHEDULED_JOBS}
+        {
+            Capability.ENTITY_SYNC,
+            Capability.DIRECTIVE_HANDLERS,
+            Capability.EVENT_HOOKS,
+            Capability.SCHEDULED_JOBS,
+            Capability.WEBSOCKET_LISTENERS,
+        }
     )
     logo = "demo/logo.svg"
 
@@ -101,6 +108,10 @@ class DemoGateway(IntegrationGateway):
     def scheduled_jobs(self) -> list[ScheduledJob]:
         """A health check every minute and an item sync every ten minutes (one worker at a time)."""
         return [HEALTH_JOB, SYNC_JOB]
+
+    def websocket_listeners(self, integration: Integration) -> list[ItemStream]:
+        """The live item stream, when the integration asks for live updates."""
+        return [ItemStream(integration)] if attribute_values(integration).get("live_updates") else []
 
     def event_hooks(self) -> list[EventHook]:
         """Every event, forwarded as a note when the integration's forward_events is on."""

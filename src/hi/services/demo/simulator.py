@@ -1,6 +1,7 @@
 """A simulator of the demo provider: a real HTTP server on 127.0.0.1 with fault knobs."""
 from __future__ import annotations
 
+from hi.integrations.testing.fakews import FakeWebsocketServer
 from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
 
 DEFAULT_ACCOUNTS = {
@@ -18,14 +19,17 @@ DEFAULT_ITEMS = [
 class DemoSimulator(FakeProviderServer):
     """Speaks the demo provider's API: bearer keys, an account, paged items."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, stream: bool = False) -> None:
         super().__init__(host, port)
+        #: With `stream`, item changes are also pushed over a websocket (GET /api/v1/stream says where).
+        self.stream = FakeWebsocketServer(token="demo-key") if stream else None
         self.accounts = {key: dict(account) for key, account in DEFAULT_ACCOUNTS.items()}
         self.items = [dict(item) for item in DEFAULT_ITEMS]
         self.route("GET", "/api/v1/account", self.account)
         self.route("GET", "/api/v1/items", self.list_items)
         self.route("PUT", "/api/v1/connection", self.set_connection)
         self.route("POST", "/api/v1/notes", self.add_note)
+        self.route("GET", "/api/v1/stream", self.stream_info)
         #: Notes received, in order; a repeated Idempotency-Key does not add a second one.
         self.notes: list[dict] = []
         self._notes_by_key: dict[str, dict] = {}
@@ -60,6 +64,41 @@ class DemoSimulator(FakeProviderServer):
             return json_response(400, {"error": "status must be connected or disconnected"})
         self.connections[account["id"]] = status
         return json_response(200, {"account": account["id"], "status": status})
+
+    def stream_info(self, request: FakeRequest) -> Response:
+        """GET /api/v1/stream: where live item updates are pushed (404 when not offered)."""
+        if self._account_for(request) is None:
+            return json_response(401, {"error": "invalid_api_key"})
+        if self.stream is None:
+            return json_response(404, {"error": "no live updates on this provider"})
+        return json_response(200, {"url": self.stream.url})
+
+    def update_item(self, item_id: str, **changes: str) -> dict:
+        """Change an item (as the provider's owner would) and push it to stream subscribers."""
+        item = next(i for i in self.items if i["id"] == item_id)
+        item.update(changes)
+        if self.stream is not None:
+            self.stream.push({"type": "item.updated", "item": dict(item)})
+        return item
+
+    def start(self) -> "DemoSimulator":
+        """Serve the API (and the stream, when offered)."""
+        if self.stream is not None:
+            self.stream.start()
+        super().start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground (the stream in its own threads)."""
+        if self.stream is not None:
+            self.stream.start()
+        super().serve_forever()
+
+    def stop(self) -> None:
+        """Stop the API (and the stream)."""
+        super().stop()
+        if self.stream is not None:
+            self.stream.stop()
 
     def add_note(self, request: FakeRequest) -> Response:
         """POST /api/v1/notes {"text"}: store a note; the Idempotency-Key header dedupes retries."""

@@ -15,8 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, **options) -> None:
         """Serve until interrupted."""
-        simulator = DemoSimulator(port=port)
-        self.stdout.write(f"Demo provider simulator on {simulator.url} (API keys: demo-key, demo-key-2)")
+        simulator = DemoSimulator(port=port, stream=True)
+        self.stdout.write(f"Demo provider simulator on {simulator.url} (API keys: demo-key, demo-key-2; live updates at {simulator.stream.url})")
         try:
             simulator.serve_forever()
         except KeyboardInterrupt:

@@ -1,0 +1,51 @@
+"""The demo provider's push channel: item changes over a websocket, applied to entities."""
+from __future__ import annotations
+
+import json
+
+from websockets.sync.client import ClientConnection
+
+from hi.integrations.entities import upsert_entity
+from hi.integrations.gateway import EntityData
+from hi.integrations.store import attribute_values
+from hi.integrations.websocket import ListenerAuthFailed, WebsocketListener
+
+
+class ItemStream(WebsocketListener):
+    """Listens to item.updated messages; the worker holds it open while the integration is active."""
+
+    name = "items"
+
+    def _values(self) -> dict:
+        """The integration's current settings."""
+        return attribute_values(self.integration)
+
+    def url(self) -> str:
+        """The provider says where its stream is (GET /api/v1/stream)."""
+        from .client import DemoClient
+
+        values = self._values()
+        return DemoClient(values["api_url"], values["api_key"], integration=self.integration).stream_url()
+
+    def authenticate(self, ws: ClientConnection) -> None:
+        """Send the API key; anything but auth_ok is a refusal."""
+        ws.send(json.dumps({"action": "auth", "token": self._values()["api_key"]}))
+        answer = json.loads(ws.recv(timeout=self.open_timeout_s))
+        if answer.get("type") != "auth_ok":
+            raise ListenerAuthFailed(f"The provider refused the API key: {answer.get('reason', answer.get('type'))}")
+
+    def subscribe(self, ws: ClientConnection) -> None:
+        """Ask for item changes and wait for the acknowledgement."""
+        ws.send(json.dumps({"action": "subscribe", "topics": ["items"]}))
+        json.loads(ws.recv(timeout=self.open_timeout_s))
+
+    def handle(self, message: str | bytes) -> None:
+        """item.updated → the entity is created or refreshed."""
+        event = json.loads(message)
+        if event.get("type") != "item.updated":
+            return
+        item = event["item"]
+        upsert_entity(
+            self.integration,
+            EntityData(external_id=item["id"], name=item["name"], kind=item.get("kind", ""), data={"status": item.get("status")}),
+        )
