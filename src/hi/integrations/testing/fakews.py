@@ -116,8 +116,9 @@ class FakeWebsocketServer:
     and gets ``{"type": "subscribed", "topics": [...]}``; after that it receives what `push` sends.
     """
 
-    def __init__(self, token: str = "good-token", host: str = "127.0.0.1") -> None:
-        self.token = token
+    def __init__(self, token: str | tuple[str, ...] = "good-token", host: str = "127.0.0.1") -> None:
+        #: The accepted token (or tokens).
+        self.tokens = (token,) if isinstance(token, str) else tuple(token)
         #: Answer the opening handshake with this HTTP status (e.g. 401, 503) instead of upgrading.
         self.reject_status: int | None = None
         #: Every JSON message clients sent, in order.
@@ -214,7 +215,7 @@ class FakeWebsocketServer:
                     self.received.append(message)
                 action = message.get("action")
                 if action == "auth":
-                    if message.get("token") != self.token:
+                    if message.get("token") not in self.tokens:
                         connection.send(json.dumps({"type": "auth_error", "reason": "invalid token"}))
                         connection.close(1008, "invalid token")
                         break

@@ -22,7 +22,7 @@ class DemoSimulator(FakeProviderServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, stream: bool = False) -> None:
         super().__init__(host, port)
         #: With `stream`, item changes are also pushed over a websocket (GET /api/v1/stream says where).
-        self.stream = FakeWebsocketServer(token="demo-key") if stream else None
+        self.stream = FakeWebsocketServer(token=tuple(DEFAULT_ACCOUNTS)) if stream else None
         self.accounts = {key: dict(account) for key, account in DEFAULT_ACCOUNTS.items()}
         self.items = [dict(item) for item in DEFAULT_ITEMS]
         self.route("GET", "/api/v1/account", self.account)
