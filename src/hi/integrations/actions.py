@@ -10,7 +10,7 @@ from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
 from . import lifecycle, setup
-from .entities import SyncFailed, run_sync
+from .entities import SyncFailed, request_sync
 from .models import Integration, IntegrationState
 from .queries import integration_for
 from .views import actor_of
@@ -61,12 +61,12 @@ def _test(integration: Integration, actor: str) -> tuple[str, str]:
 
 
 def _sync(integration: Integration, actor: str) -> tuple[str, str]:
-    """Sync entities now."""
+    """Queue a sync for the worker: the request does not wait for the provider."""
     try:
-        result = run_sync(integration)
+        directive = request_sync(integration)
     except SyncFailed as exc:
         return "error", str(exc)
-    return "success", f"Synced: {result.summary()}."
+    return "success", f"Sync queued (directive #{directive.pk}); the worker runs it and the entities below update."
 
 
 ACTIONS = {

@@ -10,5 +10,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        """Register system checks."""
+        """Register system checks and the framework's own directive handlers."""
         from . import checks  # noqa: F401
+        from .directives import DirectiveHandler, register
+        from .entities import SYNC_TOPIC, sync_directive
+
+        # Operator-requested syncs run in the worker, retried like any provider call; few retries.
+        register(DirectiveHandler(SYNC_TOPIC, sync_directive, schedule=(5, 30, 120), max_attempts=4))

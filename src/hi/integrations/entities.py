@@ -151,6 +151,28 @@ def run_sync(integration: Integration) -> SyncResult:
         raise SyncFailed(f"Sync failed: {text}") from None
 
 
+#: The framework's own directive topic: an operator's "Sync now", run by the worker.
+SYNC_TOPIC = "hi.sync_entities"
+
+
+def request_sync(integration: Integration):
+    """Queue a sync for the worker (at most one waiting per integration); return the directive."""
+    from .directives import enqueue
+    from .models import IntegrationState
+
+    if integration.state != IntegrationState.ACTIVE:
+        raise SyncFailed(f"Only an active integration can sync; {integration.name} is {integration.get_state_display().lower()}.")
+    gateway = get_integration_gateway(integration.integration_type)
+    if not gateway.supports(Capability.ENTITY_SYNC):
+        raise SyncFailed(f"{integration.type.label} does not support entity sync.")
+    return enqueue(integration, SYNC_TOPIC, {}, dedupe_key=f"sync:{integration.pk}")
+
+
+def sync_directive(directive) -> None:
+    """The worker's side of request_sync: fetch and apply (provider errors retry the directive)."""
+    sync_now(directive.integration)
+
+
 @transaction.atomic
 def release_entities(integration: Integration, delete: bool) -> tuple[int, int]:
     """On removal: delete every entity, or keep edited ones detached; return (deleted, kept)."""

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from hi.conftest import demo_attributes
-from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.directives import claim, execute
+from hi.integrations.models import Directive, Integration, IntegrationState
 
 pytestmark = pytest.mark.django_db
 S = IntegrationState
@@ -112,7 +113,13 @@ def test_test_connection_and_sync_report_their_outcome(operator_client, demo, si
     assert "Connection test passed" in page
     sim.items.append({"id": "SKU-9", "name": "New", "kind": "product", "status": "active"})
     page = operator_client.post(reverse("integration-action", args=[demo.pk, "sync"]), follow=True).content.decode()
-    assert "1 created" in page and demo.entities.filter(external_id="sku-9").exists()
+    assert "Sync queued" in page and not demo.entities.filter(external_id="sku-9").exists()
+    again = operator_client.post(reverse("integration-action", args=[demo.pk, "sync"]), follow=True).content.decode()
+    assert again.count("Sync queued (directive #") == 1 and Directive.objects.filter(topic="hi.sync_entities").count() == 1
+    for directive in claim("w", 10):  # the worker's pass
+        execute(directive, "w")
+    assert demo.entities.filter(external_id="sku-9").exists()
+    assert "Synced: 1 created" in operator_client.get(demo.get_absolute_url()).content.decode()
     sim.faults.status = 503
     page = operator_client.post(reverse("integration-action", args=[demo.pk, "test"]), follow=True).content.decode()
     assert "Connection test failed (cannot_connect)" in page
