@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from . import directives, events, leases, lifecycle, schedule
@@ -118,6 +118,7 @@ class WorkerProcess:
         )
         heart = threading.Thread(target=self._heartbeat, name="hi-heartbeat", daemon=True)
         heart.start()
+        self._heart = heart
         logger.info("Worker %s started.", self.id)
         try:
             while not self.stop.is_set():
@@ -146,6 +147,9 @@ class WorkerProcess:
                 leases.release(name, self.id)
             self.held_leases.clear()
         Worker.objects.filter(id=self.id).update(stopped_at=timezone.now())
+        heart = getattr(self, "_heart", None)
+        if heart is not None:
+            heart.join(timeout=heartbeat_s() + 5)
         logger.info("Worker %s stopped after %s directive(s).", self.id, self.executed)
 
     def _heartbeat(self) -> None:
@@ -160,6 +164,7 @@ class WorkerProcess:
                 logger.exception("Heartbeat of worker %s failed.", self.id)
             finally:
                 close_old_connections()
+        connections.close_all()  # this thread's own connection, not left for the server to time out
 
     # Directives ------------------------------------------------------------------------------
     def run_batch(self) -> int:
@@ -274,4 +279,4 @@ class WorkerProcess:
         except Exception:  # noqa: BLE001 - the supervisor restarts it on its next check
             logger.exception("Listener %s stopped with an error.", threading.current_thread().name)
         finally:
-            close_old_connections()
+            connections.close_all()  # the thread's own connection

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from hi.integrations import leases, lifecycle
@@ -24,6 +25,14 @@ def drain(**kwargs) -> WorkerProcess:
     worker = WorkerProcess(drain=True, poll_s=0.05, **kwargs)
     worker.run()
     return worker
+
+
+def run_closing(worker: WorkerProcess) -> None:
+    """worker.run() in a thread, then close that thread's database connection."""
+    try:
+        worker.run()
+    finally:
+        connections.close_all()
 
 
 def test_a_worker_drains_the_queue_and_records_itself(demo, sim):
@@ -72,7 +81,7 @@ def test_stopping_finishes_the_running_directive_and_gives_the_rest_back(demo, s
     for i in range(5):
         enqueue(demo, TOPIC_NOTE, {"text": f"slow {i}"})
     worker = WorkerProcess(batch=5, poll_s=0.05)
-    thread = threading.Thread(target=worker.run)
+    thread = threading.Thread(target=run_closing, args=(worker,))
     thread.start()
     deadline = time.monotonic() + 10
     while not sim.requests_to("/api/v1/notes") and time.monotonic() < deadline:

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from hi.conftest import demo_attributes
@@ -37,9 +38,17 @@ def wait_for(predicate, timeout_s: float = 10) -> bool:
     return predicate()
 
 
+def run_closing(worker: WorkerProcess) -> None:
+    """worker.run(), then close the thread's connection (the hi_worker command runs in the main thread)."""
+    try:
+        worker.run()
+    finally:
+        connections.close_all()
+
+
 def start(worker: WorkerProcess) -> threading.Thread:
-    """Run a worker in a thread."""
-    thread = threading.Thread(target=worker.run, daemon=True)
+    """Run a worker in a thread (closing that thread's database connection at the end)."""
+    thread = threading.Thread(target=run_closing, args=(worker,), daemon=True)
     thread.start()
     return thread
 
