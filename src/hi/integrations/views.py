@@ -118,6 +118,7 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
         "attribute_history": integration.attribute_changes.all()[:20],
         "logs": integration.logs.all()[:20],
         "calls": integration.calls.all()[:25],
+        "listeners": integration.listeners.all(),
         "call_log_days": call_log_days(),
         "entities": integration.entities.all()[:200],
     }

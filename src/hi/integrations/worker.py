@@ -56,7 +56,7 @@ def _reap(worker: "WorkerProcess") -> int:
 
 def _prune(worker: "WorkerProcess") -> int:
     """Drop old call logs, finished directives, dispatched events and stopped workers."""
-    from .models import Event
+    from .models import Event, IntegrationLog
 
     now = timezone.now()
     keep = timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))
@@ -70,6 +70,7 @@ def _prune(worker: "WorkerProcess") -> int:
     finished = [DirectiveStatus.DONE, DirectiveStatus.CANCELLED]
     pruned += Directive.objects.filter(status__in=finished, finished_at__lt=now - keep).delete()[0]
     pruned += Event.objects.filter(dispatched_at__lt=now - keep).delete()[0]
+    pruned += IntegrationLog.objects.filter(at__lt=now - keep).delete()[0]
     pruned += Worker.objects.filter(heartbeat_at__lt=now - timedelta(days=1)).delete()[0]
     return pruned
 

@@ -92,3 +92,20 @@ def test_stopping_finishes_the_running_directive_and_gives_the_rest_back(demo, s
     statuses = sorted(Directive.objects.values_list("status", flat=True))
     assert statuses.count(DirectiveStatus.DONE) == 1 and statuses.count(DirectiveStatus.QUEUED) == 4
     assert set(Directive.objects.filter(status=DirectiveStatus.QUEUED).values_list("attempts", flat=True)) == {0}
+
+
+def test_housekeeping_prunes_what_is_past_retention(demo, sim, settings):
+    from hi.integrations.models import IntegrationLog, ProviderCall
+
+    settings.HI_RETENTION_DAYS = 30
+    old = timezone.now() - timedelta(days=40)
+    note = enqueue(demo, TOPIC_NOTE, {"text": "old"})
+    drain()
+    Directive.objects.filter(pk=note.pk).update(finished_at=old)
+    IntegrationLog.objects.filter(integration=demo).update(at=old)
+    ProviderCall.objects.filter(integration=demo).update(at=old)
+    JobState.objects.filter(name="prune").update(next_run_at=timezone.now())
+    drain()
+    assert not Directive.objects.filter(pk=note.pk).exists()
+    assert not IntegrationLog.objects.filter(integration=demo, at=old).exists()
+    assert not ProviderCall.objects.filter(integration=demo, at=old).exists()

@@ -87,4 +87,13 @@ def test_a_listener_runs_on_one_worker_and_moves_when_its_lease_expires(workspac
         for thread in threads:
             thread.join(timeout=15)
     assert state_of(integration, "items").state == "stopped"
+    from django.test import Client
+
+    from hi.conftest import member
+    from hi.workspaces.models import Role
+
+    client = Client()
+    client.force_login(member(workspace, "watcher", Role.VIEWER))
+    page = client.get(integration.get_absolute_url()).content.decode()
+    assert "Live connections" in page and 'data-listener-state="stopped"' in page
     assert leases.holder_of(lease) is None  # released at shutdown
