@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from . import directives
+from . import directive_actions
 from .lifecycle import log
 from .models import Directive, DirectiveStatus, Integration
 from .models.engine import LIVE_STATUSES
@@ -140,19 +140,19 @@ def directive_detail(request: HttpRequest, pk, directive_id: int) -> HttpRespons
 
 def _retry(directive: Directive) -> str:
     """Retry now and describe it."""
-    directives.retry_now(directive)
+    directive_actions.retry_now(directive)
     return f"Directive #{directive.pk} will run again as soon as a worker is free."
 
 
 def _replay(directive: Directive) -> str:
     """Replay and describe it."""
-    replayed = directives.replay(directive)
+    replayed = directive_actions.replay(directive)
     return f"Directive #{directive.pk} was replayed as #{replayed.pk}."
 
 
 def _cancel(directive: Directive) -> str:
     """Cancel and describe it."""
-    directives.cancel(directive)
+    directive_actions.cancel(directive)
     return f"Directive #{directive.pk} was cancelled; it will not run again."
 
 
@@ -182,7 +182,7 @@ def directive_action(request: HttpRequest, pk, directive_id: int, action: str) -
     run, verb = ACTIONS[action]
     try:
         text = run(directive)
-    except directives.DirectiveActionRefused as exc:
+    except directive_actions.DirectiveActionRefused as exc:
         messages.error(request, f"Directive #{directive.pk}: {exc}")
     else:
         log(integration, "info", f"{actor_of(request)} {verb} directive #{directive.pk} ({directive.topic}).")

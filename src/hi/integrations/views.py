@@ -14,12 +14,12 @@ from hi.workspaces.models import Role
 
 from . import setup
 from .diagnostics import build_diagnostics
-from .directives import counts_by_status
+from .directive_actions import counts_by_status
 from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm
 from .gateway import Capability
 from .health import health_context
-from .http import call_log_days
+from .calllog import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for

@@ -17,6 +17,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from . import directives, events, leases, lifecycle, schedule
+from .calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .gateway import Capability
 from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
@@ -61,12 +62,7 @@ def _prune(worker: "WorkerProcess") -> int:
     now = timezone.now()
     keep = timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))
     pruned = 0
-    try:
-        from .http import prune_calls
-
-        pruned += prune_calls(timedelta(days=getattr(settings, "HI_CALL_LOG_DAYS", 7)))
-    except ImportError:
-        pass
+    pruned += prune_calls(timedelta(days=call_log_days()))
     finished = [DirectiveStatus.DONE, DirectiveStatus.CANCELLED]
     pruned += Directive.objects.filter(status__in=finished, finished_at__lt=now - keep).delete()[0]
     pruned += Event.objects.filter(dispatched_at__lt=now - keep).delete()[0]

@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from hi.integrations import directives, lifecycle
-from hi.integrations.directives import DirectiveActionRefused, claim, enqueue, execute
+from hi.integrations import directive_actions
+from hi.integrations.directive_actions import DirectiveActionRefused
+from hi.integrations.directives import claim, enqueue, execute
 from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
 from hi.integrations.testing.fakeserver import json_response
 from hi.services.demo.handlers import TOPIC_NOTE
@@ -162,14 +164,14 @@ def test_operator_actions(demo, sim):
     dead.refresh_from_db()
     assert dead.status == S.DEAD
     with pytest.raises(DirectiveActionRefused):
-        directives.replay(dead)
+        directive_actions.replay(dead)
     sim.faults.status = None
-    directives.retry_now(dead)
+    directive_actions.retry_now(dead)
     assert run_due() == [S.DONE]
     dead.refresh_from_db()
-    copy = directives.replay(dead)
+    copy = directive_actions.replay(dead)
     assert copy.replay_of == dead and copy.status == S.QUEUED
-    directives.cancel(copy)
+    directive_actions.cancel(copy)
     assert run_due() == [] and Directive.objects.get(pk=copy.pk).status == S.CANCELLED
     with pytest.raises(DirectiveActionRefused):
-        directives.cancel(dead)
+        directive_actions.cancel(dead)

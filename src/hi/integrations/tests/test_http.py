@@ -16,9 +16,8 @@ from hi.integrations.http import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
-    prune_calls,
-    redact_url,
 )
+from hi.integrations.calllog import prune_calls, redact_url
 from hi.integrations.models import ProviderCall
 from hi.integrations.redaction import REDACTED
 from hi.integrations.testing import FakeProviderServer
