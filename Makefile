@@ -1,4 +1,4 @@
-# hi: `make run` starts the console (and the demo provider); `make test` runs the whole suite.
+# hi: `make run` starts the console, the worker and the demo provider; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -260,9 +260,10 @@ def health_context(integration: Integration) -> dict[str, Any]:
 
 
 # Workers and the queue (all workspaces: counts only) ------------------------------------------
-def queue_counts() -> dict[str, int]:
-    """{status: count} of every directive, with every status present."""
-    rows = Directive.objects.values("status").annotate(n=Count("pk")).order_by()
+def queue_counts(workspace=None) -> dict[str, int]:
+    """{status: count} of every directive (of one workspace, when given), with every status present."""
+    directives = Directive.objects.filter(workspace=workspace) if workspace is not None else Directive.objects.all()
+    rows = directives.values("status").annotate(n=Count("pk")).order_by()
     counts = {s.value: 0 for s in DirectiveStatus}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts

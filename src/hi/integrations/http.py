@@ -332,6 +332,12 @@ _clients_lock = threading.Lock()
 MAX_CACHED_CLIENTS = 512
 
 
+def forget_clients() -> None:
+    """Drop every kept client (after changing the retry settings, or in tests)."""
+    with _clients_lock:
+        _clients.clear()
+
+
 def client_for_integration(integration: Any, provider: str, base_url: str, **options: Any) -> ProviderClient:
     """The integration's client, kept for the process: one requests.Session (and its kept-alive
     connections) per integration and configuration, instead of a new one per call."""

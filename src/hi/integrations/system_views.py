@@ -78,7 +78,8 @@ def system(request: HttpRequest) -> HttpResponse:
     context = {
         "workers": rows,
         "alive": sum(1 for row in rows if row.state == "alive"),
-        "counts": queue_counts(),
+        # Workers serve every workspace; the queue shown is this workspace's own.
+        "counts": queue_counts(request.workspace),
         "stale_s": int(stale_after().total_seconds()),
     }
     return render(request, partial(request, "integrations/system.html", "system"), context)

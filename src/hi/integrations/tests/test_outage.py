@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from hi.integrations import breakers
+from hi.integrations.http import forget_clients
 from hi.integrations.directives import claim, enqueue, execute
 from hi.integrations.models import Directive, DirectiveStatus
 from hi.services.demo.handlers import TOPIC_NOTE
@@ -32,6 +33,7 @@ def test_an_outage_opens_the_breaker_and_the_queue_drains_after_recovery(demo, s
     settings.HI_BREAKER_RESET_S = 1
     settings.HI_HTTP_RETRIES = 0
     breakers.clear_registry()
+    forget_clients()  # the integration's kept client was built with the default retries
     notes = [enqueue(demo, TOPIC_NOTE, {"text": f"n{i}"}) for i in range(8)]
     sim.faults.status = 503
 

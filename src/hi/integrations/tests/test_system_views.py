@@ -177,3 +177,12 @@ def test_the_system_page_says_when_no_worker_runs_and_refreshes_alone(viewer_cli
 
 def test_the_nav_links_to_the_system_page(viewer_client):
     assert 'href="/system/">System</a>' in viewer_client.get("/").content.decode()
+
+
+def test_the_system_page_counts_only_this_workspaces_queue(viewer_client, shop, other_workspace):
+    theirs = Integration.objects.create(workspace=other_workspace, integration_type="demo", name="Theirs", unique_id="acct-9", state=IntegrationState.ACTIVE)
+    for _ in range(3):
+        directive(theirs, DirectiveStatus.DEAD)
+    directive(shop, DirectiveStatus.DEAD)
+    page = viewer_client.get("/system/").content.decode()
+    assert 'data-count="dead">1<' in page

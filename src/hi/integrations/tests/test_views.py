@@ -101,7 +101,7 @@ def test_activate_retries_by_hand_from_setup_retry(operator_client, demo, sim):
     sim.faults.status = 503
     page = operator_client.post(reverse("integration-action", args=[demo.pk, "activate"]), follow=True).content.decode()
     demo.refresh_from_db()
-    assert demo.state == S.SETUP_RETRY and "Next attempt due at" in page and "Retry activation now" in page
+    assert demo.state == S.SETUP_RETRY and "The worker tries again at" in page and "Retry activation now" in page
     sim.faults.status = None
     operator_client.post(reverse("integration-action", args=[demo.pk, "activate"]))
     demo.refresh_from_db()

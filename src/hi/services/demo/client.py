@@ -26,8 +26,9 @@ class DemoClient:
 
     def add_note(self, text: str, idempotency_key: str) -> dict[str, Any]:
         """Post a note; the provider stores one note per idempotency key (safe to retry)."""
+        # The key makes the POST safe to repeat, so the client may retry it like a GET.
         return self.http.request(
-            "POST", "/api/v1/notes", json={"text": text}, headers={"Idempotency-Key": idempotency_key}
+            "POST", "/api/v1/notes", json={"text": text}, headers={"Idempotency-Key": idempotency_key}, idempotent=True
         ).json()
 
     def stream_url(self) -> str:

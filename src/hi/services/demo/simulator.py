@@ -37,6 +37,7 @@ class DemoSimulator(FakeProviderServer):
         self.connections: dict[str, str] = {}
         self.route("GET", "/_simulator/faults", self.show_faults)
         self.route("POST", "/_simulator/faults", self.set_faults)
+        self.route("POST", "/_simulator/items", self.change_item)
 
     def _account_for(self, request: FakeRequest) -> dict | None:
         """The account of the request's bearer key, if the key is known."""
@@ -64,6 +65,16 @@ class DemoSimulator(FakeProviderServer):
             return json_response(400, {"error": "status must be connected or disconnected"})
         self.connections[account["id"]] = status
         return json_response(200, {"account": account["id"], "status": status})
+
+    def change_item(self, request: FakeRequest) -> Response:
+        """POST /_simulator/items {"id", "name"?, "status"?}: change an item as its owner would."""
+        try:
+            knobs = request.json() or {}
+            changes = {k: str(v) for k, v in knobs.items() if k in ("name", "status", "kind")}
+            item = self.update_item(str(knobs["id"]), **changes)
+        except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
+            return json_response(400, {"error": "expected {id: a known item id, name?, status?, kind?}"})
+        return json_response(200, item)
 
     def stream_info(self, request: FakeRequest) -> Response:
         """GET /api/v1/stream: where live item updates are pushed (404 when not offered)."""

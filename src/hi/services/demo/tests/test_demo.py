@@ -57,3 +57,18 @@ def test_the_fault_endpoint_refuses_bad_knobs(sim, knobs):
     answer = requests.post(f"{sim.url}/_simulator/faults", json=knobs, timeout=5)
     assert answer.status_code == 400
     assert sim.faults.status is None and sim.faults.fail_next == 0
+
+
+def test_an_item_change_is_pushed_to_stream_subscribers():
+    from hi.integrations.testing.fakews import FakeWebsocketServer  # noqa: F401 - the stream's server
+    from hi.services.demo.simulator import DemoSimulator
+
+    sim = DemoSimulator(stream=True).start()
+    try:
+        answer = requests.post(f"{sim.url}/_simulator/items", json={"id": "SKU-001", "name": "Beans 2 kg"}, timeout=5)
+        assert answer.status_code == 200 and answer.json()["name"] == "Beans 2 kg"
+        assert requests.post(f"{sim.url}/_simulator/items", json={"id": "nope"}, timeout=5).status_code == 400
+        stream = requests.get(f"{sim.url}/api/v1/stream", headers={"Authorization": "Bearer demo-key-2"}, timeout=5).json()
+        assert stream["url"].startswith("ws://127.0.0.1:")
+    finally:
+        sim.stop()
