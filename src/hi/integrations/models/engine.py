@@ -212,3 +212,44 @@ class ListenerState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["integration", "name"], name="one_state_per_listener")]
+
+
+class InboundEvent(models.Model):
+    """A request a provider sent to hi: stored raw (accepted or not) before anything acts on it."""
+
+    class Status(models.TextChoices):
+        """What became of the request."""
+
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Duplicate (already received)"
+        REJECTED = "rejected", "Rejected"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Processing failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="inbound_events")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The provider's own id of the event (webhook-id, iFood's event id): the dedupe key.
+    provider_event_id = models.CharField(max_length=255, blank=True, default="")
+    event_type = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    http_status = models.PositiveSmallIntegerField()
+    reason = models.TextField(blank=True, default="")
+    # Request headers with credentials and signatures replaced by **REDACTED**.
+    headers = models.JSONField(default=dict, blank=True)
+    # The raw body as received (decoded as UTF-8, undecodable bytes escaped), cut at the size limit.
+    body = models.TextField(blank=True, default="")
+    body_size = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "provider_event_id"],
+                condition=Q(status__in=["accepted", "processed", "failed"]) & ~Q(provider_event_id=""),
+                name="one_accepted_inbound_event_per_provider_id",
+            )
+        ]
+        indexes = [models.Index(fields=["integration", "-received_at"])]
