@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from hi.integrations import system_views
+from hi.integrations import catalog_views
 from hi.integrations import views as integration_views
 from hi.integrations.types import IntegrationType
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("integrations/", include("hi.integrations.urls")),
     path("workspaces/", include("hi.workspaces.urls")),
+    path("events/", catalog_views.event_catalog, name="event-catalog"),
     path("system/", system_views.system, name="system"),
     # For load balancers and Prometheus: no console login (metrics may require HI_METRICS_TOKEN).
     path("healthz", system_views.healthz, name="healthz"),

@@ -14,6 +14,11 @@ from .models import Event, Integration
 
 logger = logging.getLogger(__name__)
 
+#: What each event type means (the catalog page and docs/events.md show these).
+EVENT_DESCRIPTIONS: dict[str, str] = {
+    "integration.state_changed": "An integration moved from one state to another (activation, pause, failure, …).",
+}
+
 #: Every event type hi emits, with an example of its data (the catalog shown to operators).
 EVENT_TYPES: dict[str, dict[str, Any]] = {
     "integration.state_changed": {
