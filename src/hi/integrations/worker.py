@@ -94,12 +94,23 @@ class WorkerProcess:
         self._last_listener_check = 0.0
         self._last_schedule_check = 0.0
         self.executed = 0
+        self._signalled = False
 
     # Life cycle ------------------------------------------------------------------------------
     def install_signals(self) -> None:
         """SIGINT/SIGTERM finish the running directive, then stop."""
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: self.request_stop())
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        """Only set a flag: a handler that took a lock (Event.set, logging) could deadlock with the
+        code it interrupted, e.g. a second signal arriving inside the first one's Event.set."""
+        self._signalled = True
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was requested (by a signal or by request_stop)."""
+        return self._signalled or self.stop.is_set()
 
     def request_stop(self) -> None:
         """Ask the loop to stop after the directive it is running."""
@@ -118,7 +129,7 @@ class WorkerProcess:
         self._heart = heart
         logger.info("Worker %s started.", self.id)
         try:
-            while not self.stop.is_set():
+            while not self.stopping:
                 if time.monotonic() - self._last_schedule_check >= 1.0:
                     self._last_schedule_check = time.monotonic()
                     self._housekeeping()
@@ -128,12 +139,15 @@ class WorkerProcess:
                 if ran == 0:
                     if self.drain and not self._work_pending():
                         break
-                    self.stop.wait(self.poll_s)
+                    # Short waits: a signal only sets a flag, seen here within poll_s.
+                    self.stop.wait(min(self.poll_s, 0.5))
         finally:
             self._shutdown()
 
     def _shutdown(self) -> None:
         """Stop listeners, give leases back, and mark this worker stopped."""
+        if self._signalled:
+            logger.info("Worker %s stopping after a signal.", self.id)
         self.stop.set()
         for thread, stop in self.listeners.values():
             stop.set()
@@ -174,7 +188,7 @@ class WorkerProcess:
         flushed_at = time.monotonic()
         try:
             for index, directive in enumerate(claimed):
-                if self.stop.is_set():
+                if self.stopping:
                     self._give_back(claimed[index:])
                     break
                 directives.execute(directive, self.id, done)

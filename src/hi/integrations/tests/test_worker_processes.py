@@ -38,6 +38,7 @@ def start_worker(*args: str) -> subprocess.Popen:
         "HI_ENCRYPTION_KEYS": ",".join(settings.HI_ENCRYPTION_KEYS),
         "HI_WORKER_HEARTBEAT_S": "0.5",
         "HI_WORKER_STALE_S": "2",
+        "PYTHONUNBUFFERED": "1",  # the tests read the worker's output line by line
     }
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "hi_worker", "--poll", "0.05", *args],
@@ -95,3 +96,16 @@ def test_two_workers_never_run_the_same_directive(demo, sim):
     assert Counter(Directive.objects.values_list("status", flat=True)) == {DirectiveStatus.DONE: 200}
     by_worker = Counter(Directive.objects.values_list("attempt_rows__worker", flat=True))
     assert len(by_worker) == 2, by_worker  # both workers took a share
+
+
+def test_a_worker_stops_cleanly_on_ctrl_c_followed_by_term(demo):
+    # Ctrl-C in a terminal reaches the worker and `make run` sends TERM right after: two signals
+    # close together must not deadlock the shutdown (the handlers only set a flag).
+    for delay in (0.0, 0.05, 0.2):
+        worker = start_worker()
+        assert worker.stdout.readline().startswith("hi worker ")
+        time.sleep(delay)
+        worker.send_signal(signal.SIGINT)
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=20)
+        assert worker.returncode == 0 and "stopped after" in output, output
