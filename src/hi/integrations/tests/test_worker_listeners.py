@@ -15,6 +15,7 @@ from hi.integrations.models import Entity, Lease
 from hi.integrations.types import IntegrationType
 from hi.integrations.websocket import state_of
 from hi.integrations.worker import WorkerProcess
+from hi.integrations.testing.waiting import wait_for
 from hi.services.demo.simulator import DemoSimulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,14 +29,6 @@ def streaming():
     sim.stop()
 
 
-def wait_for(predicate, timeout_s: float = 10) -> bool:
-    """Poll until the predicate holds."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def run_closing(worker: WorkerProcess) -> None:

@@ -15,6 +15,7 @@ from django.db import connection
 
 from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, DirectiveStatus
+from hi.integrations.testing.waiting import wait_for
 from hi.services.demo.handlers import TOPIC_NOTE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,14 +50,6 @@ def start_worker(*args: str) -> subprocess.Popen:
     )
 
 
-def wait_for(predicate, timeout_s: float) -> bool:
-    """Poll until the predicate holds."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def executions(sim) -> Counter:
