@@ -72,6 +72,9 @@ HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
 HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
 # Upper bound of a live connection test, in seconds.
 HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
+# Networks (comma-separated CIDRs) that outbound webhooks may reach although they are internal, and
+# over plain http: e.g. "10.0.0.0/8" for an n8n on the LAN. Empty: public https URLs only (integrations/ssrf.py).
+HI_WEBHOOK_ALLOWED_NETWORKS = env_list("HI_WEBHOOK_ALLOWED_NETWORKS", [])
 
 INSTALLED_APPS = [
     "django.contrib.auth",
