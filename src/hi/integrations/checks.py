@@ -73,3 +73,17 @@ def check_keys_from_environment(app_configs=None, **kwargs) -> list[checks.Check
             )
         )
     return warnings
+
+
+@checks.register()
+def check_webhook_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Fail start-up when HI_WEBHOOK_ALLOWED_NETWORKS holds something that is not a network."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .ssrf import allowed_networks
+
+    try:
+        allowed_networks()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), hint="Use CIDR networks, e.g. 10.0.0.0/8,192.168.1.0/24.", id="hi.E004")]
+    return []

@@ -116,3 +116,12 @@ def test_the_system_check_fails_for_an_incomplete_gateway():
 def test_the_system_check_fails_for_a_gateway_that_cannot_be_imported():
     errors = integration_type_errors([fake_type("TYPO", "hi.services.demo", "hi.services.demo.gateway.Nope")])
     assert [e.id for e in errors] == ["hi.E002"]
+
+
+def test_a_malformed_allowed_network_fails_the_system_check(settings):
+    from hi.integrations.checks import check_webhook_allowed_networks
+
+    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8", "not-a-network"]
+    assert [e.id for e in check_webhook_allowed_networks()] == ["hi.E004"]
+    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    assert check_webhook_allowed_networks() == []
