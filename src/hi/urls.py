@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from hi.integrations import system_views
 from hi.integrations import catalog_views
+from hi.integrations import inbound_views
 from hi.integrations import views as integration_views
 from hi.integrations.types import IntegrationType
 
@@ -21,6 +22,8 @@ urlpatterns = [
     # For load balancers and Prometheus: no console login (metrics may require HI_METRICS_TOKEN).
     path("healthz", system_views.healthz, name="healthz"),
     path("metrics", system_views.metrics, name="metrics"),
+    # Providers post webhooks here (no login, no CSRF token: the receiver verifies the signature).
+    path("hooks/<uuid:pk>/", inbound_views.receive, name="inbound-receive"),
 ]
 # Each service's own pages (its pane's actions) live under /services/<type id>/.
 for _member in IntegrationType:

@@ -10,6 +10,7 @@ from .attributes import AttributeType
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+    from .inbound import InboundReceiver
     from .models import Integration
 
 
@@ -28,7 +29,7 @@ class Capability(str, Enum):
 CAPABILITY_METHODS: dict[Capability, str] = {
     Capability.ENTITY_SYNC: "sync_entities",
     Capability.SCHEDULED_JOBS: "scheduled_jobs",
-    Capability.INBOUND_WEBHOOKS: "receive",
+    Capability.INBOUND_WEBHOOKS: "receiver",
     Capability.DIRECTIVE_HANDLERS: "directive_handlers",
     Capability.EVENT_HOOKS: "event_hooks",
     Capability.WEBSOCKET_LISTENERS: "websocket_listeners",
@@ -110,8 +111,8 @@ class IntegrationGateway:
         """Capability WEBSOCKET_LISTENERS: listeners the worker holds open for an active integration."""
         raise NotImplementedError(f"{type(self).__name__} declares no websocket listeners")
 
-    def receive(self, request: "HttpRequest", integration: "Integration") -> Any:
-        """Capability INBOUND_WEBHOOKS: verify and store one provider request."""
+    def receiver(self, integration: "Integration") -> "InboundReceiver":
+        """Capability INBOUND_WEBHOOKS: the InboundReceiver that verifies, parses and accepts this integration's webhooks."""
         raise NotImplementedError(f"{type(self).__name__} receives no webhooks")
 
     def diagnostics(self, integration: "Integration") -> dict[str, Any]:

@@ -24,6 +24,7 @@ from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
 from .store import display_values, specs_for
+from .summary import receive_url
 from .types import IntegrationType
 
 S = IntegrationState
@@ -121,6 +122,10 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
         "listeners": integration.listeners.all(),
         "call_log_days": call_log_days(),
         "entities": integration.entities.all()[:200],
+        # Inbound webhooks: the latest requests providers sent, accepted or not (lazy: only the page reads it).
+        "supports_inbound": gateway.supports(Capability.INBOUND_WEBHOOKS),
+        "inbound_events": integration.inbound_events.all()[:25],
+        "receive_url": receive_url(integration),
     }
 
 

@@ -57,7 +57,7 @@ def _reap(worker: "WorkerProcess") -> int:
 
 def _prune(worker: "WorkerProcess") -> int:
     """Drop old call logs, finished directives, dispatched events and stopped workers."""
-    from .models import Event, IntegrationLog
+    from .models import Event, InboundEvent, IntegrationLog
 
     now = timezone.now()
     keep = timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))
@@ -67,6 +67,7 @@ def _prune(worker: "WorkerProcess") -> int:
     pruned += Directive.objects.filter(status__in=finished, finished_at__lt=now - keep).delete()[0]
     pruned += Event.objects.filter(dispatched_at__lt=now - keep).delete()[0]
     pruned += IntegrationLog.objects.filter(at__lt=now - keep).delete()[0]
+    pruned += InboundEvent.objects.filter(received_at__lt=now - keep).delete()[0]
     pruned += Worker.objects.filter(heartbeat_at__lt=now - timedelta(days=1)).delete()[0]
     return pruned
 

@@ -95,7 +95,7 @@ def test_stopping_finishes_the_running_directive_and_gives_the_rest_back(demo, s
 
 
 def test_housekeeping_prunes_what_is_past_retention(demo, sim, settings):
-    from hi.integrations.models import IntegrationLog, ProviderCall
+    from hi.integrations.models import InboundEvent, IntegrationLog, ProviderCall
 
     settings.HI_RETENTION_DAYS = 30
     old = timezone.now() - timedelta(days=40)
@@ -104,8 +104,11 @@ def test_housekeeping_prunes_what_is_past_retention(demo, sim, settings):
     Directive.objects.filter(pk=note.pk).update(finished_at=old)
     IntegrationLog.objects.filter(integration=demo).update(at=old)
     ProviderCall.objects.filter(integration=demo).update(at=old)
+    inbound = InboundEvent.objects.create(workspace=demo.workspace, integration=demo, status="rejected", http_status=401)
+    InboundEvent.objects.filter(pk=inbound.pk).update(received_at=old)
     JobState.objects.filter(name="prune").update(next_run_at=timezone.now())
     drain()
     assert not Directive.objects.filter(pk=note.pk).exists()
     assert not IntegrationLog.objects.filter(integration=demo, at=old).exists()
     assert not ProviderCall.objects.filter(integration=demo, at=old).exists()
+    assert not InboundEvent.objects.filter(pk=inbound.pk).exists()

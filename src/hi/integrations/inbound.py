@@ -1,0 +1,312 @@
+"""Inbound webhooks: the receiver base class a service subclasses, and the flow every request goes through."""
+# handle_inbound() runs fixed steps (template method, as anymail's AnymailCoreWebhookView): read the body
+# under a hard cap → is the integration active? → verify (signature over the raw bytes) → parse →
+# event_id / event_type → store the row and accept() it in one transaction, deduped by the database
+# constraint one_accepted_inbound_event_per_provider_id. Every request that reaches an integration
+# leaves one InboundEvent row. Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected),
+# 413 too large, 503 + Retry-After when the integration is not active or hi's own code failed.
+# Never a 500: for our own errors a provider endpoint answers "try again" (503), so the provider
+# retries and nothing is lost; the error is logged with the integration's secrets removed, and the row
+# is `rejected` (not `failed`, which the dedupe constraint counts) so the redelivery can be accepted.
+from __future__ import annotations
+
+import json
+import logging
+import re
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+
+from .models import InboundEvent, Integration, IntegrationState
+from .redaction import REDACTED, redact_text
+from .signing import verify_hmac_sha256
+
+logger = logging.getLogger(__name__)
+Status = InboundEvent.Status
+
+#: The default cap on a request body (1 MiB).
+MAX_BODY_BYTES = 1024 * 1024
+#: Longest stored header value; providers' real headers are far shorter.
+MAX_HEADER_VALUE = 2000
+#: Largest value a PositiveIntegerField holds on every database.
+MAX_SIZE_FIELD = 2**31 - 1
+READ_CHUNK = 64 * 1024
+#: What a provider is told when hi's own code failed (the details are logged and stored).
+UNAVAILABLE = "temporarily unavailable, try again later"
+
+
+class InboundRejected(Exception):
+    """A request the receiver refuses: answered with `status`, stored as rejected with `reason`."""
+
+    def __init__(self, status: int = 400, reason: str = "", retry_after: int | None = None, public_reason: str | None = None) -> None:
+        super().__init__(reason or f"rejected with HTTP {status}")
+        self.status = status
+        self.reason = reason or f"rejected with HTTP {status}"
+        self.retry_after = retry_after
+        #: What the caller is told (the stored reason may say more than a provider should see).
+        self.public_reason = self.reason if public_reason is None else public_reason
+
+
+class InboundReceiver:
+    """Base class of a service's webhook receiver: the framework runs the steps, a service fills in the hooks."""
+
+    #: Bodies larger than this are refused with 413 before any hook runs.
+    max_body_bytes: int = MAX_BODY_BYTES
+    #: Header names (searched, case-insensitive) whose values are stored as REDACTED.
+    sensitive_headers = re.compile(r"signature|authori[sz]ation|cookie|token|secret|passw|api[-_]?key|auth|session|credential", re.I)
+    #: Seconds the provider is asked to wait (Retry-After) when hi cannot take the request now.
+    retry_after_s: int = 60
+
+    # Subclasses must implement ------------------------------------------------------------------
+    def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
+        """Check the request is authentic (signature over the raw bytes); raise InboundRejected(401, ...)."""
+        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement verify()")
+
+    def event_id(self, request: HttpRequest, payload: Any) -> str:
+        """The provider's own id of the event (a header or a payload field); '' turns dedupe off."""
+        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement event_id()")
+
+    def accept(self, inbound_event: InboundEvent, payload: Any) -> None:
+        """Hand the stored event on (publish an event, enqueue a directive); same transaction, no network."""
+        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement accept()")
+
+    # Subclasses may override --------------------------------------------------------------------
+    def parse(self, body: bytes) -> Any:
+        """The payload: by default a JSON object, else InboundRejected(400, 'not JSON')."""
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            raise InboundRejected(400, "not JSON") from None
+        if not isinstance(payload, dict):
+            raise InboundRejected(400, "not JSON: the body must be a JSON object")
+        return payload
+
+    def event_type(self, payload: Any) -> str:
+        """The provider's name of the event kind, shown in the inbound log ('' when unknown)."""
+        return ""
+
+    def success_response(self, inbound_event: InboundEvent) -> HttpResponse:
+        """The answer to an accepted request: 202 with the stored row's id."""
+        return JsonResponse({"id": str(inbound_event.pk)}, status=202)
+
+    def duplicate_response(self, inbound_event: InboundEvent) -> HttpResponse:
+        """The answer to a request already received: 200, so the provider stops retrying."""
+        return JsonResponse({"id": str(inbound_event.pk), "duplicate": True}, status=200)
+
+    def rejected_response(self, rejection: InboundRejected) -> HttpResponse:
+        """The answer to a refused request: its status, the reason, and Retry-After when set."""
+        response = JsonResponse({"error": rejection.public_reason}, status=rejection.status)
+        if rejection.retry_after is not None:
+            response["Retry-After"] = str(rejection.retry_after)
+        return response
+
+    def redacted_headers(self, request: HttpRequest) -> dict[str, str]:
+        """The request headers, with the values of credential and signature headers replaced."""
+        return {
+            name: REDACTED if self.sensitive_headers.search(name) else _clean(value)[:MAX_HEADER_VALUE]
+            for name, value in request.headers.items()
+        }
+
+
+class HmacSha256Receiver(InboundReceiver):
+    """A receiver whose provider signs the raw body with HMAC-SHA256 in one header (hex or base64)."""
+
+    #: The header carrying the signature.
+    signature_header: str = ""
+    #: 'hex' or 'base64'.
+    signature_encoding: str = "hex"
+    #: A prefix the provider puts before the digest ('sha256=' for GitHub-style headers).
+    signature_prefix: str = ""
+
+    def signing_secret(self, integration: Integration) -> str | bytes:
+        """The integration's webhook secret (usually a secret attribute)."""
+        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement signing_secret()")
+
+    def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
+        """Compare the header's digest with the body's, in constant time."""
+        signature = request.headers.get(self.signature_header, "")
+        if not signature:
+            raise InboundRejected(401, f"missing {self.signature_header} header")
+        if self.signature_prefix and signature.startswith(self.signature_prefix):
+            signature = signature[len(self.signature_prefix):]
+        secret = self.signing_secret(integration)
+        if not secret or not verify_hmac_sha256(secret, body, signature, self.signature_encoding):
+            raise InboundRejected(401, f"{self.signature_header} does not match the body")
+
+
+class UnavailableReceiver(InboundReceiver):
+    """Stands in for a receiver the gateway could not build: logs the request and answers 503."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
+        """Refuse every request with 503, so the provider retries once the gateway is fixed."""
+        raise InboundRejected(503, self.reason, retry_after=self.retry_after_s, public_reason=UNAVAILABLE)
+
+
+@dataclass
+class _Body:
+    """What was read of the request body."""
+
+    data: bytes
+    size: int
+    too_large: bool
+
+
+def read_body(request: HttpRequest, limit: int) -> _Body:
+    """Read at most limit + 1 bytes; a declared Content-Length over the limit is not read at all."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        declared = None  # absent or garbage: the read cap alone protects us
+    if declared is not None and declared > limit:
+        return _Body(b"", min(declared, MAX_SIZE_FIELD), True)
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = request.read(min(READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    data = b"".join(chunks)
+    return _Body(data[:limit], min(total, MAX_SIZE_FIELD), total > limit)
+
+
+def _clean(text: Any) -> str:
+    """Text safe for every database (PostgreSQL refuses NUL characters)."""
+    return str(text).replace("\x00", "\\x00")
+
+
+def decode_body(data: bytes) -> str:
+    """The raw body as stored: UTF-8, undecodable bytes escaped as \\xNN."""
+    return _clean(data.decode("utf-8", errors="backslashreplace"))
+
+
+def _secrets(integration: Integration) -> list[str]:
+    """The integration's secret values, for redaction (none when they cannot be read)."""
+    from .store import secret_values
+
+    try:
+        return secret_values(integration)
+    except Exception:  # noqa: BLE001 - redaction must not fail the request
+        return []
+
+
+def _store(integration: Integration, fields: dict[str, Any], status: str, http_status: int, reason: str = "") -> InboundEvent | None:
+    """Create one row; a database failure is logged, never raised (the answer is 503 anyway)."""
+    try:
+        return InboundEvent.objects.create(
+            workspace_id=integration.workspace_id,
+            integration=integration,
+            status=status,
+            http_status=http_status,
+            reason=_clean(reason)[:4000],
+            **fields,
+        )
+    except Exception:  # noqa: BLE001 - the request is answered whatever happens to the log
+        logger.exception("Could not store an inbound request for integration %s", integration.pk)
+        return None
+
+
+def log_unexpected(integration: Integration, what: str, exc: BaseException) -> str:
+    """Log an unexpected error with its traceback, secrets removed; return the redacted message."""
+    secrets = _secrets(integration)
+    trace = redact_text("".join(traceback.format_exception(exc)), secrets)
+    logger.error("Inbound webhook for integration %s: %s failed: %s", integration.pk, what, trace)
+    return redact_text(str(exc) or type(exc).__name__, secrets)
+
+
+def _unexpected(receiver: InboundReceiver, integration: Integration, stage: str, exc: BaseException) -> InboundRejected:
+    """Log a hook's unexpected error and turn it into a 503 the provider retries."""
+    where = f"{type(receiver).__name__}.{stage}()"
+    message = log_unexpected(integration, where, exc)
+    reason = f"unexpected error in {where}: {type(exc).__name__}: {message}"
+    return InboundRejected(503, reason, retry_after=receiver.retry_after_s, public_reason=UNAVAILABLE)
+
+
+def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[str, Any], payload: Any) -> HttpResponse:
+    """Store the row and run accept() in one transaction; a duplicate is stored and not processed."""
+    event_id = fields["provider_event_id"]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # a savepoint: the constraint may refuse the row
+                row = InboundEvent.objects.create(
+                    workspace_id=integration.workspace_id,
+                    integration=integration,
+                    status=Status.ACCEPTED,
+                    http_status=202,
+                    **fields,
+                )
+        except IntegrityError:
+            # Another request with this id won (before us, or concurrently): the constraint decides.
+            original = (
+                InboundEvent.objects.filter(integration=integration, provider_event_id=event_id)
+                .filter(status__in=[Status.ACCEPTED, Status.PROCESSED, Status.FAILED])
+                .first()
+            )
+            if not event_id or original is None:
+                raise
+            row = InboundEvent.objects.create(
+                workspace_id=integration.workspace_id,
+                integration=integration,
+                status=Status.DUPLICATE,
+                http_status=200,
+                reason=f"already received as {original.pk}",
+                **fields,
+            )
+            response = receiver.duplicate_response(row)
+        else:
+            receiver.accept(row, payload)
+            response = receiver.success_response(row)
+        if response.status_code != row.http_status:
+            row.http_status = response.status_code
+            row.save(update_fields=["http_status"])
+    return response
+
+
+def handle_inbound(request: HttpRequest, integration: Integration, receiver: InboundReceiver) -> HttpResponse:
+    """Run one provider request through read → active? → verify → parse → dedupe → store + accept."""
+    fields: dict[str, Any] = {"headers": {}, "body": "", "body_size": 0, "provider_event_id": "", "event_type": ""}
+    stage = "redacted_headers"
+    try:
+        fields["headers"] = receiver.redacted_headers(request)
+        stage = "read"
+        try:
+            body = read_body(request, receiver.max_body_bytes)
+        except (UnreadablePostError, OSError):
+            raise InboundRejected(400, "the body could not be read") from None
+        fields.update(body=decode_body(body.data), body_size=body.size)
+        if body.too_large:
+            raise InboundRejected(413, f"the body exceeds the {receiver.max_body_bytes}-byte limit")
+        if integration.state != IntegrationState.ACTIVE:
+            label = IntegrationState(integration.state).label.lower()
+            raise InboundRejected(503, f"integration is {label}: not accepting webhooks now", retry_after=receiver.retry_after_s)
+        stage = "verify"
+        receiver.verify(request, body.data, integration)
+        stage = "parse"
+        payload = receiver.parse(body.data)
+        stage = "event_id"
+        event_id = _clean(receiver.event_id(request, payload) or "")
+        if len(event_id) > 255:
+            raise InboundRejected(400, "the event id is longer than 255 characters")
+        stage = "event_type"
+        fields.update(provider_event_id=event_id, event_type=_clean(receiver.event_type(payload) or "")[:100])
+        stage = "accept"
+        return _accept(receiver, integration, fields, payload)
+    except InboundRejected as exc:
+        rejection = exc
+    except Exception as exc:  # noqa: BLE001 - a provider endpoint never answers 500
+        rejection = _unexpected(receiver, integration, stage, exc)
+    if rejection.status >= 500 and rejection.retry_after is None:
+        rejection.retry_after = receiver.retry_after_s
+    _store(integration, fields, Status.REJECTED, rejection.status, rejection.reason)
+    level = logging.WARNING if rejection.status >= 500 else logging.INFO
+    logger.log(level, "Inbound webhook for integration %s refused with %s: %s", integration.pk, rejection.status, rejection.reason)
+    try:
+        return receiver.rejected_response(rejection)
+    except Exception:  # noqa: BLE001 - even a broken override gets the provider a plain answer
+        return InboundReceiver.rejected_response(receiver, rejection)

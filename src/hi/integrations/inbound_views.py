@@ -1,0 +1,74 @@
+"""The provider endpoint /hooks/<integration id>/: a thin view over inbound.handle_inbound."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .factory import get_integration_gateway
+from .gateway import Capability
+from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
+from .models import Integration
+
+logger = logging.getLogger(__name__)
+
+#: Finds the receiver of an integration, or None when its type receives no webhooks.
+ReceiverResolver = Callable[[Integration], "InboundReceiver | None"]
+
+
+def provider_endpoint(view):
+    """Mark a view a provider calls: no console login, no CSRF token, and the URL walk knows it."""
+    view = csrf_exempt(login_not_required(view))
+    view.hi_provider_endpoint = True
+    return view
+
+
+def not_found() -> HttpResponse:
+    """The same answer for an unknown id and a type without webhooks: nothing to learn from it."""
+    return JsonResponse({"error": "not found"}, status=404)
+
+
+def gateway_receiver(integration: Integration) -> InboundReceiver | None:
+    """The receiver the integration's gateway builds, or None when the type receives no webhooks."""
+    try:
+        gateway = get_integration_gateway(integration.integration_type)
+    except (ValueError, ImportError):
+        return None  # a type whose service is gone
+    if not gateway.supports(Capability.INBOUND_WEBHOOKS):
+        return None
+    return gateway.receiver(integration)
+
+
+def receiver_view(resolve: ReceiverResolver = gateway_receiver):
+    """Build the endpoint view around a resolver (the gateway's in production; a test's own in tests)."""
+
+    @provider_endpoint
+    @require_POST
+    def receive(request: HttpRequest, pk) -> HttpResponse:
+        """POST /hooks/<id>/: find the integration and its receiver, then run inbound.handle_inbound."""
+        try:
+            integration = Integration.objects.filter(pk=pk).first()
+        except DatabaseError as exc:  # the database is down: ask the provider to retry, never a 500
+            logger.error("Inbound webhook for %s: the integration could not be read: %s", pk, type(exc).__name__)
+            return JsonResponse({"error": UNAVAILABLE}, status=503, headers={"Retry-After": str(InboundReceiver.retry_after_s)})
+        if integration is None:
+            return not_found()
+        try:
+            receiver = resolve(integration)
+        except Exception as exc:  # noqa: BLE001 - logged; the provider is asked to retry
+            message = log_unexpected(integration, "building the receiver", exc)
+            receiver = UnavailableReceiver(f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}")
+        if receiver is None:
+            return not_found()
+        return handle_inbound(request, integration, receiver)
+
+    return receive
+
+
+#: The view routed at /hooks/<uuid:pk>/.
+receive = receiver_view()

@@ -1,0 +1,140 @@
+"""InboundReceiverContractTests: the webhook checks every service's receiver tests inherit by subclassing."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.test import Client
+
+from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
+from ..redaction import REDACTED
+
+Status = InboundEvent.Status
+
+
+def post_as_provider(url: str, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json"):
+    """POST like a provider does: anonymous, no session, no CSRF token (and CSRF checks enforced)."""
+    return Client(enforce_csrf_checks=True).post(url, data=body, content_type=content_type, headers=headers or {})
+
+
+@pytest.mark.django_db
+class InboundReceiverContractTests:
+    """Subclass, fill in the hooks and the `integration` fixture; pytest then runs these through the receive URL."""
+
+    #: The header carrying the provider's signature (its stored value must be REDACTED).
+    signature_header: str = ""
+    #: The status an accepted request is answered with.
+    accepted_status: int = 202
+
+    # Hooks a service fills in ------------------------------------------------------------------
+    @pytest.fixture
+    def integration(self) -> Integration:
+        """An active integration of the service whose receiver the tests post to."""
+        raise NotImplementedError
+
+    def valid_body(self, event_id: str) -> bytes:
+        """A realistic, captured-and-cleaned provider payload carrying `event_id`."""
+        raise NotImplementedError
+
+    def signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
+        """The headers that make `body` authentic for `integration` (the provider's signing scheme)."""
+        raise NotImplementedError
+
+    def processed(self, integration: Integration) -> int:
+        """How many times accept() acted (default: events published plus directives enqueued)."""
+        return Event.objects.filter(integration=integration).count() + Directive.objects.filter(integration=integration).count()
+
+    def url(self, integration: Integration) -> str:
+        """Where the provider posts."""
+        return f"/hooks/{integration.pk}/"
+
+    # Helpers ---------------------------------------------------------------------------------
+    def post(self, integration: Integration, body: bytes, headers: dict[str, str] | None = None):
+        """Post `body` to the integration's receive URL as a provider would."""
+        return post_as_provider(self.url(integration), body, headers)
+
+    def post_signed(self, integration: Integration, body: bytes):
+        """Post `body` with a valid signature."""
+        return self.post(integration, body, self.signed_headers(integration, body))
+
+    # The contract ----------------------------------------------------------------------------
+    def test_a_signed_request_is_stored_accepted_and_processed_once(self, integration):
+        # given
+        body = self.valid_body("evt-contract-1")
+        # when
+        response = self.post_signed(integration, body)
+        # then
+        assert response.status_code == self.accepted_status, response.content
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, "evt-contract-1")
+        assert row.body == body.decode() and row.body_size == len(body)
+        assert self.processed(integration) == 1
+        if self.signature_header:
+            headers = {name.lower(): value for name, value in row.headers.items()}
+            assert headers[self.signature_header.lower()] == REDACTED
+
+    def test_a_missing_signature_is_refused_logged_and_not_processed(self, integration):
+        # when
+        response = self.post(integration, self.valid_body("evt-contract-2"))
+        # then
+        assert response.status_code == 401
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.http_status) == (Status.REJECTED, 401) and row.reason
+        assert self.processed(integration) == 0
+
+    def test_a_signature_of_another_body_is_refused(self, integration):
+        # given
+        headers = self.signed_headers(integration, self.valid_body("evt-contract-3"))
+        # when
+        response = self.post(integration, self.valid_body("evt-contract-3").replace(b"3", b"4"), headers)
+        # then
+        assert response.status_code == 401
+        assert InboundEvent.objects.get(integration=integration).status == Status.REJECTED
+        assert self.processed(integration) == 0
+
+    def test_a_redelivered_event_is_answered_2xx_stored_as_duplicate_and_not_processed_again(self, integration):
+        # given
+        body = self.valid_body("evt-contract-5")
+        first = self.post_signed(integration, body)
+        # when
+        again = self.post_signed(integration, body)
+        # then
+        assert first.status_code == self.accepted_status and 200 <= again.status_code < 300
+        statuses = sorted(InboundEvent.objects.filter(integration=integration).values_list("status", flat=True))
+        assert statuses == [Status.ACCEPTED, Status.DUPLICATE]
+        assert self.processed(integration) == 1
+
+    def test_a_body_over_the_limit_is_refused_with_413(self, integration):
+        # given
+        body = b"{" + b" " * (1024 * 1024) + b"}"
+        # when
+        response = self.post_signed(integration, body)
+        # then
+        assert response.status_code == 413
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.body_size) == (Status.REJECTED, len(body))
+        assert self.processed(integration) == 0
+
+    def test_an_integration_that_is_not_active_answers_503_with_retry_after(self, integration):
+        # given
+        Integration.objects.filter(pk=integration.pk).update(state=IntegrationState.PAUSED)
+        # when
+        response = self.post_signed(integration, self.valid_body("evt-contract-6"))
+        # then
+        assert response.status_code == 503 and int(response["Retry-After"]) > 0
+        assert InboundEvent.objects.get(integration=integration).http_status == 503
+        assert self.processed(integration) == 0
+
+    def test_only_post_is_allowed(self, integration):
+        # when
+        response = Client().get(self.url(integration))
+        # then
+        assert response.status_code == 405 and not InboundEvent.objects.exists()
+
+    def test_an_unknown_integration_is_404_and_logs_nothing(self, integration):
+        # when
+        response = post_as_provider(f"/hooks/{uuid.uuid4()}/", self.valid_body("evt-contract-7"))
+        # then
+        assert response.status_code == 404 and json.loads(response.content) == {"error": "not found"}
+        assert not InboundEvent.objects.exists()
