@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "hi.workspaces",
     "hi.integrations",
     "hi.services.demo",
+    "hi.services.webhook",
 ]
 
 MIDDLEWARE = [

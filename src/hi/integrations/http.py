@@ -314,7 +314,10 @@ class ProviderClient:
         if status == 429:
             raise ProviderRateLimited(self.provider, "rate limited", status, excerpt, _retry_after(response))
         if status >= 500:
-            raise ProviderUnavailable(self.provider, "server error", status, excerpt)
+            error = ProviderUnavailable(self.provider, "server error", status, excerpt)
+            # A 503 may say when to come back (RFC 9110 §10.2.3): directives wait at least that long.
+            error.retry_after = _retry_after(response)
+            raise error
         raise ProviderRejected(self.provider, "request refused", status, excerpt)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:

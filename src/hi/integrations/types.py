@@ -15,6 +15,13 @@ class IntegrationType(Enum):
         "hi.services.demo.gateway.DemoGateway",
         "hi.services.demo",
     )
+    WEBHOOK = (
+        "webhook",
+        "Webhooks",
+        "Send hi's events to any URL as signed Standard Webhooks (n8n, Zapier, your own systems).",
+        "hi.services.webhook.gateway.WebhookGateway",
+        "hi.services.webhook",
+    )
 
     def __init__(self, type_id: str, label: str, description: str, gateway_path: str, app: str):
         self.type_id = type_id

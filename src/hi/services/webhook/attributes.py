@@ -1,0 +1,34 @@
+"""A webhook endpoint's configuration."""
+from hi.integrations.attributes import AttributeSpec, AttributeType, ValueType
+
+
+class WebhookAttribute(AttributeType):
+    """Attributes of a webhook integration (keys as used by `integration add webhook --set`)."""
+
+    URL = AttributeSpec(
+        key="url",
+        label="Endpoint URL",
+        value_type=ValueType.URL,
+        help="Where hi POSTs each event (https; internal addresses only when HI_WEBHOOK_ALLOWED_NETWORKS allows them).",
+    )
+    EVENTS = AttributeSpec(
+        key="events",
+        label="Events",
+        value_type=ValueType.TEXT,
+        help="Comma-separated event types to send: exact names and wildcards like order.*; * sends every event.",
+        default="*",
+    )
+    SECRET = AttributeSpec(
+        key="secret",
+        label="Signing secret",
+        value_type=ValueType.SECRET,
+        help="A Standard Webhooks secret (whsec_…) the receiver verifies with; leave blank to generate one.",
+        required=False,
+    )
+    DESCRIPTION = AttributeSpec(
+        key="description",
+        label="Description",
+        value_type=ValueType.TEXT,
+        help="What this endpoint is for (shown to operators only).",
+        required=False,
+    )

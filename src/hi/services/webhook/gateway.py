@@ -1,0 +1,136 @@
+"""The webhooks gateway: one integration is one endpoint that receives hi's events, signed."""
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from hi.integrations import ssrf, standard_webhooks
+from hi.integrations.directives import DirectiveHandler
+from hi.integrations.events import EventHook
+from hi.integrations.exceptions import (
+    CannotConnect,
+    ConfigurationInvalid,
+    IntegrationAuthFailed,
+    IntegrationError,
+    IntegrationNotReady,
+    InvalidAuth,
+)
+from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
+from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
+from hi.integrations.models import Integration
+from hi.integrations.store import attribute_values, display_values, save_attributes
+
+from .attributes import WebhookAttribute
+from .client import TIMEOUT_S, body_bytes, normalise_url, parse_patterns, post_signed
+from .handlers import DELIVER_HANDLER, DELIVERY_HOOK
+
+
+def ping(url: str, secret: str, timeout_s: float = TIMEOUT_S, integration: Integration | None = None) -> None:
+    """Send a signed `ping` event; raise UnsafeURL or a ProviderError unless the receiver answers 2xx."""
+    ssrf.check_url(url, resolve=True)
+    stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    body = body_bytes("ping", stamp, {})
+    post_signed(url, standard_webhooks.new_message_id(), body, secret, integration=integration)
+
+
+class WebhookGateway(IntegrationGateway):
+    """Delivers the workspace's events to one URL as Standard Webhooks, at least once."""
+
+    attribute_type = WebhookAttribute
+    capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS})
+
+    def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
+        """Offline rules: a URL hi may call, a well-formed events filter, a Standard Webhooks secret."""
+        errors: dict[str, str] = {}
+        try:
+            ssrf.check_url(attributes.get("url") or "", resolve=False)
+        except ssrf.UnsafeURL as exc:
+            errors["url"] = f"This URL cannot be used: {exc}."
+        try:
+            parse_patterns(attributes.get("events") or "*")
+        except ValueError as exc:
+            errors["events"] = str(exc)
+        secret = attributes.get("secret") or ""
+        if secret:
+            try:
+                standard_webhooks.secret_bytes(secret)
+            except ValueError as exc:
+                errors["secret"] = f"{str(exc).capitalize()}; leave blank to generate one."
+        if errors:
+            raise ConfigurationInvalid(errors)
+
+    def test_connection(self, attributes: Mapping[str, Any], timeout_s: float) -> ConnectionInfo:
+        """A signed ping must get a 2xx; the normalised URL identifies the endpoint."""
+        url = attributes["url"]
+        # Without a secret yet (one is generated at activation), sign with a throwaway one.
+        secret = attributes.get("secret") or standard_webhooks.generate_secret()
+        try:
+            ping(url, secret, min(timeout_s, TIMEOUT_S))
+        except ssrf.UnsafeURL as exc:
+            raise CannotConnect(str(exc)) from None
+        except ProviderAuthError as exc:
+            raise InvalidAuth(f"The receiver refused the signed ping (HTTP {exc.status}); check the secret.") from None
+        except ProviderError as exc:
+            detail = f"HTTP {exc.status}" if exc.status else str(exc)
+            raise CannotConnect(f"The receiver did not accept the ping ({detail}).") from None
+        return ConnectionInfo(unique_id=normalise_url(url), title=urlsplit(url).hostname or url)
+
+    def activate(self, integration: Integration) -> None:
+        """Make sure the endpoint has a signing secret, then ping it."""
+        values = attribute_values(integration)
+        secret = values.get("secret") or ""
+        if not secret:
+            secret = standard_webhooks.generate_secret()
+            save_attributes(integration, {"secret": secret}, actor="hi")
+        try:
+            ping(values["url"], secret, integration=integration)
+        except ssrf.UnresolvableHost as exc:
+            raise IntegrationNotReady(str(exc)) from None
+        except ssrf.UnsafeURL as exc:
+            raise IntegrationError(str(exc)) from None
+        except ProviderAuthError as exc:
+            raise IntegrationAuthFailed(f"The receiver refused the signed ping (HTTP {exc.status}).") from None
+        except (ProviderUnavailable, ProviderRateLimited) as exc:
+            raise IntegrationNotReady(str(exc)) from None
+        except ProviderError as exc:
+            raise IntegrationError(str(exc)) from None
+
+    def deactivate(self, integration: Integration) -> None:
+        """Nothing to tell the receiver: queued deliveries wait until the endpoint is active again."""
+
+    def directive_handlers(self) -> list[DirectiveHandler]:
+        """webhook.deliver: POST one event to the endpoint."""
+        return [DELIVER_HANDLER]
+
+    def event_hooks(self) -> list[EventHook]:
+        """Every event, queued for the endpoints whose filter selects it."""
+        return [DELIVERY_HOOK]
+
+    def manage(self, request: HttpRequest, integration: Integration) -> str:
+        """The pane: the endpoint, its filter, and how receivers verify deliveries."""
+        shown = display_values(integration)
+        return render_to_string(
+            "webhook/pane.html",
+            {
+                "integration": integration,
+                "url": shown.get("url", ""),
+                "events": shown.get("events") or "*",
+                "description": shown.get("description", ""),
+                "secret_set": bool(shown.get("secret")),
+            },
+            request=request,
+        )
+
+    def diagnostics(self, integration: Integration) -> dict[str, Any]:
+        """The endpoint and its filter (never the secret), and how many deliveries are pending."""
+        shown = display_values(integration)
+        return {
+            "url": shown.get("url", ""),
+            "events": shown.get("events") or "*",
+            "secret_set": bool(shown.get("secret")),
+            "deliveries_queued": integration.directives.filter(topic=DELIVER_HANDLER.topic, status="queued").count(),
+        }
