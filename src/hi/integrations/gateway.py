@@ -66,6 +66,9 @@ class IntegrationGateway:
     capabilities: frozenset[Capability] = frozenset()
     #: Static path of the service's logo (SVG).
     logo: str = "hi/img/integration.svg"
+    #: Values shown to the operator once, right after the integration is added ({output name:
+    #: attribute key}), e.g. a signing secret hi generated; never shown again afterwards.
+    revealed_on_create: dict[str, str] = {}
 
     def supports(self, capability: Capability) -> bool:
         """Whether the gateway declares a capability."""

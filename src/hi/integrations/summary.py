@@ -18,6 +18,17 @@ def receive_url(integration: Integration) -> str | None:
     return f"{settings.HI_BASE_URL.rstrip('/')}/hooks/{integration.pk}/"
 
 
+def revealed_values(integration: Integration) -> dict[str, Any]:
+    """The values a just-added integration shows once ({} for most types)."""
+    from .store import attribute_values
+
+    gateway = get_integration_gateway(integration.integration_type)
+    if not gateway.revealed_on_create:
+        return {}
+    values = attribute_values(integration)
+    return {name: values.get(key) or None for name, key in gateway.revealed_on_create.items()}
+
+
 def integration_summary(integration: Integration) -> dict[str, Any]:
     """Id, type, name, state, reason, unique id and receive URL; never an attribute value."""
     return {

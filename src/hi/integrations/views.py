@@ -24,6 +24,7 @@ from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
 from .store import display_values, specs_for
+from .summary import revealed_values
 from .summary import receive_url
 from .types import IntegrationType
 
@@ -94,6 +95,12 @@ def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
             form.apply_error(error)
             status = 422 if request.htmx else 200
         else:
+            revealed = revealed_values(integration)
+            if revealed:
+                # Shown in this response only (never in a message cookie, the session or a later page).
+                response = render(request, "integrations/added.html", {"integration": integration, "revealed": revealed})
+                response["Cache-Control"] = "no-store"
+                return response
             messages.success(request, f"{integration.name} was added: {S(integration.state).label.lower()}.")
             return redirect(integration)
     context = {"integration_type": integration_type, "form": form, "logo": get_integration_gateway(integration_type).logo}

@@ -41,6 +41,8 @@ class WebhookGateway(IntegrationGateway):
     """Delivers the workspace's events to one URL as Standard Webhooks, at least once."""
 
     attribute_type = WebhookAttribute
+    # The signing secret (generated on activation unless supplied) is shown once after adding.
+    revealed_on_create = {"signing_secret": "secret"}
     capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS})
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:

@@ -13,7 +13,7 @@ from hi.integrations.crypto import SecretDecryptionError
 from hi.integrations.diagnostics import build_diagnostics
 from hi.integrations.entities import SyncFailed, run_sync
 from hi.integrations.models import Integration, IntegrationState
-from hi.integrations.summary import integration_summary
+from hi.integrations.summary import integration_summary, revealed_values
 from hi.integrations.types import IntegrationType
 from hi.workspaces.models import Workspace
 
@@ -139,13 +139,19 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     # Output ------------------------------------------------------------------------------------
-    def report(self, integration: Integration, options: dict[str, Any], verb: str) -> None:
-        """Print where the integration is; exit non-zero when it landed in a failure state."""
+    def report(self, integration: Integration, options: dict[str, Any], verb: str, reveal: bool = False) -> None:
+        """Print where the integration is; exit non-zero when it landed in a failure state.
+
+        With `reveal` (just added), values the type shows once are included (e.g. `signing_secret`).
+        """
+        revealed = revealed_values(integration) if reveal else {}
         if options.get("json"):
-            self.stdout.write(json.dumps(integration_summary(integration)))
+            self.stdout.write(json.dumps({**integration_summary(integration), **revealed}))
         else:
             line = f"{integration.name} ({integration.pk}) {verb}: {integration.state}"
             self.stdout.write(line + (f" — {integration.reason}" if integration.reason else "."))
+            for name, value in revealed.items():
+                self.stdout.write(f"{name}: {value}  (shown once; keep it)")
         state = IntegrationState(integration.state)
         if state in FAILED_STATES:
             raise CommandError(f"{integration.name} is {state.value}: {integration.reason or state.label}")
@@ -173,7 +179,7 @@ class Command(BaseCommand):
         raw = parse_sets(options["set"])
         workspace = find_workspace(options["workspace"])
         integration = setup.add_integration(workspace, integration_type, options["name"], raw, ACTOR)
-        self.report(integration, options, "added")
+        self.report(integration, options, "added", reveal=True)
 
     def do_configure(self, options: dict[str, Any]) -> None:
         """Change attributes and/or the name after a passing test; a running integration reloads."""

@@ -12,7 +12,7 @@ import hi
 from hi.integrations import setup
 from hi.integrations.directives import claim, execute
 from hi.integrations.events import publish
-from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
+from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
 from hi.integrations.store import attribute_values
 from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
@@ -169,3 +169,29 @@ def test_the_pane_explains_verification_and_never_shows_the_secret(workspace, si
     html = get_integration_gateway(IntegrationType.WEBHOOK).manage(rf.get("/"), integration)
     assert sink.endpoint in html and "order.*" in html and "webhook-signature" in html
     assert "<strong>set</strong>" in html and SECRET not in html
+
+
+def test_the_signing_secret_is_shown_once_by_the_cli_and_the_console(workspace, sink, client):
+    import io
+    import json as jsonlib
+
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    from hi.conftest import member
+    from hi.workspaces.models import Role
+
+    workspace.slug = "default"
+    workspace.save()
+    sink.route("POST", "/cli", sink.receive)
+    sink.route("POST", "/console", sink.receive)
+    out = io.StringIO()
+    call_command("integration", "add", "webhook", "--name", "CLI", "--set", f"url={sink.url}/cli", "--set", f"secret={SECRET}", "--json", stdout=out)
+    assert jsonlib.loads(out.getvalue())["signing_secret"] == SECRET
+    client.force_login(member(workspace, "opal", Role.OPERATOR))
+    data = {"name": "Console", "url": f"{sink.url}/console", "secret": SECRET, "events": "*", "description": ""}
+    response = client.post(reverse("integration-add-configure", args=["webhook"]), data)
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert f'data-revealed="signing_secret">{SECRET}<' in response.content.decode()
+    integration = Integration.objects.get(name="Console")
+    assert SECRET not in client.get(integration.get_absolute_url()).content.decode()
