@@ -68,3 +68,14 @@ def deliver(directive: Directive) -> None:
 
 DELIVER_HANDLER = DirectiveHandler(TOPIC_DELIVER, deliver, schedule=SCHEDULE, max_attempts=8)
 DELIVERY_HOOK = EventHook("*", queue_delivery)
+
+
+TEST_EVENT_TYPE = "webhook.test"
+
+
+def queue_test_delivery(integration: Integration) -> Directive:
+    """The "Send test event" action: one delivery of a webhook.test event, whatever the filter."""
+    from django.utils import timezone
+
+    payload = {"type": TEST_EVENT_TYPE, "timestamp": timezone.now().isoformat(), "data": {"message": "Test event from hi"}}
+    return enqueue(integration, TOPIC_DELIVER, payload)

@@ -195,3 +195,24 @@ def test_the_signing_secret_is_shown_once_by_the_cli_and_the_console(workspace, 
     assert f'data-revealed="signing_secret">{SECRET}<' in response.content.decode()
     integration = Integration.objects.get(name="Console")
     assert SECRET not in client.get(integration.get_absolute_url()).content.decode()
+
+
+def test_send_test_event_delivers_a_signed_webhook_test(workspace, sink, client):
+    from django.urls import reverse
+
+    from hi.conftest import member
+    from hi.workspaces.models import Role
+
+    integration = add_endpoint(workspace, sink.endpoint, events="order.created")
+    client.force_login(member(workspace, "tess", Role.OPERATOR))
+    page = client.get(integration.get_absolute_url()).content.decode()
+    assert "Send test event" in page
+    response = client.post(reverse("webhook-send-test", args=[integration.pk]), follow=True)
+    assert "Test event queued" in response.content.decode()
+    assert run_due() == [DirectiveStatus.DONE]
+    delivered = sink.requests_to(PATH)[-1]
+    assert delivered.json()["type"] == "webhook.test"
+    Webhook(SECRET).verify(delivered.body, delivered.headers)
+    viewer = member(workspace, "vera", Role.VIEWER)
+    client.force_login(viewer)
+    assert client.post(reverse("webhook-send-test", args=[integration.pk])).status_code == 403
