@@ -4,11 +4,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
-from .attributes import AttributeSpec, ValueType
+from .attributes import AttributeSpec, ValueType, parse_value
 from .setup import SetupError
 
 NAME_FIELD = "name"
+
+
+def default_values(specs: list[AttributeSpec]) -> dict[str, Any]:
+    """Each attribute's declared default, typed as parse_value reads it (the add form's initial values)."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        try:
+            values[spec.key] = parse_value(spec, spec.default)
+        except ValidationError:
+            values[spec.key] = spec.default  # a required value without a default starts empty
+    return values
 
 
 def field_for(spec: AttributeSpec, secret_stored: bool) -> forms.Field:

@@ -16,7 +16,7 @@ from . import setup
 from .diagnostics import build_diagnostics
 from .directive_actions import counts_by_status
 from .factory import get_integration_gateway
-from .forms import NAME_FIELD, AttributeForm, RemoveForm
+from .forms import NAME_FIELD, AttributeForm, RemoveForm, default_values
 from .gateway import Capability
 from .health import health_context
 from .calllog import call_log_days
@@ -77,9 +77,7 @@ def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
     """Fill the attributes; nothing is saved until the connection test passes, then activate."""
     integration_type = type_for(type_id)
     specs = specs_for(integration_type)
-    initial = {spec.key: spec.default for spec in specs}
-    initial.update({spec.key: spec.default.lower() in {"1", "true", "yes", "on"} for spec in specs if spec.value_type == "boolean"})
-    form = AttributeForm(specs, request.POST or None, initial=initial)
+    form = AttributeForm(specs, request.POST or None, initial=default_values(specs))
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
