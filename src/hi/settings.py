@@ -75,6 +75,12 @@ HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_
 # Networks (comma-separated CIDRs) that outbound webhooks may reach although they are internal, and
 # over plain http: e.g. "10.0.0.0/8" for an n8n on the LAN. Empty: public https URLs only (integrations/ssrf.py).
 HI_WEBHOOK_ALLOWED_NETWORKS = env_list("HI_WEBHOOK_ALLOWED_NETWORKS", [])
+# A webhook endpoint is disabled automatically when, over the last WINDOW seconds, at least MIN_ATTEMPTS
+# deliveries were attempted, at least ERROR_RATE of them failed, and failing began MIN_SPAN seconds ago or more.
+HI_WEBHOOK_DISABLE_WINDOW_S = float(os.environ.get("HI_WEBHOOK_DISABLE_WINDOW_S", str(24 * 3600)))
+HI_WEBHOOK_DISABLE_MIN_ATTEMPTS = int(os.environ.get("HI_WEBHOOK_DISABLE_MIN_ATTEMPTS", "20"))
+HI_WEBHOOK_DISABLE_ERROR_RATE = float(os.environ.get("HI_WEBHOOK_DISABLE_ERROR_RATE", "0.95"))
+HI_WEBHOOK_DISABLE_MIN_SPAN_S = float(os.environ.get("HI_WEBHOOK_DISABLE_MIN_SPAN_S", "3600"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

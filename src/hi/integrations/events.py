@@ -32,6 +32,12 @@ EVENT_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
+def register_event_type(event_type: str, description: str, example: dict[str, Any]) -> None:
+    """Add a service's event type to the catalog (called from its AppConfig.ready)."""
+    EVENT_DESCRIPTIONS[event_type] = description
+    EVENT_TYPES[event_type] = example
+
+
 @dataclass(frozen=True)
 class EventHook:
     """A service's subscription: events whose type matches `pattern` ('order.*', '*') call `run`."""

@@ -25,6 +25,13 @@ class WebhookAttribute(AttributeType):
         help="A Standard Webhooks secret (whsec_…) the receiver verifies with; leave blank to generate one.",
         required=False,
     )
+    HEADERS = AttributeSpec(
+        key="headers",
+        label="Extra headers",
+        value_type=ValueType.SECRET,
+        help='Optional headers sent with every delivery, as a JSON object: {"Authorization": "Bearer …"}. Stored encrypted and never shown.',
+        required=False,
+    )
     DESCRIPTION = AttributeSpec(
         key="description",
         label="Description",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from hi.integrations import standard_webhooks
@@ -12,6 +12,14 @@ from hi.integrations.http import ProviderClient, client_for_integration
 
 PROVIDER = "webhook"
 TIMEOUT_S = 15.0
+#: Headers hi sets itself on every delivery (Standard Webhooks, and what HTTP needs).
+RESERVED_HEADERS = frozenset({
+    "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "host",
+    "user-agent", "transfer-encoding", "connection",
+})
+MAX_EXTRA_HEADERS = 20
+# RFC 9110 §5.6.2: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
 _PATTERN = re.compile(r"\*|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:\.\*)?", re.ASCII)
 
 
@@ -57,14 +65,43 @@ def body_bytes(event_type: str, timestamp: str, data: Any) -> bytes:
     return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":")).encode()
 
 
-def post_signed(url: str, msg_id: str, body: bytes, secret: str, integration: Any = None):
-    """POST `body` to `url` signed under `secret`; return the 2xx response or raise a ProviderError."""
+def parse_headers(text: str) -> dict[str, str]:
+    """The extra headers attribute: a JSON object of names to text values; ValueError never quoting a value."""
+    if not (text or "").strip():
+        return {}
+    try:
+        headers = json.loads(text)
+    except ValueError:
+        raise ValueError('Extra headers must be a JSON object, like {"Authorization": "Bearer …"}.') from None
+    if not isinstance(headers, dict):
+        raise ValueError('Extra headers must be a JSON object, like {"Authorization": "Bearer …"}.')
+    if len(headers) > MAX_EXTRA_HEADERS:
+        raise ValueError(f"At most {MAX_EXTRA_HEADERS} extra headers.")
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"{name[:60]!r} is not a valid header name.")
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(f"{name} is set by hi and cannot be replaced.")
+        # The value is secret: the message names the header, never what it holds.
+        if not isinstance(value, str) or not value or len(value) > 2000 or any(c in value for c in "\r\n\x00"):
+            raise ValueError(f"The value of {name} must be one line of text (at most 2,000 characters).")
+    return headers
+
+
+def signed_headers(msg_id: str, body: bytes, secrets: Sequence[str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Every header of one attempt: the operator's extra ones, then the Standard Webhooks ones (signed now)."""
+    headers = dict(extra or {})
+    headers.update(standard_webhooks.headers(msg_id, int(time.time()), body, list(secrets)))
+    headers["Content-Type"] = "application/json"
+    return headers
+
+
+def post(url: str, body: bytes, headers: dict[str, str], secrets: Sequence[str], integration: Any = None, timeout_s: float = TIMEOUT_S):
+    """POST `body` with `headers` to `url`; return the 2xx response or raise a ProviderError (secrets redacted)."""
     parts = urlsplit(url)
     base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
     path = urlunsplit(("", "", parts.path, parts.query, ""))
-    headers = standard_webhooks.headers(msg_id, int(time.time()), body, [secret])
-    headers["Content-Type"] = "application/json"
-    options: dict[str, Any] = {"timeout": (min(5.0, TIMEOUT_S), TIMEOUT_S), "secrets": (secret,)}
+    options: dict[str, Any] = {"timeout": (min(5.0, timeout_s), timeout_s), "secrets": tuple(secrets)}
     if integration is None:
         client = ProviderClient(PROVIDER, base, **options)
     else:

@@ -22,19 +22,32 @@ from hi.integrations.exceptions import (
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
 from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
 from hi.integrations.models import Integration
+from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values, display_values, save_attributes
 
+from . import deliveries
 from .attributes import WebhookAttribute
-from .client import TIMEOUT_S, body_bytes, normalise_url, parse_patterns, post_signed
+from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
 from .handlers import DELIVER_HANDLER, DELIVERY_HOOK
+from .inbound import WebhookReceiver
+from .rotation import signing_secrets
 
 
-def ping(url: str, secret: str, timeout_s: float = TIMEOUT_S, integration: Integration | None = None) -> None:
+def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
     """Send a signed `ping` event; raise UnsafeURL or a ProviderError unless the receiver answers 2xx."""
     ssrf.check_url(url, resolve=True)
     stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
     body = body_bytes("ping", stamp, {})
-    post_signed(url, standard_webhooks.new_message_id(), body, secret, integration=integration)
+    headers = signed_headers(standard_webhooks.new_message_id(), body, secrets, extra)
+    post(url, body, headers, [*secrets, *extra.values()], integration=integration, timeout_s=timeout_s)
+
+
+def _prune(integration: Integration) -> None:
+    """The prune job's body."""
+    deliveries.prune(integration)
+
+
+PRUNE_JOB = ScheduledJob("prune_deliveries", 3600, _prune)
 
 
 class WebhookGateway(IntegrationGateway):
@@ -43,7 +56,7 @@ class WebhookGateway(IntegrationGateway):
     attribute_type = WebhookAttribute
     # The signing secret (generated on activation unless supplied) is shown once after adding.
     revealed_on_create = {"signing_secret": "secret"}
-    capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS})
+    capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.INBOUND_WEBHOOKS, Capability.SCHEDULED_JOBS})
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
         """Offline rules: a URL hi may call, a well-formed events filter, a Standard Webhooks secret."""
@@ -56,6 +69,10 @@ class WebhookGateway(IntegrationGateway):
             parse_patterns(attributes.get("events") or "*")
         except ValueError as exc:
             errors["events"] = str(exc)
+        try:
+            parse_headers(attributes.get("headers") or "")
+        except ValueError as exc:
+            errors["headers"] = str(exc)
         secret = attributes.get("secret") or ""
         if secret:
             try:
@@ -71,7 +88,7 @@ class WebhookGateway(IntegrationGateway):
         # Without a secret yet (one is generated at activation), sign with a throwaway one.
         secret = attributes.get("secret") or standard_webhooks.generate_secret()
         try:
-            ping(url, secret, min(timeout_s, TIMEOUT_S))
+            ping(url, [secret], parse_headers(attributes.get("headers") or ""), timeout_s=min(timeout_s, TIMEOUT_S))
         except ssrf.UnsafeURL as exc:
             raise CannotConnect(str(exc)) from None
         except ProviderAuthError as exc:
@@ -89,7 +106,7 @@ class WebhookGateway(IntegrationGateway):
             secret = standard_webhooks.generate_secret()
             save_attributes(integration, {"secret": secret}, actor="hi")
         try:
-            ping(values["url"], secret, integration=integration)
+            ping(values["url"], signing_secrets(integration, secret), parse_headers(values.get("headers") or ""), integration=integration)
         except ssrf.UnresolvableHost as exc:
             raise IntegrationNotReady(str(exc)) from None
         except ssrf.UnsafeURL as exc:
@@ -111,6 +128,14 @@ class WebhookGateway(IntegrationGateway):
     def event_hooks(self) -> list[EventHook]:
         """Every event, queued for the endpoints whose filter selects it."""
         return [DELIVERY_HOOK]
+
+    def receiver(self, integration: Integration) -> WebhookReceiver:
+        """Senders post Standard Webhooks signed with the endpoint's secret to /hooks/<id>/."""
+        return WebhookReceiver()
+
+    def scheduled_jobs(self) -> list[ScheduledJob]:
+        """Hourly: forget finished deliveries older than HI_RETENTION_DAYS."""
+        return [PRUNE_JOB]
 
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The pane: the endpoint, its filter, and how receivers verify deliveries."""

@@ -1,81 +1,127 @@
-"""Outbound delivery: an event hook that queues one directive per matching endpoint, and its handler."""
+"""Outbound delivery: the event hook that records a delivery per matching endpoint, and the directive that sends it."""
 from __future__ import annotations
 
+import logging
+import time
+
+from django.utils import timezone
+
 from hi.integrations import ssrf
-from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry, enqueue
+from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
 from hi.integrations.events import EventHook
-from hi.integrations.http import ProviderAuthError, ProviderRejected
-from hi.integrations.models import Directive, Event, Integration, IntegrationState
+from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected
+from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.store import attribute_values
 
-from .client import body_bytes, post_signed, wants
+from . import deliveries
+from .client import body_bytes, parse_headers, post, signed_headers, wants
+from .deliveries import TOPIC_DELIVER
+from .models import Delivery
+from .rotation import signing_secrets
 
-TOPIC_DELIVER = "webhook.deliver"
+logger = logging.getLogger(__name__)
+
 #: Retries after the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery is dead.
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 GONE_REASON = "The receiver answered 410 Gone"
+TEST_EVENT_TYPE = "webhook.test"
+RECEIVED_EVENT_TYPE = "webhook.received"
 
 
 def queue_delivery(event: Event, integration: Integration) -> None:
-    """For an active endpoint whose events filter selects this event, queue its delivery."""
-    if integration.state != IntegrationState.ACTIVE:
-        return
+    """Record the event's delivery to this endpoint when its filter selects it (skipped while disabled)."""
+    if event.type == RECEIVED_EVENT_TYPE and event.integration_id == integration.pk:
+        return  # what an endpoint sent in is never echoed back to it (no loops)
     if not wants(attribute_values(integration).get("events") or "*", event.type):
         return
-    payload = {"event_id": str(event.pk), "type": event.type, "timestamp": event.created_at.isoformat(), "data": event.data}
-    enqueue(integration, TOPIC_DELIVER, payload, dedupe_key=f"{event.pk}:{integration.pk}")
+    deliveries.for_event(event, integration)
 
 
-def message_id(directive: Directive) -> str:
-    """The webhook-id: the same for every attempt of a delivery (the receiver's idempotency key)."""
-    return f"msg_{directive.pk}"
+def queue_test_delivery(integration: Integration) -> Delivery:
+    """The "Send test event" action: one delivery of a webhook.test event, whatever the filter."""
+    return deliveries.create(integration, TEST_EVENT_TYPE, timezone.now().isoformat(), {"message": "Test event from hi"})
+
+
+def _disable(integration: Integration, reason: str) -> None:
+    """Deactivate the endpoint with the reason the operator reads (no-op when it is no longer active)."""
+    from hi.integrations import lifecycle
+
+    integration.refresh_from_db()
+    try:
+        lifecycle.deactivate(integration, "hi", reason=reason)
+    except lifecycle.IllegalTransition:
+        pass
+
+
+def _failed_attempt(directive: Directive, delivery: Delivery, error: Exception, final: bool) -> None:
+    """After a failed POST: give up when it was the last attempt, and disable a persistently failing endpoint."""
+    if final:
+        deliveries.finish_failed(delivery, f"Gave up after {delivery.attempts} attempts: {error}")
+    else:
+        deliveries.note(delivery, f"Will retry: {error}")
+    reason = deliveries.disable_reason(delivery.integration)
+    if reason:
+        logger.warning("Webhook endpoint %s disabled automatically: %s", delivery.integration_id, reason)
+        _disable(delivery.integration, reason)
 
 
 def deliver(directive: Directive) -> None:
-    """POST the signed event; apply the response rules (410 disables, throttles honour Retry-After)."""
-    from hi.integrations import lifecycle
-
-    integration = directive.integration
+    """POST the delivery, signed; log the attempt; apply the response rules (2xx, 410, throttles, retries)."""
+    delivery = Delivery.objects.filter(pk=directive.payload.get("delivery")).select_related("integration").first()
+    if delivery is None:
+        raise DirectiveFailed("The delivery no longer exists (pruned or removed).")
+    if delivery.directive_id != directive.pk:  # a replay from the Directives page
+        Delivery.objects.filter(pk=delivery.pk).update(directive=directive, status=Delivery.Status.PENDING)
+    integration = delivery.integration
     values = attribute_values(integration)
-    url, secret = values["url"], values.get("secret") or ""
-    if not secret:
+    url, secrets = values["url"], signing_secrets(integration, values.get("secret") or "")
+    if not secrets:
         raise DirectiveRetry("The endpoint has no signing secret yet; it gets one when activated.")
+    final = directive.attempts >= directive.max_attempts
     try:
         ssrf.check_url(url, resolve=True)  # again at send time: DNS may have changed
     except ssrf.UnresolvableHost as exc:
+        deliveries.note(delivery, str(exc))
         raise DirectiveRetry(str(exc)) from None
     except ssrf.UnsafeURL as exc:
+        deliveries.finish_failed(delivery, f"Refused to call the endpoint: {exc}")
         raise DirectiveFailed(f"Refused to call the endpoint: {exc}") from None
-    payload = directive.payload
-    body = body_bytes(payload["type"], payload["timestamp"], payload.get("data"))
     try:
-        post_signed(url, message_id(directive), body, secret, integration=integration)
-    except ProviderRejected as exc:
-        if exc.status == 410:
-            integration.refresh_from_db()
-            try:
-                lifecycle.deactivate(integration, "hi", reason=GONE_REASON)
-            except lifecycle.IllegalTransition:
-                pass
+        extra = parse_headers(values.get("headers") or "")
+    except ValueError as exc:
+        deliveries.finish_failed(delivery, f"The extra headers are not valid: {exc}")
+        raise DirectiveFailed(f"The extra headers are not valid: {exc}") from None
+    body = body_bytes(delivery.event_type, delivery.timestamp, delivery.data)
+    headers = signed_headers(delivery.message_id, body, secrets, extra)
+    logged = deliveries.redacted_headers({**headers, "User-Agent": _user_agent()}, extra)
+    started = time.monotonic()
+    try:
+        response = post(url, body, headers, [*secrets, *extra.values()], integration=integration)
+    except BreakerOpen as exc:
+        deliveries.note(delivery, f"Waiting: {exc}")  # nothing was sent, no attempt used
+        raise
+    except ProviderError as exc:
+        latency = int((time.monotonic() - started) * 1000)
+        deliveries.record_attempt(delivery, url, logged, body, ok=False, status_code=exc.status, response_body=exc.excerpt, latency_ms=latency, error=str(exc))
+        if isinstance(exc, ProviderRejected) and exc.status == 410:
+            deliveries.finish_failed(delivery, f"{GONE_REASON}; the endpoint is disabled.")
+            _disable(integration, GONE_REASON)
             raise DirectiveFailed(f"{GONE_REASON}; the endpoint is disabled.") from None
-        raise DirectiveRetry(f"The receiver answered {exc.status}: {exc}") from None
-    except ProviderAuthError as exc:
-        # A receiver refusing a delivery is not hi's credentials failing: retry on the schedule.
-        raise DirectiveRetry(f"The receiver answered {exc.status}: {exc}") from None
-    # ProviderUnavailable / ProviderRateLimited (429, 502, 503, 504, timeouts) propagate: the engine
-    # retries them, not before their Retry-After.
+        _failed_attempt(directive, delivery, exc, final)
+        if isinstance(exc, (ProviderRejected, ProviderAuthError)):
+            # Any other refusal (a 4xx, a redirect, 401/403) is the receiver's, not hi's credentials: retry on the schedule.
+            raise DirectiveRetry(f"The receiver answered {exc.status}: {exc}") from None
+        raise  # 429, 5xx, timeouts: the engine retries them, not before their Retry-After
+    latency = int((time.monotonic() - started) * 1000)
+    deliveries.record_attempt(delivery, url, logged, body, ok=True, status_code=response.status_code, response_body=response.text[: deliveries.MAX_BODY_LOGGED], latency_ms=latency)
+
+
+def _user_agent() -> str:
+    """The User-Agent every delivery carries (set by the HTTP client)."""
+    import hi
+
+    return f"hi/{hi.__version__}"
 
 
 DELIVER_HANDLER = DirectiveHandler(TOPIC_DELIVER, deliver, schedule=SCHEDULE, max_attempts=8)
 DELIVERY_HOOK = EventHook("*", queue_delivery)
-
-
-TEST_EVENT_TYPE = "webhook.test"
-
-
-def queue_test_delivery(integration: Integration) -> Directive:
-    """The "Send test event" action: one delivery of a webhook.test event, whatever the filter."""
-    from django.utils import timezone
-
-    payload = {"type": TEST_EVENT_TYPE, "timestamp": timezone.now().isoformat(), "data": {"message": "Test event from hi"}}
-    return enqueue(integration, TOPIC_DELIVER, payload)

@@ -1,0 +1,164 @@
+"""Deliveries: created per event and endpoint, each attempt logged, resent on request, pruned when old."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from hi.integrations.directives import enqueue
+from hi.integrations.models import Directive, Event, Integration, IntegrationState
+from hi.integrations.models.engine import LIVE_STATUSES
+from hi.integrations.redaction import REDACTED
+from hi.integrations.standard_webhooks import new_message_id
+
+from .models import Delivery, DeliveryAttempt
+
+Status = Delivery.Status
+TOPIC_DELIVER = "webhook.deliver"
+#: Longest request and response body kept per attempt (the delivery itself keeps the whole event).
+MAX_BODY_LOGGED = 4096
+#: Headers whose values are never stored: the signature, and the operator's extra headers (secret).
+SIGNATURE_HEADER = "webhook-signature"
+
+
+class ResendRefused(Exception):
+    """A resend that cannot happen now (the delivery is already on its way)."""
+
+
+def create(integration: Integration, event_type: str, timestamp: str, data, event: Event | None = None, status: str = Status.PENDING, reason: str = "") -> Delivery:
+    """Record a delivery and, when pending, queue the directive that sends it (in the caller's transaction)."""
+    delivery = Delivery.objects.create(
+        workspace_id=integration.workspace_id, integration=integration, event=event, event_type=event_type,
+        message_id=new_message_id(), timestamp=timestamp, data=data, status=status, reason=reason,
+        finished_at=timezone.now() if status == Status.SKIPPED else None,
+    )
+    if status == Status.PENDING:
+        _queue(delivery)
+    return delivery
+
+
+def _queue(delivery: Delivery) -> Directive:
+    """Queue the directive that sends this delivery (one live directive per delivery)."""
+    directive = enqueue(delivery.integration, TOPIC_DELIVER, {"delivery": delivery.pk}, dedupe_key=f"delivery:{delivery.pk}")
+    Delivery.objects.filter(pk=delivery.pk).update(directive=directive)
+    delivery.directive = directive
+    return directive
+
+
+def for_event(event: Event, integration: Integration) -> Delivery | None:
+    """The delivery of an event to an endpoint: pending when the endpoint is active, else kept as skipped."""
+    timestamp = event.created_at.isoformat()
+    if integration.state == IntegrationState.ACTIVE:
+        status, reason = Status.PENDING, ""
+    else:
+        label = IntegrationState(integration.state).label.lower()
+        status, reason = Status.SKIPPED, f"The endpoint was {label} when the event happened."
+    try:
+        with transaction.atomic():  # a savepoint: the event may already have its delivery (a re-dispatch)
+            return create(integration, event.type, timestamp, event.data, event=event, status=status, reason=reason)
+    except IntegrityError:
+        return None
+
+
+def redacted_headers(headers: dict[str, str], extra_names) -> dict[str, str]:
+    """The request headers as logged: the signature and the operator's extra header values replaced."""
+    hidden = {name.lower() for name in extra_names} | {SIGNATURE_HEADER}
+    return {name: REDACTED if name.lower() in hidden else value for name, value in headers.items()}
+
+
+def record_attempt(
+    delivery: Delivery, url: str, headers: dict[str, str], body: bytes, *, ok: bool,
+    status_code: int | None = None, response_body: str = "", latency_ms: int | None = None, error: str = "",
+) -> DeliveryAttempt:
+    """Log one POST of the delivery and move its counters (headers must already be redacted)."""
+    now = timezone.now()
+    attempt = DeliveryAttempt.objects.create(
+        delivery=delivery, integration_id=delivery.integration_id, at=now, number=delivery.attempts + 1, url=url,
+        request_headers=headers, request_body=body[:MAX_BODY_LOGGED].decode("utf-8", errors="replace"),
+        status_code=status_code, response_body=(response_body or "")[:MAX_BODY_LOGGED], latency_ms=latency_ms,
+        ok=ok, error=error[:2000],
+    )
+    delivery.attempts += 1
+    delivery.last_status_code = status_code
+    fields = ["attempts", "last_status_code"]
+    if ok:
+        delivery.status, delivery.reason, delivery.finished_at = Status.DELIVERED, "", now
+        fields += ["status", "reason", "finished_at"]
+    Delivery.objects.filter(pk=delivery.pk).update(**{name: getattr(delivery, name) for name in fields})
+    return attempt
+
+
+def finish_failed(delivery: Delivery, reason: str) -> None:
+    """The delivery gave up (schedule exhausted, 410, refused URL): failed, with why."""
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(status=Status.FAILED, reason=reason[:2000], finished_at=now)
+    delivery.status, delivery.reason, delivery.finished_at = Status.FAILED, reason, now
+
+
+def note(delivery: Delivery, reason: str) -> None:
+    """Say why a pending delivery is waiting (a retry, an open breaker)."""
+    Delivery.objects.filter(pk=delivery.pk).update(reason=reason[:2000])
+
+
+@transaction.atomic
+def resend(delivery: Delivery) -> Directive:
+    """Send a finished delivery again, with the same webhook-id and body; its attempt log continues."""
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if locked.status == Status.PENDING and locked.directive_id and Directive.objects.filter(pk=locked.directive_id, status__in=LIVE_STATUSES).exists():
+        raise ResendRefused("it is already queued to be sent")
+    Delivery.objects.filter(pk=locked.pk).update(status=Status.PENDING, reason="Resent.", finished_at=None)
+    locked.status = Status.PENDING
+    return _queue(locked)
+
+
+@transaction.atomic
+def recover(integration: Integration, since: datetime) -> int:
+    """Resend every failed or skipped delivery of the endpoint created since `since`; return how many."""
+    found = list(
+        Delivery.objects.select_for_update()
+        .filter(integration=integration, created_at__gte=since, status__in=[Status.FAILED, Status.SKIPPED])
+        .order_by("created_at", "id")
+    )
+    for delivery in found:
+        delivery.status, delivery.reason, delivery.finished_at = Status.PENDING, "Recovered.", None
+        delivery.save(update_fields=["status", "reason", "finished_at"])
+        _queue(delivery)
+    return len(found)
+
+
+def failure_stats(integration: Integration) -> dict:
+    """Attempts and failures over the auto-disable window, and when the oldest failure in it happened."""
+    since = timezone.now() - timedelta(seconds=settings.HI_WEBHOOK_DISABLE_WINDOW_S)
+    return DeliveryAttempt.objects.filter(integration=integration, at__gte=since).aggregate(
+        total=Count("id"), failed=Count("id", filter=Q(ok=False)), first_failure=Min("at", filter=Q(ok=False)),
+    )
+
+
+def disable_reason(integration: Integration) -> str:
+    """Why the endpoint should be disabled now ('' while its error rate is tolerable)."""
+    stats = failure_stats(integration)
+    total, failed, first = stats["total"], stats["failed"], stats["first_failure"]
+    if total < settings.HI_WEBHOOK_DISABLE_MIN_ATTEMPTS or not failed:
+        return ""
+    rate = failed / total
+    if rate < settings.HI_WEBHOOK_DISABLE_ERROR_RATE:
+        return ""
+    if first > timezone.now() - timedelta(seconds=settings.HI_WEBHOOK_DISABLE_MIN_SPAN_S):
+        return ""
+    hours = settings.HI_WEBHOOK_DISABLE_WINDOW_S / 3600
+    window = f"{hours:g} h" if hours >= 1 else f"{settings.HI_WEBHOOK_DISABLE_WINDOW_S:g} s"
+    return (
+        f"Disabled automatically: {failed} of {total} delivery attempts in the last {window} failed ({rate:.0%}). "
+        "Fix the receiver, then Activate; events that arrive meanwhile are kept as skipped and can be recovered "
+        "from the delivery log."
+    )
+
+
+def prune(integration: Integration) -> int:
+    """Delete the endpoint's finished deliveries older than HI_RETENTION_DAYS; return how many."""
+    cutoff = timezone.now() - timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))
+    old = Delivery.objects.filter(integration=integration, created_at__lt=cutoff).exclude(status=Status.PENDING)
+    return old.delete()[0]

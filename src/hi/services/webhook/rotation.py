@@ -1,0 +1,63 @@
+"""Signing secrets: the current one plus those retired by a rotation, signed with for 24 h more."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from hi.integrations import crypto, standard_webhooks
+from hi.integrations.lifecycle import log
+from hi.integrations.models import Integration
+from hi.integrations.store import attribute_values, save_attributes
+
+from .models import RetiredSecret
+
+logger = logging.getLogger(__name__)
+
+#: How long a replaced secret still signs deliveries and verifies inbound requests, so receivers can switch.
+OVERLAP = timedelta(hours=24)
+
+
+def retired_secrets(integration: Integration) -> list[str]:
+    """The retired secrets that have not expired yet, newest first (undecryptable ones are skipped)."""
+    values = []
+    for row in RetiredSecret.objects.filter(integration=integration, expires_at__gt=timezone.now()):
+        try:
+            values.append(crypto.decrypt(row.value))
+        except crypto.SecretDecryptionError:
+            # Its encryption key was dropped: the overlap ends early, which only costs the old signature.
+            logger.warning("A retired signing secret of integration %s cannot be decrypted; skipped.", integration.pk)
+    return values
+
+
+def signing_secrets(integration: Integration, current: str | None = None) -> list[str]:
+    """Every secret a delivery is signed with (and an inbound request may be signed with): current first."""
+    if current is None:
+        current = attribute_values(integration).get("secret") or ""
+    return [secret for secret in (current, *retired_secrets(integration)) if secret]
+
+
+@transaction.atomic
+def rotate(integration: Integration, actor: str, new_secret: str | None = None) -> str:
+    """Replace the signing secret, keep the old one signing for OVERLAP, and return the new one."""
+    new_secret = new_secret or standard_webhooks.generate_secret()
+    standard_webhooks.secret_bytes(new_secret)  # ValueError for a malformed supplied secret
+    old = attribute_values(integration).get("secret") or ""
+    if old == new_secret:
+        raise ValueError("The new secret is the current one.")
+    now = timezone.now()
+    RetiredSecret.objects.filter(integration=integration, expires_at__lte=now).delete()
+    if old:
+        RetiredSecret.objects.create(integration=integration, value=crypto.encrypt(old), retired_at=now, expires_at=now + OVERLAP)
+    save_attributes(integration, {"secret": new_secret}, actor=actor)
+    until = (now + OVERLAP).strftime("%Y-%m-%d %H:%M UTC")
+    log(integration, "info", f"{actor} rotated the signing secret; deliveries carry the old signature too until {until}.")
+    return new_secret
+
+
+def overlap_ends(integration: Integration):
+    """When the last retired secret stops signing (None when no rotation is in its overlap)."""
+    row = RetiredSecret.objects.filter(integration=integration, expires_at__gt=timezone.now()).order_by("-expires_at").first()
+    return row.expires_at if row else None
