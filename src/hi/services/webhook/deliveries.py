@@ -148,12 +148,26 @@ def disable_reason(integration: Integration) -> str:
         return ""
     if first > timezone.now() - timedelta(seconds=settings.HI_WEBHOOK_DISABLE_MIN_SPAN_S):
         return ""
-    hours = settings.HI_WEBHOOK_DISABLE_WINDOW_S / 3600
-    window = f"{hours:g} h" if hours >= 1 else f"{settings.HI_WEBHOOK_DISABLE_WINDOW_S:g} s"
     return (
-        f"Disabled automatically: {failed} of {total} delivery attempts in the last {window} failed ({rate:.0%}). "
+        f"Disabled automatically: {failed} of {total} delivery attempts in the last "
+        f"{_duration(settings.HI_WEBHOOK_DISABLE_WINDOW_S)} failed ({rate:.0%}). "
         "Fix the receiver, then Activate; events that arrive meanwhile are kept as skipped and can be recovered "
         "from the delivery log."
+    )
+
+
+def _duration(seconds: float) -> str:
+    """'24 h', '30 min' or '45 s'."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def disable_rule() -> str:
+    """The auto-disable rule in words, for the pane and the docs."""
+    return (
+        f"at least {settings.HI_WEBHOOK_DISABLE_ERROR_RATE:.0%} of at least {settings.HI_WEBHOOK_DISABLE_MIN_ATTEMPTS} attempts "
+        f"failed over the last {_duration(settings.HI_WEBHOOK_DISABLE_WINDOW_S)}, failing for {_duration(settings.HI_WEBHOOK_DISABLE_MIN_SPAN_S)} or more"
     )
 
 

@@ -5,7 +5,10 @@ from datetime import datetime, timezone as dt_timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.db.models import Count
 from django.http import HttpRequest
+from django.urls import reverse
 from django.template.loader import render_to_string
 
 from hi.integrations import ssrf, standard_webhooks
@@ -26,11 +29,13 @@ from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values, display_values, save_attributes
 
 from . import deliveries
+from .deliveries import disable_rule
 from .attributes import WebhookAttribute
 from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
 from .handlers import DELIVER_HANDLER, DELIVERY_HOOK
 from .inbound import WebhookReceiver
-from .rotation import signing_secrets
+from .models import Delivery
+from .rotation import overlap_ends, signing_secrets
 
 
 def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
@@ -138,8 +143,9 @@ class WebhookGateway(IntegrationGateway):
         return [PRUNE_JOB]
 
     def manage(self, request: HttpRequest, integration: Integration) -> str:
-        """The pane: the endpoint, its filter, and how receivers verify deliveries."""
+        """The pane: the endpoint, its deliveries, its filter, how receivers verify, and its receive URL."""
         shown = display_values(integration)
+        counts = {row["status"]: row["n"] for row in integration.webhook_deliveries.values("status").annotate(n=Count("pk")).order_by()}
         return render_to_string(
             "webhook/pane.html",
             {
@@ -148,6 +154,11 @@ class WebhookGateway(IntegrationGateway):
                 "events": shown.get("events") or "*",
                 "description": shown.get("description", ""),
                 "secret_set": bool(shown.get("secret")),
+                "headers_set": bool(shown.get("headers")),
+                "overlap_ends": overlap_ends(integration),
+                "delivery_counts": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Delivery.Status],
+                "disable_rule": disable_rule(),
+                "receive_url": f"{settings.HI_BASE_URL}{reverse('inbound-receive', args=[integration.pk])}",
             },
             request=request,
         )
@@ -159,5 +170,6 @@ class WebhookGateway(IntegrationGateway):
             "url": shown.get("url", ""),
             "events": shown.get("events") or "*",
             "secret_set": bool(shown.get("secret")),
-            "deliveries_queued": integration.directives.filter(topic=DELIVER_HANDLER.topic, status="queued").count(),
+            "deliveries": {s.value: integration.webhook_deliveries.filter(status=s.value).count() for s in Delivery.Status},
+            "rotation_overlap_ends": overlap_ends(integration),
         }

@@ -1,29 +1,173 @@
-"""The webhook pane's action: send a test event to the endpoint (a delivery the worker sends)."""
+"""The webhook service's pages: send a test event, rotate the secret, the delivery log, resend and recover."""
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hi.integrations.models import IntegrationState
+from hi.integrations.lifecycle import log
+from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.queries import integration_for
+from hi.integrations.views import actor_of, partial
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
+from . import deliveries, rotation
 from .handlers import queue_test_delivery
+from .models import Delivery
+
+PAGE_SIZE = 50
+MAX_ATTEMPTS_SHOWN = 100
+#: The recovery form's quick choices ("since ... ago").
+RECOVER_CHOICES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+
+def endpoint_for(request: HttpRequest, pk) -> Integration:
+    """The request workspace's webhook integration, else 404."""
+    integration = integration_for(request, pk)
+    if integration.integration_type != "webhook":
+        raise Http404("Not a webhook endpoint.")
+    return integration
 
 
 @require_POST
 @workspace_required(Role.OPERATOR)
 def send_test_event(request: HttpRequest, pk) -> HttpResponse:
-    """Queue a webhook.test delivery; the directives page shows how it went."""
-    integration = integration_for(request, pk)
-    if integration.integration_type != "webhook":
-        messages.error(request, "Only a webhook endpoint takes test events.")
-    elif integration.state != IntegrationState.ACTIVE:
+    """Queue a webhook.test delivery; the delivery log shows how it went."""
+    integration = endpoint_for(request, pk)
+    if integration.state != IntegrationState.ACTIVE:
         messages.error(request, "Activate the endpoint first: deliveries wait while it is not active.")
+        return redirect(integration)
+    delivery = queue_test_delivery(integration)
+    messages.success(request, "Test event queued; the worker sends it. Its attempts appear below.")
+    return redirect("webhook-delivery", integration.pk, delivery.pk)
+
+
+@require_POST
+@workspace_required(Role.OPERATOR)
+def rotate_secret(request: HttpRequest, pk) -> HttpResponse:
+    """Replace the signing secret and show the new one once; the old one keeps signing for 24 h."""
+    integration = endpoint_for(request, pk)
+    secret = rotation.rotate(integration, actor_of(request))
+    ends = rotation.overlap_ends(integration)
+    response = render(request, "webhook/rotated.html", {"integration": integration, "secret": secret, "overlap_ends": ends})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _filters(request: HttpRequest) -> dict:
+    """The log's filters from GET (unknown values mean "any")."""
+    status = request.GET.get("status", "")
+    event_type = request.GET.get("type", "").strip()[:100]
+    return {"status": status if status in Delivery.Status.values else "", "type": event_type}
+
+
+@workspace_required()
+def delivery_list(request: HttpRequest, pk) -> HttpResponse:
+    """The endpoint's deliveries, newest first, filtered by status and event type; htmx gets only the table."""
+    integration = endpoint_for(request, pk)
+    everything = Delivery.objects.filter(integration=integration, workspace=request.workspace)
+    filters = _filters(request)
+    shown = everything
+    if filters["status"]:
+        shown = shown.filter(status=filters["status"])
+    if filters["type"]:
+        shown = shown.filter(event_type=filters["type"])
+    page = Paginator(shown.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = {row["status"]: row["n"] for row in everything.values("status").annotate(n=Count("pk")).order_by()}
+    types = sorted(set(everything.values_list("event_type", flat=True).order_by("event_type").distinct()[:200]) | ({filters["type"]} - {""}))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "integration": integration,
+        "page": page,
+        "filters": filters,
+        "filtered": bool(filters["status"] or filters["type"]),
+        "total": sum(counts.values()),
+        "status_options": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Delivery.Status],
+        "types": types,
+        "query": params.urlencode(),
+        "recoverable": counts.get(Delivery.Status.FAILED, 0) + counts.get(Delivery.Status.SKIPPED, 0),
+        "default_since": (timezone.localtime() - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    return render(request, partial(request, "webhook/deliveries.html", "table"), context)
+
+
+@workspace_required()
+def delivery_detail(request: HttpRequest, pk, delivery_id: int) -> HttpResponse:
+    """One delivery: the event sent, and each attempt's request (secrets redacted), answer and latency."""
+    integration = endpoint_for(request, pk)
+    delivery = get_object_or_404(Delivery, pk=delivery_id, integration=integration, workspace=request.workspace)
+    attempts = list(delivery.attempt_log.order_by("-at", "-id")[:MAX_ATTEMPTS_SHOWN])
+    context = {
+        "integration": integration,
+        "delivery": delivery,
+        "body": json.dumps({"type": delivery.event_type, "timestamp": delivery.timestamp, "data": delivery.data}, indent=2, ensure_ascii=False),
+        "attempts": [{"row": a, "headers": sorted(a.request_headers.items())} for a in attempts],
+        "live": delivery.status == Delivery.Status.PENDING,
+    }
+    return render(request, partial(request, "webhook/delivery.html", "detail"), context)
+
+
+@require_POST
+@workspace_required(Role.OPERATOR)
+def resend(request: HttpRequest, pk, delivery_id: int) -> HttpResponse:
+    """Send one delivery again (same webhook-id and body)."""
+    integration = endpoint_for(request, pk)
+    delivery = get_object_or_404(Delivery, pk=delivery_id, integration=integration, workspace=request.workspace)
+    try:
+        deliveries.resend(delivery)
+    except deliveries.ResendRefused as exc:
+        messages.error(request, f"Not resent: {exc}.")
     else:
-        directive = queue_test_delivery(integration)
-        messages.success(request, f"Test event queued as directive #{directive.pk}; the worker sends it.")
-    return redirect(integration)
+        log(integration, "info", f"{actor_of(request)} resent delivery #{delivery.pk} ({delivery.event_type}).")
+        messages.success(request, f"Delivery #{delivery.pk} queued again{_waiting_note(integration)}.")
+    return redirect("webhook-delivery", integration.pk, delivery.pk)
+
+
+def _since(request: HttpRequest) -> datetime | None:
+    """The recovery form's start time: a quick choice, or a local date and time; None when invalid."""
+    choice = request.POST.get("since", "")
+    if choice in RECOVER_CHOICES:
+        return timezone.now() - RECOVER_CHOICES[choice]
+    try:
+        parsed = datetime.strptime(request.POST.get("since_at", "").strip(), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
+    return timezone.make_aware(parsed, timezone.get_current_timezone())
+
+
+@require_POST
+@workspace_required(Role.OPERATOR)
+def recover(request: HttpRequest, pk) -> HttpResponse:
+    """Resend every failed or skipped delivery since a chosen time."""
+    integration = endpoint_for(request, pk)
+    since = _since(request)
+    if since is None:
+        messages.error(request, "Choose when to recover from: a date and time like 2026-12-03T09:30.")
+    elif since > timezone.now():
+        messages.error(request, "That time is in the future: nothing to recover yet.")
+    else:
+        count = deliveries.recover(integration, since)
+        when = timezone.localtime(since).strftime("%Y-%m-%d %H:%M")
+        if count:
+            log(integration, "info", f"{actor_of(request)} recovered {count} failed or skipped deliveries since {when}.")
+            messages.success(request, f"{count} failed or skipped deliver{'y' if count == 1 else 'ies'} since {when} queued again{_waiting_note(integration)}.")
+        else:
+            messages.info(request, f"No failed or skipped delivery since {when}: nothing to recover.")
+    return redirect(reverse("webhook-deliveries", args=[integration.pk]))
+
+
+def _waiting_note(integration: Integration) -> str:
+    """What the operator should know when the endpoint cannot send yet."""
+    if integration.state == IntegrationState.ACTIVE:
+        return ""
+    return "; it is sent once the endpoint is active again"
