@@ -5,10 +5,8 @@ from datetime import datetime, timezone as dt_timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest
-from django.urls import reverse
 from django.template.loader import render_to_string
 
 from hi.integrations import ssrf, standard_webhooks
@@ -26,6 +24,7 @@ from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGatew
 from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
 from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob
+from hi.integrations.summary import receive_url
 from hi.integrations.store import attribute_values, display_values, save_attributes
 
 from . import deliveries
@@ -158,7 +157,7 @@ class WebhookGateway(IntegrationGateway):
                 "overlap_ends": overlap_ends(integration),
                 "delivery_counts": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Delivery.Status],
                 "disable_rule": disable_rule(),
-                "receive_url": f"{settings.HI_BASE_URL}{reverse('inbound-receive', args=[integration.pk])}",
+                "receive_url": receive_url(integration),
             },
             request=request,
         )
