@@ -1,55 +1,21 @@
 """Workers as real processes: SIGKILL mid-batch loses nothing; two workers never share a directive."""
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, DirectiveStatus
+from hi.integrations.testing.processes import start_worker
 from hi.integrations.testing.waiting import wait_for
 from hi.services.demo.handlers import TOPIC_NOTE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[4]
-
-
-def database_url() -> str:
-    """A URL for the test database this process uses, for worker subprocesses."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def start_worker(*args: str) -> subprocess.Popen:
-    """`manage.py hi_worker` against the test database, with a fast heartbeat."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "HI_SECRET_KEY": settings.SECRET_KEY,
-        "HI_ENCRYPTION_KEYS": ",".join(settings.HI_ENCRYPTION_KEYS),
-        "HI_WORKER_HEARTBEAT_S": "0.5",
-        "HI_WORKER_STALE_S": "2",
-        "PYTHONUNBUFFERED": "1",  # the tests read the worker's output line by line
-    }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "hi_worker", "--poll", "0.05", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 
 
 def executions(sim) -> Counter:

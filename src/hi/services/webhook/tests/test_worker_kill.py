@@ -1,42 +1,31 @@
 """Outbound webhooks survive a SIGKILLed worker: every event arrives at least once, under one webhook-id."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
 from hi.integrations import setup
 from hi.integrations.events import publish
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
+from hi.integrations.testing import processes
 from hi.integrations.testing.waiting import wait_for
 from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
+from hi.services.webhook.models import Delivery
 
 from .sink import WebhookSink
 
 # Worker subprocesses only see committed rows: the test database must really commit.
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[5]
 SECRET = "whsec_Y2FuYXJ5LXNlY3JldC1mb3Itd2ViaG9vay10ZXN0cw=="
 EVENTS = 8
 #: Long enough that the worker is surely still waiting for the answer when it is killed.
 SLOW_S = 1.5
-
-
-def database_url() -> str:
-    """A URL for the test database this process uses, for worker subprocesses."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -45,24 +34,8 @@ def start_worker():
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "HI_SECRET_KEY": settings.SECRET_KEY,
-            "HI_ENCRYPTION_KEYS": ",".join(settings.HI_ENCRYPTION_KEYS),
-            # The sink listens on 127.0.0.1 over http; a subprocess reads this from the environment.
-            "HI_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "HI_WORKER_HEARTBEAT_S": "0.5",
-            "HI_WORKER_STALE_S": "2",
-            "PYTHONUNBUFFERED": "1",
-        }
-        worker = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "hi_worker", "--poll", "0.05", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        # The sink listens on 127.0.0.1 over http; a subprocess reads this from the environment.
+        worker = processes.start_worker(*args, env={"HI_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"})
         started.append(worker)
         return worker
 
@@ -151,3 +124,5 @@ def test_a_worker_killed_mid_send_loses_no_delivery_and_resends_under_the_same_w
     again = sent[in_flight.json()["data"]["n"]]
     assert len(again) == 2 and again[0].body == again[1].body, [(r.headers, r.body) for r in again]
     assert all(len(requests) == 1 for n, requests in sent.items() if requests is not again)
+    # And the delivery log agrees: every delivery delivered.
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.DELIVERED}
