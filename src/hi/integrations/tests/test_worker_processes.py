@@ -4,7 +4,6 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,6 @@ from hi.integrations.testing.waiting import wait_for
 from hi.services.demo.handlers import TOPIC_NOTE
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[4]
 
 
 def executions(sim) -> Counter:
