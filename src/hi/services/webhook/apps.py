@@ -10,9 +10,11 @@ class WebhookConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        """Put the event this service publishes in the catalog."""
+        """Put the event this service publishes in the catalog; have key rotation cover retired secrets."""
+        from hi.integrations.crypto import register_encrypted_field
         from hi.integrations.events import register_event_type
 
+        register_encrypted_field("webhook.RetiredSecret", "value")
         register_event_type(
             "webhook.received",
             "A webhook endpoint received a verified Standard Webhooks request; `type` and `payload` are what the sender sent.",

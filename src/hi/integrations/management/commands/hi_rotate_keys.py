@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -11,7 +12,7 @@ from hi.integrations.models import IntegrationAttribute
 
 
 def rotate_all() -> int:
-    """Re-encrypt every non-empty secret attribute in one transaction; return how many changed."""
+    """Re-encrypt every non-empty secret attribute and registered column in one transaction; return how many."""
     count = 0
     with transaction.atomic():
         rows = IntegrationAttribute.objects.select_for_update().filter(is_secret=True).exclude(value="")
@@ -19,6 +20,12 @@ def rotate_all() -> int:
             row.value = crypto.rotate(row.value)
             row.save(update_fields=["value", "updated_at"])
             count += 1
+        for label, field in sorted(crypto.ENCRYPTED_FIELDS):
+            model = apps.get_model(label)
+            for row in model.objects.select_for_update().exclude(**{field: ""}):
+                setattr(row, field, crypto.rotate(getattr(row, field)))
+                row.save(update_fields=[field])
+                count += 1
     return count
 
 

@@ -95,3 +95,20 @@ def test_the_cli_rotates_to_a_supplied_secret_and_refuses_a_malformed_one(worksp
     with pytest.raises(CommandError, match="secret"):
         call_command("webhook", "rotate-secret", str(integration.pk), "--secret", "whsec_short")
     assert rotation.signing_secrets(integration) == [supplied, SECRET]
+
+
+def test_hi_rotate_keys_re_encrypts_retired_secrets_too(workspace, sink, settings):
+    from cryptography.fernet import Fernet
+
+    # given a retired secret stored under the old key
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.HI_ENCRYPTION_KEYS = [old_key]
+    integration = add_endpoint(workspace, sink.endpoint)
+    new = rotation.rotate(integration, "test")
+    # when the keys are rotated and the old key dropped
+    settings.HI_ENCRYPTION_KEYS = [new_key, old_key]
+    call_command("hi_rotate_keys", stdout=io.StringIO())
+    settings.HI_ENCRYPTION_KEYS = [new_key]
+    integration.refresh_from_db()
+    # then both secrets still sign
+    assert rotation.signing_secrets(integration) == [new, SECRET]
