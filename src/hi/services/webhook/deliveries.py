@@ -24,6 +24,10 @@ MAX_BODY_LOGGED = 4096
 SIGNATURE_HEADER = "webhook-signature"
 
 
+#: States in which an endpoint takes events: active, or being activated (they go out once it is active).
+SENDING_STATES = (IntegrationState.ACTIVE, IntegrationState.ACTIVATING)
+
+
 class ResendRefused(Exception):
     """A resend that cannot happen now (the delivery is already on its way)."""
 
@@ -51,7 +55,7 @@ def _queue(delivery: Delivery) -> Directive:
 def for_event(event: Event, integration: Integration) -> Delivery | None:
     """The delivery of an event to an endpoint: pending when the endpoint is active, else kept as skipped."""
     timestamp = event.created_at.isoformat()
-    if integration.state == IntegrationState.ACTIVE:
+    if integration.state in SENDING_STATES:
         status, reason = Status.PENDING, ""
     else:
         label = IntegrationState(integration.state).label.lower()

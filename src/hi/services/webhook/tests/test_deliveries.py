@@ -199,3 +199,15 @@ def test_other_workspaces_never_see_an_endpoints_deliveries(workspace, other_wor
     assert client.get(reverse("webhook-delivery", args=[integration.pk, delivery.pk])).status_code == 404
     assert client.post(reverse("webhook-resend", args=[integration.pk, delivery.pk])).status_code == 404
     assert not DeliveryAttempt.objects.exists() and IntegrationState.ACTIVE == integration.state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_during_activation_are_sent_once_the_endpoint_is_active(workspace, sink):
+    # given an endpoint subscribed to state changes, added (each change dispatched as it commits)
+    add_endpoint(workspace, sink.endpoint, events="integration.state_changed")
+    # when the worker runs
+    run_due()
+    # then both of its activation's state changes were delivered, none skipped
+    sent = [(r.json()["data"]["from"], r.json()["data"]["to"]) for r in sink.deliveries()]
+    assert ("activating", "active") in sent and len(sent) == Delivery.objects.count() >= 2
+    assert not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists()
