@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hi.integrations.lifecycle import log
-from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.models import Directive, Integration, IntegrationState
+from hi.integrations.models.engine import LIVE_STATUSES
 from hi.integrations.queries import integration_for
 from hi.integrations.views import actor_of, partial
 from hi.workspaces.access import workspace_required
@@ -107,12 +108,15 @@ def delivery_detail(request: HttpRequest, pk, delivery_id: int) -> HttpResponse:
     integration = endpoint_for(request, pk)
     delivery = get_object_or_404(Delivery, pk=delivery_id, integration=integration, workspace=request.workspace)
     attempts = list(delivery.attempt_log.order_by("-at", "-id")[:MAX_ATTEMPTS_SHOWN])
+    live = delivery.status == Delivery.Status.PENDING and Directive.objects.filter(pk=delivery.directive_id, status__in=LIVE_STATUSES).exists()
     context = {
         "integration": integration,
         "delivery": delivery,
         "body": json.dumps({"type": delivery.event_type, "timestamp": delivery.timestamp, "data": delivery.data}, indent=2, ensure_ascii=False),
         "attempts": [{"row": a, "headers": sorted(a.request_headers.items())} for a in attempts],
-        "live": delivery.status == Delivery.Status.PENDING,
+        "live": live,
+        # Cancelled from the Directives page: pending with nothing left to send it.
+        "orphaned": delivery.status == Delivery.Status.PENDING and not live,
     }
     return render(request, partial(request, "webhook/delivery.html", "detail"), context)
 

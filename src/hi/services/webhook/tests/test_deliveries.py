@@ -211,3 +211,20 @@ def test_events_during_activation_are_sent_once_the_endpoint_is_active(workspace
     sent = [(r.json()["data"]["from"], r.json()["data"]["to"]) for r in sink.deliveries()]
     assert ("activating", "active") in sent and len(sent) == Delivery.objects.count() >= 2
     assert not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists()
+
+
+def test_a_delivery_whose_directive_was_cancelled_says_so_and_can_be_resent(workspace, sink, client):
+    from hi.integrations import directive_actions
+
+    integration = add_endpoint(workspace, sink.endpoint)
+    sink.faults.status = 503
+    delivery = deliveries.create(integration, "order.created", "t", {"n": 1})
+    run_due()
+    directive_actions.cancel(Directive.objects.get(pk=Delivery.objects.get(pk=delivery.pk).directive_id))
+    client.force_login(member(workspace, "opal", Role.OPERATOR))
+    page = client.get(reverse("webhook-delivery", args=[integration.pk, delivery.pk])).content.decode()
+    assert "nothing will send it unless you resend it" in page and ">Resend<" in page
+    sink.faults.status = None
+    assert "queued again" in client.post(reverse("webhook-resend", args=[integration.pk, delivery.pk]), follow=True).content.decode()
+    run_due()
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.DELIVERED
