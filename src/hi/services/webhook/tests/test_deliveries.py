@@ -19,22 +19,11 @@ from hi.services.webhook.models import Delivery, DeliveryAttempt
 from hi.workspaces.models import Role
 
 from .helpers import SECRET, add_endpoint, emit, make_due, run_due
-from .sink import PATH, WebhookSink
+from .sink import PATH
 
 TOKEN = "Bearer extra-header-canary-7f3a"
 
 
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    """The sink listens on 127.0.0.1 over http."""
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-
-
-@pytest.fixture
-def sink():
-    server = WebhookSink(secret=SECRET).start()
-    yield server
-    server.stop()
 
 
 def test_each_attempt_is_logged_with_redacted_headers_bodies_status_and_latency(workspace, sink, client, django_capture_on_commit_callbacks):

@@ -4,56 +4,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 import hi
 from hi.integrations import setup
-from hi.integrations.directives import claim, execute
-from hi.integrations.events import publish
 from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
 from hi.integrations.store import attribute_values
 from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 
+from .helpers import SECRET, add_endpoint, emit, make_due, run_due
 from .sink import PATH, WebhookSink
-
-SECRET = "whsec_Y2FuYXJ5LXNlY3JldC1mb3Itd2ViaG9vay10ZXN0cw=="
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    """The sink listens on 127.0.0.1 over http: allow-list loopback (tests that refuse it clear this)."""
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-
-
-@pytest.fixture
-def sink():
-    server = WebhookSink(secret=SECRET).start()
-    yield server
-    server.stop()
-
-
-def add_endpoint(workspace, url, **extra):
-    raw = {"url": url, "secret": SECRET, **extra}
-    return setup.add_integration(workspace, IntegrationType.WEBHOOK, "Endpoint", raw, actor="test")
-
-
-def emit(capture, workspace, event_type, data=None):
-    with capture(execute=True):
-        with transaction.atomic():
-            return publish(event_type, data or {"id": 1}, workspace)
-
-
-def run_due():
-    """Claim and execute every due directive; return their statuses."""
-    return [execute(directive, "w") for directive in claim("w", 10)]
-
-
-def time_travel(directive):
-    Directive.objects.filter(pk=directive.pk).update(next_run_at=timezone.now())
 
 
 def test_a_delivery_verifies_with_the_reference_library_and_keeps_its_id_across_a_retry(
@@ -63,8 +26,7 @@ def test_a_delivery_verifies_with_the_reference_library_and_keeps_its_id_across_
     event = emit(django_capture_on_commit_callbacks, workspace, "order.created", {"id": 7, "total": "9.50"})
     sink.faults.fail_next = 1  # the first attempt meets a 503
     assert run_due() == [DirectiveStatus.QUEUED]
-    directive = Directive.objects.get(topic=TOPIC_DELIVER)
-    time_travel(directive)
+    make_due()
     assert run_due() == [DirectiveStatus.DONE]
 
     first, second = sink.requests_to(PATH)[-2:]

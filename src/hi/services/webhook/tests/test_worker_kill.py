@@ -18,16 +18,14 @@ from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 
+from .helpers import SECRET
 from .sink import WebhookSink
 
 # Worker subprocesses only see committed rows: the test database must really commit.
 pytestmark = pytest.mark.django_db(transaction=True)
-SECRET = "whsec_Y2FuYXJ5LXNlY3JldC1mb3Itd2ViaG9vay10ZXN0cw=="
 EVENTS = 8
 #: Long enough that the worker is surely still waiting for the answer when it is killed.
 SLOW_S = 1.5
-
-
 @pytest.fixture
 def start_worker():
     """Start `manage.py hi_worker` subprocesses against the test database; kill leftovers at teardown."""
@@ -44,14 +42,6 @@ def start_worker():
         if worker.poll() is None:
             worker.kill()
         worker.communicate(timeout=10)
-
-
-@pytest.fixture
-def sink():
-    """A receiver that refuses (401) deliveries that do not verify under SECRET."""
-    server = WebhookSink(secret=SECRET).start()
-    yield server
-    server.stop()
 
 
 def kill(worker: subprocess.Popen) -> str:
