@@ -26,6 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EVENTS = 8
 #: Long enough that the worker is surely still waiting for the answer when it is killed.
 SLOW_S = 1.5
+
+
 @pytest.fixture
 def start_worker():
     """Start `manage.py hi_worker` subprocesses against the test database; kill leftovers at teardown."""
