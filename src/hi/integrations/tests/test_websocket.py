@@ -234,6 +234,8 @@ def test_a_handshake_refused_with_401_counts_as_an_authentication_failure(demo, 
     start(listener)
 
     wait_until(lambda: any(row[0] == State.BACKOFF for row in history))
+    # post_save fires inside update_or_create's transaction: wait for the committed row too.
+    wait_until(lambda: state_of(demo, "events").state == State.BACKOFF)
     assert "HTTP 401" in state_of(demo, "events").last_error
     assert listener.delay_s == listener.backoff_max_s
 
