@@ -6,6 +6,7 @@ import time
 
 from django.utils import timezone
 
+import hi
 from hi.integrations import ssrf
 from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
 from hi.integrations.events import EventHook
@@ -53,7 +54,7 @@ def _disable(integration: Integration, reason: str) -> None:
         pass
 
 
-def _failed_attempt(directive: Directive, delivery: Delivery, error: Exception, final: bool) -> None:
+def _failed_attempt(delivery: Delivery, error: Exception, final: bool) -> None:
     """After a failed POST: give up when it was the last attempt, and disable a persistently failing endpoint."""
     if final:
         deliveries.finish_failed(delivery, f"Gave up after {delivery.attempts} attempts: {error}")
@@ -93,7 +94,7 @@ def deliver(directive: Directive) -> None:
         raise DirectiveFailed(f"The extra headers are not valid: {exc}") from None
     body = body_bytes(delivery.event_type, delivery.timestamp, delivery.data)
     headers = signed_headers(delivery.message_id, body, secrets, extra)
-    logged = deliveries.redacted_headers({**headers, "User-Agent": _user_agent()}, extra)
+    logged = deliveries.redacted_headers({**headers, "User-Agent": f"hi/{hi.__version__}"}, extra)
     started = time.monotonic()
     try:
         response = post(url, body, headers, [*secrets, *extra.values()], integration=integration)
@@ -107,20 +108,13 @@ def deliver(directive: Directive) -> None:
             deliveries.finish_failed(delivery, f"{GONE_REASON}; the endpoint is disabled.")
             _disable(integration, GONE_REASON)
             raise DirectiveFailed(f"{GONE_REASON}; the endpoint is disabled.") from None
-        _failed_attempt(directive, delivery, exc, final)
+        _failed_attempt(delivery, exc, final)
         if isinstance(exc, (ProviderRejected, ProviderAuthError)):
             # Any other refusal (a 4xx, a redirect, 401/403) is the receiver's, not hi's credentials: retry on the schedule.
             raise DirectiveRetry(f"The receiver answered {exc.status}: {exc}") from None
         raise  # 429, 5xx, timeouts: the engine retries them, not before their Retry-After
     latency = int((time.monotonic() - started) * 1000)
     deliveries.record_attempt(delivery, url, logged, body, ok=True, status_code=response.status_code, response_body=response.text[: deliveries.MAX_BODY_LOGGED], latency_ms=latency)
-
-
-def _user_agent() -> str:
-    """The User-Agent every delivery carries (set by the HTTP client)."""
-    import hi
-
-    return f"hi/{hi.__version__}"
 
 
 DELIVER_HANDLER = DirectiveHandler(TOPIC_DELIVER, deliver, schedule=SCHEDULE, max_attempts=8)
