@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.utils import timezone
 
 from .models import InboundEvent, Integration, IntegrationState
 from .redaction import REDACTED, redact_text
@@ -59,6 +60,9 @@ class InboundReceiver:
     sensitive_headers = re.compile(r"signature|authori[sz]ation|cookie|token|secret|passw|api[-_]?key|auth|session|credential", re.I)
     #: Seconds the provider is asked to wait (Retry-After) when hi cannot take the request now.
     retry_after_s: int = 60
+    #: The status an accepted row is stored with: `processed` when accept() is the whole processing
+    #: (it only publishes an event), so the row is written once instead of inserted and then updated.
+    stored_status: str = Status.ACCEPTED
 
     # Subclasses must implement ------------------------------------------------------------------
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
@@ -234,11 +238,13 @@ def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[st
     with transaction.atomic():
         try:
             with transaction.atomic():  # a savepoint: the constraint may refuse the row
+                processed = receiver.stored_status == Status.PROCESSED
                 row = InboundEvent.objects.create(
                     workspace_id=integration.workspace_id,
                     integration=integration,
-                    status=Status.ACCEPTED,
+                    status=receiver.stored_status,
                     http_status=202,
+                    processed_at=timezone.now() if processed else None,
                     **fields,
                 )
         except IntegrityError:

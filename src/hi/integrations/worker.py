@@ -75,7 +75,8 @@ def _prune(worker: "WorkerProcess") -> int:
 HOUSEKEEPING = (
     Housekeeping("reap_interrupted_directives", 5, _reap),
     Housekeeping("retry_integration_setup", 5, lambda worker: lifecycle.retry_due(actor="worker")),
-    Housekeeping("dispatch_pending_events", 10, lambda worker: events.dispatch_pending()),
+    # Every second and without waiting: deferred events (inbound webhooks) and those a crashed process left.
+    Housekeeping("dispatch_pending_events", 1, lambda worker: events.dispatch_pending(timedelta(0))),
     Housekeeping("prune", 3600, _prune),
 )
 

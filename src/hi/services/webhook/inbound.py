@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from hi.integrations import standard_webhooks
 from hi.integrations.events import publish
@@ -26,6 +25,9 @@ REASONS = {
 
 class WebhookReceiver(InboundReceiver):
     """Verifies a sender's Standard Webhooks signature with the endpoint's secret and publishes what it sent."""
+
+    # Publishing the event is the whole processing: the row is stored as processed.
+    stored_status = InboundEvent.Status.PROCESSED
 
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
         """The webhook-signature must match under the current secret (or one retired less than 24 h ago)."""
@@ -58,6 +60,5 @@ class WebhookReceiver(InboundReceiver):
             "type": inbound_event.event_type,
             "payload": payload,
         }
-        publish("webhook.received", data, integration.workspace_id, integration=integration)
-        inbound_event.status, inbound_event.processed_at = InboundEvent.Status.PROCESSED, timezone.now()
-        inbound_event.save(update_fields=["status", "processed_at"])
+        # The worker dispatches it: the sender gets its 202 without waiting for other integrations' hooks.
+        publish("webhook.received", data, integration.workspace_id, integration=integration, defer=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations import standard_webhooks
+from hi.integrations import events, standard_webhooks
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
 from hi.integrations.store import save_attributes
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
@@ -124,7 +124,10 @@ def test_received_events_reach_other_endpoints_but_never_echo_back(workspace, dj
     # when the first receives an event
     with django_capture_on_commit_callbacks(execute=True):
         post_as_provider(f"/hooks/{sender.pk}/", body, signed(body))
-    # then the other endpoint gets a delivery of it, the sender none
+    # then nothing ran in the request: the worker dispatches it
+    assert not Delivery.objects.exists()
+    assert events.dispatch_pending(timedelta(0)) == 1
+    # and the other endpoint gets a delivery of it, the sender none
     assert list(Delivery.objects.values_list("integration_id", "event_type")) == [(other.pk, "webhook.received")]
 
 
