@@ -232,23 +232,34 @@ def _unexpected(receiver: InboundReceiver, integration: Integration, stage: str,
     return InboundRejected(503, reason, retry_after=receiver.retry_after_s, public_reason=UNAVAILABLE)
 
 
+def _answered(row: InboundEvent, response: HttpResponse) -> HttpResponse:
+    """Record the status the provider is answered with, when a receiver's response changed it."""
+    if response.status_code != row.http_status:
+        row.http_status = response.status_code
+        row.save(update_fields=["http_status"])
+    return response
+
+
 def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[str, Any], payload: Any) -> HttpResponse:
     """Store the row and run accept() in one transaction; a duplicate is stored and not processed."""
     event_id = fields["provider_event_id"]
-    with transaction.atomic():
-        try:
-            with transaction.atomic():  # a savepoint: the constraint may refuse the row
-                processed = receiver.stored_status == Status.PROCESSED
-                row = InboundEvent.objects.create(
-                    workspace_id=integration.workspace_id,
-                    integration=integration,
-                    status=receiver.stored_status,
-                    http_status=202,
-                    processed_at=timezone.now() if processed else None,
-                    **fields,
-                )
-        except IntegrityError:
-            # Another request with this id won (before us, or concurrently): the constraint decides.
+    try:
+        # No savepoint around the insert: a refused row rolls the whole (short) transaction back.
+        with transaction.atomic():
+            processed = receiver.stored_status == Status.PROCESSED
+            row = InboundEvent.objects.create(
+                workspace_id=integration.workspace_id,
+                integration=integration,
+                status=receiver.stored_status,
+                http_status=202,
+                processed_at=timezone.now() if processed else None,
+                **fields,
+            )
+            receiver.accept(row, payload)
+            return _answered(row, receiver.success_response(row))
+    except IntegrityError:
+        # Another request with this id won (before us, or concurrently): the constraint decides.
+        with transaction.atomic():
             original = (
                 InboundEvent.objects.filter(integration=integration, provider_event_id=event_id)
                 .filter(status__in=[Status.ACCEPTED, Status.PROCESSED, Status.FAILED])
@@ -264,14 +275,7 @@ def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[st
                 reason=f"already received as {original.pk}",
                 **fields,
             )
-            response = receiver.duplicate_response(row)
-        else:
-            receiver.accept(row, payload)
-            response = receiver.success_response(row)
-        if response.status_code != row.http_status:
-            row.http_status = response.status_code
-            row.save(update_fields=["http_status"])
-    return response
+            return _answered(row, receiver.duplicate_response(row))
 
 
 def handle_inbound(request: HttpRequest, integration: Integration, receiver: InboundReceiver) -> HttpResponse:

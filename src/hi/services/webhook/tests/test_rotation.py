@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -30,7 +32,7 @@ def sink():
 def test_after_a_rotation_both_signatures_are_sent_for_24_hours(workspace, sink, django_capture_on_commit_callbacks):
     # given an endpoint whose secret is rotated
     integration = add_endpoint(workspace, sink.endpoint)
-    new = rotation.rotate(integration, "test")
+    new = rotation.rotate(integration, "test", overlap=timedelta(seconds=1))  # 24 h in production
     # when an event is delivered during the overlap
     emit(django_capture_on_commit_callbacks, workspace, "order.created")
     run_due()
@@ -40,7 +42,7 @@ def test_after_a_rotation_both_signatures_are_sent_for_24_hours(workspace, sink,
     Webhook(SECRET).verify(during.body, during.headers)
     Webhook(new).verify(during.body, during.headers)
     # when the overlap has passed
-    RetiredSecret.objects.update(expires_at=timezone.now())
+    time.sleep(1.1)
     emit(django_capture_on_commit_callbacks, workspace, "order.paid")
     run_due()
     after = sink.deliveries()[-1]
@@ -65,6 +67,7 @@ def test_the_console_shows_the_new_secret_once(workspace, sink, client):
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     page = response.content.decode()
     assert f'data-revealed="signing_secret">{new}<' in page and SECRET not in page
+    assert timedelta(hours=23, minutes=59) < rotation.overlap_ends(integration) - timezone.now() <= timedelta(hours=24)
     manage = client.get(integration.get_absolute_url()).content.decode()
     assert new not in manage and "A rotation is in progress" in manage
     client.force_login(member(workspace, "vera", Role.VIEWER))
