@@ -50,21 +50,16 @@ class EventHook:
         return fnmatch.fnmatchcase(event_type, self.pattern)
 
 
-def publish(event_type: str, data: dict[str, Any], workspace, integration: Integration | None = None, *, defer: bool = False) -> Event:
-    """Record an event in the caller's transaction and dispatch it once that transaction commits.
-
-    `defer=True` leaves the dispatch to the worker (within about a second): a provider endpoint
-    answers as soon as the event is stored, without running the hooks in its request.
-    """
+def publish(event_type: str, data: dict[str, Any], workspace, integration: Integration | None = None) -> Event:
+    """Record an event in the caller's transaction and dispatch it once that transaction commits."""
     event = Event.objects.create(
         workspace_id=workspace.pk if hasattr(workspace, "pk") else workspace,
         integration=integration,
         type=event_type,
         data=data,
     )
-    if not defer:
-        # A rolled-back transaction takes the event row with it, and this callback never runs.
-        transaction.on_commit(lambda: dispatch(event.pk))
+    # A rolled-back transaction takes the event row with it, and this callback never runs.
+    transaction.on_commit(lambda: dispatch(event.pk))
     return event
 
 

@@ -3,7 +3,8 @@
 # under a hard cap → is the integration active? → verify (signature over the raw bytes) → parse →
 # event_id / event_type → store the row and accept() it in one transaction, deduped by the database
 # constraint one_accepted_inbound_event_per_provider_id. Every request that reaches an integration
-# leaves one InboundEvent row. Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected),
+# leaves one InboundEvent row. The worker then runs process() on each accepted row, once, and marks
+# it processed (or failed): the provider's request only verifies, stores and answers. Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected),
 # 413 too large, 503 + Retry-After when the integration is not active or hi's own code failed.
 # Never a 500: for our own errors a provider endpoint answers "try again" (503), so the provider
 # retries and nothing is lost; the error is logged with the integration's secrets removed, and the row
@@ -17,7 +18,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import timezone
 
@@ -60,9 +61,6 @@ class InboundReceiver:
     sensitive_headers = re.compile(r"signature|authori[sz]ation|cookie|token|secret|passw|api[-_]?key|auth|session|credential", re.I)
     #: Seconds the provider is asked to wait (Retry-After) when hi cannot take the request now.
     retry_after_s: int = 60
-    #: The status an accepted row is stored with: `processed` when accept() is the whole processing
-    #: (it only publishes an event), so the row is written once instead of inserted and then updated.
-    stored_status: str = Status.ACCEPTED
 
     # Subclasses must implement ------------------------------------------------------------------
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
@@ -73,11 +71,13 @@ class InboundReceiver:
         """The provider's own id of the event (a header or a payload field); '' turns dedupe off."""
         raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement event_id()")
 
-    def accept(self, inbound_event: InboundEvent, payload: Any) -> None:
-        """Hand the stored event on (publish an event, enqueue a directive); same transaction, no network."""
-        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement accept()")
-
     # Subclasses may override --------------------------------------------------------------------
+    def accept(self, inbound_event: InboundEvent, payload: Any) -> None:
+        """In the request, same transaction as the row, no network: only what must happen before the answer."""
+
+    def process(self, inbound_event: InboundEvent, payload: Any) -> None:
+        """In the worker, once, same transaction as marking the row processed: publish an event, enqueue a directive."""
+
     def parse(self, body: bytes) -> Any:
         """The payload: by default a JSON object, else InboundRejected(400, 'not JSON')."""
         try:
@@ -246,13 +246,11 @@ def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[st
     try:
         # No savepoint around the insert: a refused row rolls the whole (short) transaction back.
         with transaction.atomic():
-            processed = receiver.stored_status == Status.PROCESSED
             row = InboundEvent.objects.create(
                 workspace_id=integration.workspace_id,
                 integration=integration,
-                status=receiver.stored_status,
+                status=Status.ACCEPTED,
                 http_status=202,
-                processed_at=timezone.now() if processed else None,
                 **fields,
             )
             receiver.accept(row, payload)
@@ -320,3 +318,44 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
         return receiver.rejected_response(rejection)
     except Exception:  # noqa: BLE001 - even a broken override gets the provider a plain answer
         return InboundReceiver.rejected_response(receiver, rejection)
+
+
+def _receiver_for(integration: Integration) -> InboundReceiver | None:
+    """The receiver the integration's gateway builds now (None when its type receives no webhooks)."""
+    from .inbound_views import gateway_receiver
+
+    return gateway_receiver(integration)
+
+
+def process_one(pk, resolve=_receiver_for) -> bool:
+    """Run process() on one accepted row and mark it processed, in one transaction; False when not ours to run."""
+    row = None
+    try:
+        with transaction.atomic():
+            rows = InboundEvent.objects.filter(pk=pk, status=Status.ACCEPTED).select_related("integration")
+            if connection.features.has_select_for_update_skip_locked:
+                # PostgreSQL: a row another worker is processing is skipped, not waited for.
+                rows = rows.select_for_update(skip_locked=True, of=("self",))
+            row = rows.first()
+            if row is None:
+                return False  # processed by another worker meanwhile
+            receiver = resolve(row.integration)
+            if receiver is None:
+                raise InboundRejected(404, f"the {row.integration.integration_type} type no longer receives webhooks")
+            receiver.process(row, receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))
+            row.status, row.processed_at = Status.PROCESSED, timezone.now()
+            row.save(update_fields=["status", "processed_at"])
+        return True
+    except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
+        if row is None:
+            logger.exception("Processing inbound event %s failed", pk)
+            return False
+        reason = f"processing failed: {type(exc).__name__}: {log_unexpected(row.integration, 'process()', exc)}"
+        InboundEvent.objects.filter(pk=pk, status=Status.ACCEPTED).update(status=Status.FAILED, reason=reason[:4000], processed_at=timezone.now())
+        return False
+
+
+def process_pending(limit: int = 200, resolve=_receiver_for) -> int:
+    """The worker's pass: process accepted rows, oldest first; return how many were processed."""
+    pending = InboundEvent.objects.filter(status=Status.ACCEPTED).order_by("received_at").values_list("pk", flat=True)
+    return sum(process_one(pk, resolve) for pk in list(pending[:limit]))

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from . import directives, events, leases, lifecycle, schedule
+from . import directives, events, inbound, leases, lifecycle, schedule
 from .calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .gateway import Capability
@@ -75,8 +75,9 @@ def _prune(worker: "WorkerProcess") -> int:
 HOUSEKEEPING = (
     Housekeeping("reap_interrupted_directives", 5, _reap),
     Housekeeping("retry_integration_setup", 5, lambda worker: lifecycle.retry_due(actor="worker")),
-    # Every second and without waiting: deferred events (inbound webhooks) and those a crashed process left.
-    Housekeeping("dispatch_pending_events", 1, lambda worker: events.dispatch_pending(timedelta(0))),
+    Housekeeping("dispatch_pending_events", 10, lambda worker: events.dispatch_pending()),
+    # Providers' requests are only verified and stored in the web process: the worker acts on them.
+    Housekeeping("process_inbound_events", 1, lambda worker: inbound.process_pending()),
     Housekeeping("prune", 3600, _prune),
 )
 

@@ -252,4 +252,8 @@ class InboundEvent(models.Model):
                 name="one_accepted_inbound_event_per_provider_id",
             )
         ]
-        indexes = [models.Index(fields=["integration", "-received_at"])]
+        indexes = [
+            models.Index(fields=["integration", "-received_at"]),
+            # The worker's pass looks for accepted rows, oldest first, every second.
+            models.Index(fields=["status", "received_at"]),
+        ]

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hi.integrations import crypto
 from hi.integrations.events import publish
 from hi.integrations.gateway import Capability, contract_problems
-from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound
+from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound, process_pending
 from hi.integrations.inbound_views import gateway_receiver, receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState
 from hi.integrations.redaction import REDACTED
@@ -82,6 +82,11 @@ class SignedTestReceiver(HmacSha256Receiver):
         publish(WEBHOOK_EVENT, {"inbound_event": str(inbound_event.pk)}, inbound_event.workspace_id, inbound_event.integration)
         self._maybe_explode("accept")
         self.accepted.append(inbound_event.pk)
+
+    def process(self, inbound_event, payload):
+        """In the worker: publish, then maybe fail."""
+        publish("test.webhook_processed", {"inbound_event": str(inbound_event.pk)}, inbound_event.workspace_id, inbound_event.integration)
+        self._maybe_explode("process")
 
 
 RECEIVERS: dict = {}
@@ -153,8 +158,13 @@ class TestSignedReceiverContract(InboundReceiverContractTests):
         """Signed with the test receiver's secret."""
         return sign(RECEIVERS[integration.pk].secret, body)
 
+    def worker_pass(self) -> int:
+        """The worker's pass with the test resolver."""
+        return process_pending(resolve=resolve)
+
     def processed(self, integration) -> int:
-        """Events accept() published."""
+        """Events accept() published, after the worker's pass."""
+        self.worker_pass()
         return webhook_events(integration)
 
 
@@ -203,6 +213,37 @@ def test_a_body_over_the_limit_without_content_length_is_413_and_stored_cut(hook
     row = InboundEvent.objects.get(integration=hooked)
     assert (row.status, row.body_size, len(row.body)) == (Status.REJECTED, MiB + 1, MiB)
     assert receiver.accepted == []
+
+
+@pytest.mark.urls(__name__)
+def test_the_worker_pass_processes_each_accepted_row_once_and_records_a_failure_redacted(hooked, receiver, caplog):
+    # given two accepted requests, the receiver's process() failing for the first pass
+    IntegrationAttribute.objects.create(integration=hooked, key="webhook_secret", value=crypto.encrypt("s3cr3t-attribute"), is_secret=True)
+    for event_id in ("evt-p1", "evt-p2"):
+        body = body_of(event_id)
+        assert post_as_provider(url(hooked), body, sign(receiver.secret, body)).status_code == 202
+    receiver.explode_in = "process"
+    # when the worker's pass runs
+    assert process_pending(resolve=resolve) == 0
+    # then both rows failed, with the reason redacted, and nothing they published remains
+    rows = InboundEvent.objects.filter(integration=hooked)
+    assert set(rows.values_list("status", flat=True)) == {Status.FAILED}
+    reason = rows.first().reason
+    assert "RuntimeError" in reason and REDACTED in reason and "s3cr3t-attribute" not in reason + caplog.text
+    assert not Event.objects.filter(type="test.webhook_processed").exists()
+    # and a later pass does not run them again; a new request is processed once
+    receiver.explode_in = ""
+    body = body_of("evt-p3")
+    post_as_provider(url(hooked), body, sign(receiver.secret, body))
+    assert process_pending(resolve=resolve) == 1 and process_pending(resolve=resolve) == 0
+    assert Event.objects.filter(type="test.webhook_processed").count() == 1
+
+
+def test_an_accepted_row_whose_type_receives_no_webhooks_is_marked_failed(hooked):
+    row = InboundEvent.objects.create(workspace=hooked.workspace, integration=hooked, status=Status.ACCEPTED, http_status=202, body="{}")
+    assert process_pending() == 0
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "no longer receives webhooks" in row.reason
 
 
 @pytest.mark.urls(__name__)

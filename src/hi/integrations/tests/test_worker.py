@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import timezone
 
 from hi.integrations import leases, lifecycle
@@ -113,17 +113,3 @@ def test_housekeeping_prunes_what_is_past_retention(demo, sim, settings):
     assert not ProviderCall.objects.filter(integration=demo, at=old).exists()
     assert not InboundEvent.objects.filter(pk=inbound.pk).exists()
 
-
-def test_the_worker_dispatches_deferred_events_without_waiting(demo, sim, django_capture_on_commit_callbacks):
-    from hi.integrations.events import publish
-    from hi.integrations.models import Event
-
-    # given an event published with defer=True (as a provider endpoint does): no hook ran at commit
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            event = publish("demo.deferred", {"n": 1}, demo.workspace, defer=True)
-    assert Event.objects.get(pk=event.pk).dispatched_at is None
-    # when a worker runs its housekeeping, the moment the event exists
-    drain()
-    # then it was dispatched (the demo forwards events as notes)
-    assert Event.objects.get(pk=event.pk).dispatched_at is not None

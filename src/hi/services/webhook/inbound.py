@@ -26,9 +26,6 @@ REASONS = {
 class WebhookReceiver(InboundReceiver):
     """Verifies a sender's Standard Webhooks signature with the endpoint's secret and publishes what it sent."""
 
-    # Publishing the event is the whole processing: the row is stored as processed.
-    stored_status = InboundEvent.Status.PROCESSED
-
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
         """The webhook-signature must match under the current secret (or one retired less than 24 h ago)."""
         secrets = signing_secrets(integration)
@@ -50,8 +47,8 @@ class WebhookReceiver(InboundReceiver):
         value = payload.get("type")
         return value[:100] if isinstance(value, str) else ""
 
-    def accept(self, inbound_event: InboundEvent, payload: Any) -> None:
-        """Publish webhook.received with the sender's type and body; the event is the whole processing."""
+    def process(self, inbound_event: InboundEvent, payload: Any) -> None:
+        """In the worker: publish webhook.received with the sender's type and body."""
         integration = inbound_event.integration
         data = {
             "integration": str(integration.pk),
@@ -60,5 +57,4 @@ class WebhookReceiver(InboundReceiver):
             "type": inbound_event.event_type,
             "payload": payload,
         }
-        # The worker dispatches it: the sender gets its 202 without waiting for other integrations' hooks.
-        publish("webhook.received", data, integration.workspace_id, integration=integration, defer=True)
+        publish("webhook.received", data, integration.workspace_id, integration=integration)

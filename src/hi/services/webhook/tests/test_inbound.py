@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations import events, standard_webhooks
+from hi.integrations import standard_webhooks
+from hi.integrations.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
 from hi.integrations.store import save_attributes
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
@@ -53,7 +54,6 @@ class TestWebhookReceiverContract(InboundReceiverContractTests):
     """The framework's receiver contract, through /hooks/<id>/ of a webhook endpoint."""
 
     signature_header = "webhook-signature"
-    stored_status = Status.PROCESSED
 
     @pytest.fixture
     def integration(self, workspace) -> Integration:
@@ -72,13 +72,17 @@ def test_a_verified_request_is_published_as_webhook_received_with_the_senders_ty
     body = body_for("msg_abc")
     # when
     response = post_as_provider(f"/hooks/{integration.pk}/", body, signed(body))
-    # then
+    # then the request only stored it
     assert response.status_code == 202
+    row = InboundEvent.objects.get(integration=integration)
+    assert (row.status, row.event_type) == (Status.ACCEPTED, "invoice.paid") and received(integration) == []
+    # and the worker's pass publishes it, once
+    assert process_pending() == 1 and process_pending() == 0
     [event] = received(integration)
     assert event.data["type"] == "invoice.paid" and event.data["webhook_id"] == "msg_abc"
     assert event.data["payload"] == json.loads(body) and event.data["integration"] == str(integration.pk)
-    row = InboundEvent.objects.get(integration=integration)
-    assert (row.status, row.event_type) == (Status.PROCESSED, "invoice.paid") and row.processed_at
+    row.refresh_from_db()
+    assert row.status == Status.PROCESSED and row.processed_at
 
 
 @pytest.mark.parametrize("age_s, public", [(301, "stale or future timestamp"), (-301, "stale or future timestamp")])
@@ -112,6 +116,7 @@ def test_the_retired_secret_is_accepted_during_the_overlap_only(workspace):
     # then after the overlap the old secret is refused
     time.sleep(1.1)
     assert post_as_provider(f"/hooks/{integration.pk}/", late_body, signed(late_body, SECRET)).status_code == 401
+    process_pending()
     assert len(received(integration)) == 2
 
 
@@ -123,9 +128,10 @@ def test_received_events_reach_other_endpoints_but_never_echo_back(workspace, dj
     # when the first receives an event
     with django_capture_on_commit_callbacks(execute=True):
         post_as_provider(f"/hooks/{sender.pk}/", body, signed(body))
-    # then nothing ran in the request: the worker dispatches it
+    # then nothing ran in the request: the worker processes it
     assert not Delivery.objects.exists()
-    assert events.dispatch_pending(timedelta(0)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_pending() == 1
     # and the other endpoint gets a delivery of it, the sender none
     assert list(Delivery.objects.values_list("integration_id", "event_type")) == [(other.pk, "webhook.received")]
 
@@ -143,5 +149,21 @@ def test_fuzz_random_bodies_and_headers_never_500_and_never_create_an_event(work
     response = post_as_provider(f"/hooks/{integration.pk}/", body, headers)
     # then
     assert response.status_code in (400, 401, 413), response.content
-    assert received(integration) == []
+    assert process_pending() == 0 and received(integration) == []
     assert not InboundEvent.objects.filter(integration=integration).exclude(status=Status.REJECTED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_worker_publishes_what_was_received(workspace):
+    from hi.integrations.worker import WorkerProcess
+
+    # given a received request, stored and answered
+    integration = endpoint(workspace)
+    body = body_for("msg_worker")
+    assert post_as_provider(f"/hooks/{integration.pk}/", body, signed(body)).status_code == 202
+    # when a worker runs until nothing is due
+    WorkerProcess(drain=True, poll_s=0.05).run()
+    # then the event was published and dispatched
+    [event] = received(integration)
+    assert event.data["webhook_id"] == "msg_worker" and event.dispatched_at is not None
+    assert InboundEvent.objects.get(integration=integration).status == Status.PROCESSED
