@@ -327,35 +327,48 @@ def _receiver_for(integration: Integration) -> InboundReceiver | None:
     return gateway_receiver(integration)
 
 
-def process_one(pk, resolve=_receiver_for) -> bool:
-    """Run process() on one accepted row and mark it processed, in one transaction; False when not ours to run."""
-    row = None
-    try:
-        with transaction.atomic():
-            rows = InboundEvent.objects.filter(pk=pk, status=Status.ACCEPTED).select_related("integration")
-            if connection.features.has_select_for_update_skip_locked:
-                # PostgreSQL: a row another worker is processing is skipped, not waited for.
-                rows = rows.select_for_update(skip_locked=True, of=("self",))
-            row = rows.first()
-            if row is None:
-                return False  # processed by another worker meanwhile
-            receiver = resolve(row.integration)
-            if receiver is None:
-                raise InboundRejected(404, f"the {row.integration.integration_type} type no longer receives webhooks")
-            receiver.process(row, receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))
-            row.status, row.processed_at = Status.PROCESSED, timezone.now()
-            row.save(update_fields=["status", "processed_at"])
-        return True
-    except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
-        if row is None:
-            logger.exception("Processing inbound event %s failed", pk)
-            return False
-        reason = f"processing failed: {type(exc).__name__}: {log_unexpected(row.integration, 'process()', exc)}"
-        InboundEvent.objects.filter(pk=pk, status=Status.ACCEPTED).update(status=Status.FAILED, reason=reason[:4000], processed_at=timezone.now())
-        return False
+#: Rows processed in one transaction: few enough that SQLite's write lock is held only briefly.
+PROCESS_BATCH = 50
 
 
-def process_pending(limit: int = 200, resolve=_receiver_for) -> int:
-    """The worker's pass: process accepted rows, oldest first; return how many were processed."""
-    pending = InboundEvent.objects.filter(status=Status.ACCEPTED).order_by("received_at").values_list("pk", flat=True)
-    return sum(process_one(pk, resolve) for pk in list(pending[:limit]))
+def _process_batch(limit: int, resolve) -> tuple[int, int]:
+    """Process up to `limit` accepted rows in one transaction, each in its own savepoint; return (taken, processed)."""
+    done: list = []
+    receivers: dict = {}
+    with transaction.atomic():
+        pending = InboundEvent.objects.filter(status=Status.ACCEPTED).order_by("received_at").select_related("integration")
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: rows another worker is processing are skipped, not waited for. (SQLite: the
+            # transaction holds the write lock, so passes never overlap.)
+            pending = pending.select_for_update(skip_locked=True, of=("self",))
+        rows = list(pending[:limit])
+        for row in rows:
+            try:
+                with transaction.atomic():  # a savepoint: one failing row undoes only its own work
+                    if row.integration_id not in receivers:
+                        receivers[row.integration_id] = resolve(row.integration)
+                    receiver = receivers[row.integration_id]
+                    if receiver is None:
+                        raise InboundRejected(404, f"the {row.integration.integration_type} type no longer receives webhooks")
+                    receiver.process(row, receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))
+                done.append(row.pk)
+            except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
+                message = log_unexpected(row.integration, "process()", exc)
+                reason = f"processing failed: {type(exc).__name__}: {message}"
+                InboundEvent.objects.filter(pk=row.pk).update(status=Status.FAILED, reason=reason[:4000], processed_at=timezone.now())
+        if done:
+            InboundEvent.objects.filter(pk__in=done).update(status=Status.PROCESSED, processed_at=timezone.now())
+    return len(rows), len(done)
+
+
+def process_pending(limit: int = 500, resolve=_receiver_for) -> int:
+    """The worker's pass: process() each accepted row once, oldest first, marking it processed in the same
+    transaction (or failed, with the redacted error); return how many were processed."""
+    processed = 0
+    while limit > 0:
+        taken, done = _process_batch(min(limit, PROCESS_BATCH), resolve)
+        processed += done
+        limit -= taken
+        if taken < PROCESS_BATCH:
+            break
+    return processed

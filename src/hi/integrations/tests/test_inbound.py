@@ -332,6 +332,34 @@ def test_concurrent_deliveries_of_one_event_are_accepted_once(hooked, receiver):
     assert len(receiver.accepted) == 1 and webhook_events(hooked) == 1
 
 
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_passes_process_each_accepted_row_exactly_once(hooked, receiver):
+    # given more accepted rows than one batch
+    InboundEvent.objects.bulk_create(
+        InboundEvent(workspace=hooked.workspace, integration=hooked, status=Status.ACCEPTED, http_status=202, body=body_of(f"evt-{n}").decode(), provider_event_id=f"evt-{n}")
+        for n in range(120)
+    )
+    barrier, counts = threading.Barrier(2), []
+
+    def worker_pass():
+        try:
+            barrier.wait()
+            counts.append(process_pending(resolve=resolve))
+        finally:
+            connection.close()
+
+    # when two workers run their pass at once
+    threads = [threading.Thread(target=worker_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then every row was processed once, by one of them
+    assert sum(counts) == 120
+    assert set(InboundEvent.objects.filter(integration=hooked).values_list("status", flat=True)) == {Status.PROCESSED}
+    assert Event.objects.filter(type="test.webhook_processed").count() == 120
+
 HEADER_NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,24}", fullmatch=True).filter(
     lambda name: name.lower() not in {"content-length", "content-type", "host", "cookie"}
 )
