@@ -1,0 +1,363 @@
+"""Benchmark: verified-and-stored inbound webhooks per second under gunicorn, beside a bare Django view."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "src"))
+
+#: Requests per side before the measured rounds.
+WARM_UP = 200
+#: A typical automation-tool event: about 600 bytes of JSON.
+BODY_DATA = {
+    "order": {"id": "ord_0001", "status": "confirmed", "total": "57.90", "currency": "BRL"},
+    "customer": {"name": "Ana Souza", "phone": "+55 11 91234-5678"},
+    "items": [{"sku": f"SKU-{i:03d}", "name": f"Item {i}", "qty": i % 3 + 1, "price": "12.90"} for i in range(4)],
+}
+
+
+@dataclass
+class Side:
+    """One endpoint under test and what was measured on it."""
+
+    name: str
+    url: str
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    sent: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    rounds: list[tuple[float, float, float]] = field(default_factory=list)
+    stored: int = 0
+
+
+def setup_django(tmp: Path) -> None:
+    """Point this process (and, through the environment, gunicorn) at a fresh, migrated database."""
+    from cryptography.fernet import Fernet
+
+    os.environ["HI_VAR_DIR"] = str(tmp / "var")
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    os.environ.setdefault("HI_SECRET_KEY", uuid.uuid4().hex * 2)
+    os.environ.setdefault("HI_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    os.environ.setdefault("HI_LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hi.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def create_integrations(secret: str):
+    """The hi side's active webhook integration, and the bare side's row owner in its own workspace."""
+    from hi.integrations.models import Integration, IntegrationState
+    from hi.integrations.store import save_attributes
+    from hi.workspaces.models import Workspace
+
+    stamp = time.time_ns()
+    hi_workspace = Workspace.objects.create(slug=f"bench-inbound-{stamp}", name="Inbound benchmark")
+    url = "https://example.com/hook"
+    integration = Integration.objects.create(
+        workspace=hi_workspace, integration_type="webhook", name="Bench receiver", unique_id=url, state=IntegrationState.ACTIVE
+    )
+    save_attributes(integration, {"url": url, "secret": secret}, actor="bench")
+    # A workspace of its own, disabled: hi's event dispatch (which walks the workspace's
+    # integrations) must not see the bare side's owner, and the bare side never reads it.
+    bare_workspace = Workspace.objects.create(slug=f"bench-bare-{stamp}", name="Inbound benchmark (bare)")
+    bare = Integration.objects.create(
+        workspace=bare_workspace, integration_type="webhook", name="Bare receiver", unique_id=f"{url}/bare", state=IntegrationState.DISABLED
+    )
+    return integration, bare, [hi_workspace, bare_workspace]
+
+
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (user, nice, system, irq, softirq); 0 off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields)
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and of its children waited for (gunicorn, once stopped, and its workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start gunicorn as production would (`--chdir src hi.wsgi`), with the bench URL conf on the path."""
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--chdir", str(ROOT / "src"),
+        "--pythonpath", str(BENCH),
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--worker-class", "gthread" if threads > 1 else "sync",
+        "--threads", str(threads),
+        "--timeout", "60",
+        "hi.wsgi:application",
+    ]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout_s: float = 30) -> None:
+    """Poll /healthz until Django answers (503 too: no hi worker runs here); fail with gunicorn's log otherwise."""
+    import requests
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code in (200, 503):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer /healthz within {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def stop_gunicorn(proc: subprocess.Popen) -> None:
+    """SIGTERM (graceful: workers finish their request), then SIGKILL if it hangs."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def signed_requests(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
+    """`n` bodies with their Standard Webhooks headers, each with a unique webhook-id."""
+    from hi.integrations import standard_webhooks
+
+    now = int(time.time())
+    prepared = []
+    for _ in range(n):
+        msg_id = standard_webhooks.new_message_id()
+        body = json.dumps({"type": "order.created", "timestamp": now, "id": msg_id, "data": BODY_DATA}).encode()
+        headers = standard_webhooks.headers(msg_id, now, body, [secret])
+        headers["Content-Type"] = "application/json"
+        prepared.append((body, headers))
+    return prepared
+
+
+def send_all(url: str, prepared: list[tuple[bytes, dict[str, str]]], senders: int) -> tuple[float, list[float], Counter]:
+    """POST every prepared request from `senders` threads at once; return (seconds, latencies, statuses)."""
+    import requests
+
+    lock = threading.Lock()
+    position = iter(prepared)
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    start = threading.Barrier(senders + 1)
+
+    def sender() -> None:
+        session = requests.Session()
+        mine, seen = [], Counter()
+        start.wait()
+        while True:
+            with lock:
+                item = next(position, None)
+            if item is None:
+                break
+            body, headers = item
+            began = time.perf_counter()
+            try:
+                status = session.post(url, data=body, headers=headers, timeout=30).status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            mine.append(time.perf_counter() - began)
+            seen[status] += 1
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began, latencies, statuses
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def run(side: Side, n: int, senders: int, secret: str, record: bool = True) -> None:
+    """One batch of `n` requests against one side (signing happens before the clock starts)."""
+    prepared = signed_requests(n, secret)
+    elapsed, latencies, statuses = send_all(side.url, prepared, senders)
+    side.statuses.update(statuses)
+    side.sent += n
+    if record:
+        side.elapsed += elapsed
+        side.latencies.extend(latencies)
+        side.rounds.append((n / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000))
+
+
+def check_rows(sides: dict[str, Side], owners: dict) -> list[str]:
+    """Every answer was 202 and every request left exactly one accepted (or processed) row."""
+    from hi.integrations.models import InboundEvent
+
+    problems = []
+    for key, side in sides.items():
+        rows = InboundEvent.objects.filter(integration=owners[key])
+        # hi stores rows accepted (the worker's pass, run after this check, processes them); bare, processed.
+        status = InboundEvent.Status.ACCEPTED if key == "hi" else InboundEvent.Status.PROCESSED
+        kept = rows.filter(status=status).count()
+        side.stored = kept
+        if set(side.statuses) != {202}:
+            problems.append(f"{side.name}: answers {dict(side.statuses)}")
+        if kept != side.sent or rows.count() != side.sent:
+            problems.append(f"{side.name}: {side.sent} sent, {kept} {status} rows, {rows.count()} rows")
+    return problems
+
+
+def print_report(sides: dict[str, Side], args: argparse.Namespace, vendor: str) -> None:
+    """The machine, the layout, one line per round, then each side over all rounds with the ratio."""
+    layout = f"{args.workers} {'gthread' if args.threads > 1 else 'sync'} worker{'s' if args.workers > 1 else ''}"
+    if args.threads > 1:
+        layout += f" × {args.threads} threads"
+    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
+          f"Python {platform.python_version()} · the senders share these cores")
+    print(f"gunicorn {layout} on 127.0.0.1 · {vendor} · {args.senders} sender threads · "
+          f"{args.rounds} rounds × {args.n} requests per side (+{WARM_UP} warm-up)")
+    print(f"{'run':<44} {'round':>5} {'per second':>10} {'p50 ms':>7} {'p99 ms':>7}")
+    for side in sides.values():
+        for number, (rate, p50, p99) in enumerate(side.rounds, 1):
+            print(f"{side.name:<44} {number:>5} {rate:>10.0f} {p50:>7.1f} {p99:>7.1f}")
+    print(f"{'all rounds':<44} {'':>5} {'per second':>10} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}")
+    floor = None
+    for side in sides.values():
+        rate = len(side.latencies) / side.elapsed
+        floor = floor or rate
+        p50, p99 = percentile(side.latencies, 50) * 1000, percentile(side.latencies, 99) * 1000
+        print(f"{side.name:<44} {'':>5} {rate:>10.0f} {p50:>7.1f} {p99:>7.1f} {rate / floor:>6.2f}")
+    print("rows stored (accepted or processed / sent): " + ", ".join(f"{key} {side.stored}/{side.sent}" for key, side in sides.items()))
+
+
+def main() -> None:
+    """Start gunicorn, send to the bare view and to hi in alternate rounds, check the rows, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=1000, help="requests per side per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (each: bare, then hi)")
+    parser.add_argument("--senders", type=int, default=8, help="concurrent sender threads")
+    # README's production command: `gunicorn --chdir src --workers 4 hi.wsgi:application` (sync workers).
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)")
+    parser.add_argument("--sides", default="bare,hi", help="which sides to measure (comma-separated: bare, hi)")
+    args = parser.parse_args()
+    names = [name.strip() for name in args.sides.split(",") if name.strip()]
+    if not names or set(names) - {"bare", "hi"}:
+        parser.error(f"--sides takes bare, hi or both, not {args.sides!r}")
+
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the finally block stops gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = Path(tempfile.mkdtemp(prefix="hi-bench-inbound-"))
+    proc = None
+    workspaces = []
+    try:
+        setup_django(tmp)
+        from django.db import connection
+
+        from hi.integrations import standard_webhooks
+        from hi.integrations.models import Event
+
+        secret = standard_webhooks.generate_secret()
+        integration, bare, workspaces = create_integrations(secret)
+        connection.close()  # SQLite: no open handle in this process while gunicorn writes
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bare_settings",
+            "HI_BENCH_SECRET": secret,
+            "HI_BENCH_BARE_WORKSPACE": str(bare.workspace_id),
+            "HI_BENCH_BARE_INTEGRATION": str(bare.pk),
+        }
+        log = tmp / "gunicorn.log"
+        cpu_before = (busy_cpu_s(), own_cpu_s())
+        proc = start_gunicorn(port, args.workers, args.threads, env, log)
+        wait_ready(proc, base, log)
+
+        every = {
+            "bare": Side("bare Django view (verify + insert)", f"{base}/bench/bare-hook/"),
+            "hi": Side(f"hi POST /hooks/<id>/ ({integration.integration_type})", f"{base}/hooks/{integration.pk}/"),
+        }
+        sides = {name: every[name] for name in names}
+        for side in sides.values():
+            run(side, 1, 1, secret, record=False)
+            if side.statuses != Counter({202: 1}):
+                raise SystemExit(f"{side.name} answered {dict(side.statuses)} to a signed request, not 202 (see {log})")
+        for side in sides.values():  # warm up: imports, URL resolver, connections, caches in every worker
+            run(side, WARM_UP, args.senders, secret, record=False)
+        for _ in range(args.rounds):  # alternate, so that a slow spell of the machine hits both sides
+            for side in sides.values():
+                run(side, args.n, args.senders, secret)
+        stop_gunicorn(proc)
+        busy, ours = busy_cpu_s() - cpu_before[0], own_cpu_s() - cpu_before[1]
+
+        problems = check_rows(sides, {"bare": bare, "hi": integration})
+        print_report(sides, args, connection.vendor)
+        if "hi" in sides:
+            # The worker's share, after the fact: what the web side stored, published as events.
+            from hi.integrations.inbound import process_pending
+
+            started, processed = time.perf_counter(), 0
+            while batch := process_pending(limit=500):
+                processed += batch
+            elapsed = time.perf_counter() - started
+            events = Event.objects.filter(workspace_id=integration.workspace_id, type="webhook.received").count()
+            print(f"then one worker's pass published {events} webhook.received events: {processed} in {elapsed:.1f} s"
+                  f" ({processed / elapsed if elapsed else 0:.0f}/s)")
+        # Anything else running on the machine skews the figures: say how much there was.
+        print(f"CPU while gunicorn ran: {busy:.1f} s busy on the machine, {ours:.1f} s of it this benchmark and gunicorn"
+              f" ({max(busy - ours, 0):.1f} s other processes and the kernel)")
+        if problems:
+            raise SystemExit("FAILED: " + "; ".join(problems))
+    finally:
+        if proc is not None:
+            stop_gunicorn(proc)
+        if workspaces and os.environ["DATABASE_URL"].startswith("postgres"):
+            for workspace in workspaces:
+                workspace.delete()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
