@@ -20,10 +20,8 @@ Status = Delivery.Status
 TOPIC_DELIVER = "webhook.deliver"
 #: Longest request and response body kept per attempt (the delivery itself keeps the whole event).
 MAX_BODY_LOGGED = 4096
-#: Headers whose values are never stored: the signature, and the operator's extra headers (secret).
+#: Never stored in the attempt log, like the values of the operator's extra headers (secret).
 SIGNATURE_HEADER = "webhook-signature"
-
-
 #: States in which an endpoint takes events: active, or being activated (they go out once it is active).
 SENDING_STATES = (IntegrationState.ACTIVE, IntegrationState.ACTIVATING)
 

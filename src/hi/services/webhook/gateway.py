@@ -24,13 +24,13 @@ from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGatew
 from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
 from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob
-from hi.integrations.summary import receive_url
 from hi.integrations.store import attribute_values, display_values, save_attributes
+from hi.integrations.summary import receive_url
 
 from . import deliveries
-from .deliveries import disable_rule
 from .attributes import WebhookAttribute
 from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
+from .deliveries import disable_rule
 from .handlers import DELIVER_HANDLER, DELIVERY_HOOK
 from .inbound import WebhookReceiver
 from .models import Delivery
