@@ -305,32 +305,37 @@ def test_an_event_id_longer_than_the_column_is_400_and_an_empty_id_turns_dedupe_
     assert codes == [400, 202, 202] and len(receiver.accepted) == 2
 
 
+def at_once(n: int, call) -> list:
+    """Run `call` in `n` threads released together (each closes its own connection); return the results."""
+    barrier, results = threading.Barrier(n), []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(call())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 @pytest.mark.urls(__name__)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_one_event_are_accepted_once(hooked, receiver):
     # given: the same event delivered six times at once (the database constraint decides)
     body = body_of("evt-race")
-    barrier, codes = threading.Barrier(6), []
-
-    def deliver():
-        try:
-            barrier.wait()
-            codes.append(post_as_provider(url(hooked), body, sign(receiver.secret, body)).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(6)]
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = at_once(6, lambda: post_as_provider(url(hooked), body, sign(receiver.secret, body)).status_code)
     # then
     assert sorted(codes) == [200] * 5 + [202]
     statuses = sorted(InboundEvent.objects.filter(integration=hooked).values_list("status", flat=True))
     assert statuses == [Status.ACCEPTED] + [Status.DUPLICATE] * 5
     assert len(receiver.accepted) == 1 and webhook_events(hooked) == 1
-
 
 
 @pytest.mark.django_db(transaction=True)
@@ -340,25 +345,13 @@ def test_two_workers_passes_process_each_accepted_row_exactly_once(hooked, recei
         InboundEvent(workspace=hooked.workspace, integration=hooked, status=Status.ACCEPTED, http_status=202, body=body_of(f"evt-{n}").decode(), provider_event_id=f"evt-{n}")
         for n in range(120)
     )
-    barrier, counts = threading.Barrier(2), []
-
-    def worker_pass():
-        try:
-            barrier.wait()
-            counts.append(process_pending(resolve=resolve))
-        finally:
-            connection.close()
-
     # when two workers run their pass at once
-    threads = [threading.Thread(target=worker_pass) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = at_once(2, lambda: process_pending(resolve=resolve))
     # then every row was processed once, by one of them
     assert sum(counts) == 120
     assert set(InboundEvent.objects.filter(integration=hooked).values_list("status", flat=True)) == {Status.PROCESSED}
     assert Event.objects.filter(type="test.webhook_processed").count() == 120
+
 
 HEADER_NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,24}", fullmatch=True).filter(
     lambda name: name.lower() not in {"content-length", "content-type", "host", "cookie"}
