@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from . import directive_actions
 from .lifecycle import log
 from .models import Directive, DirectiveStatus, Integration
 from .models.engine import LIVE_STATUSES
-from .queries import integration_for
+from .queries import count_by_status, integration_for, status_options
 from .redaction import redact_data, redact_text
 from .store import secret_values
 from .views import actor_of, partial
@@ -96,7 +96,7 @@ def directive_list(request: HttpRequest, pk) -> HttpResponse:
     filters = Filters.from_request(request)
     everything = Directive.objects.filter(integration=integration, workspace=request.workspace)
     page = Paginator(filters.apply(everything).order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = {row["status"]: row["n"] for row in everything.values("status").annotate(n=Count("pk")).order_by()}
+    counts = count_by_status(everything)
     topics = sorted(set(everything.values_list("topic", flat=True).order_by("topic").distinct()[:200]) | ({filters.topic} - {""}))
     params = request.GET.copy()
     params.pop("page", None)
@@ -105,7 +105,7 @@ def directive_list(request: HttpRequest, pk) -> HttpResponse:
         "page": page,
         "filters": filters,
         "total": sum(counts.values()),
-        "status_options": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in DirectiveStatus],
+        "status_options": status_options(DirectiveStatus, counts),
         "topics": topics,
         "since_options": SINCE_LABELS.items(),
         "query": params.urlencode(),

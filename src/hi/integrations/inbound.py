@@ -4,8 +4,9 @@
 # event_id / event_type → store the row and accept() it in one transaction, deduped by the database
 # constraint one_accepted_inbound_event_per_provider_id. Every request that reaches an integration
 # leaves one InboundEvent row. The worker then runs process() on each accepted row, once, and marks
-# it processed (or failed): the provider's request only verifies, stores and answers. Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected),
-# 413 too large, 503 + Retry-After when the integration is not active or hi's own code failed.
+# it processed (or failed): the provider's request only verifies, stores and answers.
+# Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected), 413 too large, 503 +
+# Retry-After when the integration is not active or hi's own code failed.
 # Never a 500: for our own errors a provider endpoint answers "try again" (503), so the provider
 # retries and nothing is lost; the error is logged with the integration's secrets removed, and the row
 # is `rejected` (not `failed`, which the dedupe constraint counts) so the redelivery can be accepted.

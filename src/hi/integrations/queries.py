@@ -1,6 +1,7 @@
 """Workspace-scoped lookups used by the console: another workspace's object is a 404."""
 from __future__ import annotations
 
+from django.db.models import Count, QuerySet, TextChoices
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -11,6 +12,16 @@ from .types import IntegrationType
 def integration_for(request: HttpRequest, pk) -> Integration:
     """The integration `pk` of the request's current workspace, else 404."""
     return get_object_or_404(Integration.objects.select_related("workspace"), pk=pk, workspace=request.workspace)
+
+
+def count_by_status(queryset: QuerySet) -> dict[str, int]:
+    """How many rows of the queryset are in each status (one grouped query)."""
+    return {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("pk")).order_by()}
+
+
+def status_options(statuses: type[TextChoices], counts: dict[str, int]) -> list[dict]:
+    """Each status with its label and count, in declaration order (filters and summary badges)."""
+    return [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in statuses]
 
 
 def type_for(type_id: str) -> IntegrationType:

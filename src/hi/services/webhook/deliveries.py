@@ -105,15 +105,20 @@ def note(delivery: Delivery, reason: str) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(reason=reason[:2000])
 
 
+def _requeue(delivery: Delivery, reason: str) -> Directive:
+    """Make a finished delivery pending again and queue its directive (same webhook-id and body)."""
+    delivery.status, delivery.reason, delivery.finished_at = Status.PENDING, reason, None
+    delivery.save(update_fields=["status", "reason", "finished_at"])
+    return _queue(delivery)
+
+
 @transaction.atomic
 def resend(delivery: Delivery) -> Directive:
     """Send a finished delivery again, with the same webhook-id and body; its attempt log continues."""
     locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if locked.status == Status.PENDING and locked.directive_id and Directive.objects.filter(pk=locked.directive_id, status__in=LIVE_STATUSES).exists():
         raise ResendRefused("it is already queued to be sent")
-    Delivery.objects.filter(pk=locked.pk).update(status=Status.PENDING, reason="Resent.", finished_at=None)
-    locked.status = Status.PENDING
-    return _queue(locked)
+    return _requeue(locked, "Resent.")
 
 
 @transaction.atomic
@@ -125,9 +130,7 @@ def recover(integration: Integration, since: datetime) -> int:
         .order_by("created_at", "id")
     )
     for delivery in found:
-        delivery.status, delivery.reason, delivery.finished_at = Status.PENDING, "Recovered.", None
-        delivery.save(update_fields=["status", "reason", "finished_at"])
-        _queue(delivery)
+        _requeue(delivery, "Recovered.")
     return len(found)
 
 

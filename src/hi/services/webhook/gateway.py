@@ -5,7 +5,6 @@ from datetime import datetime, timezone as dt_timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from django.db.models import Count
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -23,6 +22,7 @@ from hi.integrations.exceptions import (
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
 from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
 from hi.integrations.models import Integration
+from hi.integrations.queries import count_by_status, status_options
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values, display_values, save_attributes
 from hi.integrations.summary import receive_url
@@ -144,7 +144,6 @@ class WebhookGateway(IntegrationGateway):
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The pane: the endpoint, its deliveries, its filter, how receivers verify, and its receive URL."""
         shown = display_values(integration)
-        counts = {row["status"]: row["n"] for row in integration.webhook_deliveries.values("status").annotate(n=Count("pk")).order_by()}
         return render_to_string(
             "webhook/pane.html",
             {
@@ -155,7 +154,7 @@ class WebhookGateway(IntegrationGateway):
                 "secret_set": bool(shown.get("secret")),
                 "headers_set": bool(shown.get("headers")),
                 "overlap_ends": overlap_ends(integration),
-                "delivery_counts": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Delivery.Status],
+                "delivery_counts": status_options(Delivery.Status, count_by_status(integration.webhook_deliveries.all())),
                 "disable_rule": disable_rule(),
                 "receive_url": receive_url(integration),
             },
@@ -169,6 +168,6 @@ class WebhookGateway(IntegrationGateway):
             "url": shown.get("url", ""),
             "events": shown.get("events") or "*",
             "secret_set": bool(shown.get("secret")),
-            "deliveries": {s.value: integration.webhook_deliveries.filter(status=s.value).count() for s in Delivery.Status},
+            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(integration.webhook_deliveries.all()),
             "rotation_overlap_ends": overlap_ends(integration),
         }

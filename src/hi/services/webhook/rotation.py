@@ -78,7 +78,7 @@ def rotate(integration: Integration, actor: str, new_secret: str | None = None, 
     return new_secret
 
 
-def overlap_ends(integration: Integration):
+def overlap_ends(integration: Integration) -> datetime | None:
     """When the last retired secret stops signing (None when no rotation is in its overlap)."""
-    row = RetiredSecret.objects.filter(integration=integration, expires_at__gt=timezone.now()).order_by("-expires_at").first()
-    return row.expires_at if row else None
+    now = timezone.now()
+    return max((expires_at for _, expires_at in _retired(integration) if expires_at > now), default=None)

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_POST
 from hi.integrations.lifecycle import log
 from hi.integrations.models import Directive, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.queries import integration_for
+from hi.integrations.queries import count_by_status, integration_for, status_options
 from hi.integrations.views import actor_of, partial
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
@@ -27,8 +26,6 @@ from .models import Delivery
 
 PAGE_SIZE = 50
 MAX_ATTEMPTS_SHOWN = 100
-#: The recovery form's quick choices ("since ... ago").
-RECOVER_CHOICES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 
 
 def endpoint_for(request: HttpRequest, pk) -> Integration:
@@ -83,7 +80,7 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
     if filters["type"]:
         shown = shown.filter(event_type=filters["type"])
     page = Paginator(shown.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = {row["status"]: row["n"] for row in everything.values("status").annotate(n=Count("pk")).order_by()}
+    counts = count_by_status(everything)
     types = sorted(set(everything.values_list("event_type", flat=True).order_by("event_type").distinct()[:200]) | ({filters["type"]} - {""}))
     params = request.GET.copy()
     params.pop("page", None)
@@ -93,7 +90,7 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
         "filters": filters,
         "filtered": bool(filters["status"] or filters["type"]),
         "total": sum(counts.values()),
-        "status_options": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Delivery.Status],
+        "status_options": status_options(Delivery.Status, counts),
         "types": types,
         "query": params.urlencode(),
         "recoverable": counts.get(Delivery.Status.FAILED, 0) + counts.get(Delivery.Status.SKIPPED, 0),
@@ -138,10 +135,7 @@ def resend(request: HttpRequest, pk, delivery_id: int) -> HttpResponse:
 
 
 def _since(request: HttpRequest) -> datetime | None:
-    """The recovery form's start time: a quick choice, or a local date and time; None when invalid."""
-    choice = request.POST.get("since", "")
-    if choice in RECOVER_CHOICES:
-        return timezone.now() - RECOVER_CHOICES[choice]
+    """The recovery form's start time, a local date and time; None when invalid."""
     try:
         parsed = datetime.strptime(request.POST.get("since_at", "").strip(), "%Y-%m-%dT%H:%M")
     except ValueError:
