@@ -93,8 +93,10 @@ INSTALLED_APPS = [
     "template_partials",
     "hi.workspaces",
     "hi.integrations",
+    "hi.orders",
     "hi.services.demo",
     "hi.services.webhook",
+    "hi.services.ifood",
 ]
 
 MIDDLEWARE = [

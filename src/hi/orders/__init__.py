@@ -1,0 +1,1 @@
+"""The orders hub: orders that integrations create and act on."""

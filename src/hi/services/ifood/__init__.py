@@ -1,0 +1,1 @@
+"""The iFood integration: orders from Brazil's largest food-delivery marketplace."""
