@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class FakeRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    #: Values of a pattern route's `{name}` segments (empty for exact routes).
+    params: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -56,7 +59,11 @@ class FakeProviderServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[tuple[str, str], Route] = {}
+        #: Routes with `{name}` segments, keyed like `routes` by (method, template).
+        self.patterns: dict[tuple[str, str], tuple[re.Pattern[str], Route]] = {}
         self.requests: list[FakeRequest] = []
+        #: Keep only about this many recorded requests (None: all), for long-running simulators.
+        self.max_recorded: int | None = None
         self.faults = Faults()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -70,8 +77,24 @@ class FakeProviderServer:
         return f"http://{host}:{port}"
 
     def route(self, method: str, path: str, handler: Route) -> None:
-        """Answer `method path` with `handler(request)`."""
-        self.routes[(method.upper(), path)] = handler
+        """Answer `method path` with `handler(request)`; `{name}` segments match one path segment into `request.params`."""
+        if "{" not in path:
+            self.routes[(method.upper(), path)] = handler
+            return
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+        self.patterns[(method.upper(), path)] = (re.compile(f"^{regex}$"), handler)
+
+    def _route_for(self, request: FakeRequest) -> Route | None:
+        """The exact route for the request, else the first matching pattern route (filling `params`)."""
+        handler = self.routes.get((request.method, request.path))
+        if handler is not None:
+            return handler
+        for (method, _template), (regex, pattern_handler) in list(self.patterns.items()):
+            match = regex.match(request.path) if method == request.method else None
+            if match:
+                request.params = match.groupdict()
+                return pattern_handler
+        return None
 
     def start(self) -> "FakeProviderServer":
         """Start serving in a daemon thread."""
@@ -104,6 +127,8 @@ class FakeProviderServer:
         """Apply the fault knobs (except to the control endpoints), then the route."""
         with self._lock:
             self.requests.append(request)
+            if self.max_recorded is not None and len(self.requests) > 2 * self.max_recorded:
+                del self.requests[: -self.max_recorded]
             faults = self.faults if not request.path.startswith(CONTROL_PREFIX) else Faults()
             if faults.fail_next > 0:
                 faults.fail_next -= 1
@@ -114,7 +139,7 @@ class FakeProviderServer:
             return None
         if faults.status is not None:
             return json_response(faults.status, {"error": "injected failure"}, faults.extra_headers)
-        handler = self.routes.get((request.method, request.path))
+        handler = self._route_for(request)
         if handler is None:
             return json_response(404, {"error": f"no route {request.method} {request.path}"})
         return handler(request)
