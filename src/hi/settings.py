@@ -81,6 +81,8 @@ HI_WEBHOOK_DISABLE_WINDOW_S = float(os.environ.get("HI_WEBHOOK_DISABLE_WINDOW_S"
 HI_WEBHOOK_DISABLE_MIN_ATTEMPTS = int(os.environ.get("HI_WEBHOOK_DISABLE_MIN_ATTEMPTS", "20"))
 HI_WEBHOOK_DISABLE_ERROR_RATE = float(os.environ.get("HI_WEBHOOK_DISABLE_ERROR_RATE", "0.95"))
 HI_WEBHOOK_DISABLE_MIN_SPAN_S = float(os.environ.get("HI_WEBHOOK_DISABLE_MIN_SPAN_S", "3600"))
+# Seconds between polls of iFood's event queue; iFood expects about 30 (polling keeps the stores online).
+HI_IFOOD_POLL_INTERVAL_S = float(os.environ.get("HI_IFOOD_POLL_INTERVAL_S", "30"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

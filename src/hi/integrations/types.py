@@ -22,6 +22,13 @@ class IntegrationType(Enum):
         "hi.services.webhook.gateway.WebhookGateway",
         "hi.services.webhook",
     )
+    IFOOD = (
+        "ifood",
+        "iFood",
+        "Receive orders from iFood, Brazil's food-delivery marketplace, and confirm, dispatch or cancel them from hi.",
+        "hi.services.ifood.gateway.IFoodGateway",
+        "hi.services.ifood",
+    )
 
     def __init__(self, type_id: str, label: str, description: str, gateway_path: str, app: str):
         self.type_id = type_id

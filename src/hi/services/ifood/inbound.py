@@ -1,0 +1,60 @@
+"""iFood's webhooks and polled events: one receiver verifies X-IFood-Signature and processes both in the worker."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
+from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.store import attribute_values
+
+from .client import parse_merchants
+from .processing import apply_event
+
+KEEPALIVE = "KEEPALIVE"
+
+
+class IFoodReceiver(HmacSha256Receiver):
+    """POST /hooks/<id>/: lowercase hex HMAC-SHA256 of the raw body keyed with the client secret (§1.9)."""
+
+    signature_header = "X-IFood-Signature"
+    signature_encoding = "hex"
+
+    def signing_secret(self, integration: Integration) -> str:
+        """The credential's clientSecret signs iFood's webhooks."""
+        return attribute_values(integration).get("client_secret") or ""
+
+    def event_id(self, request: HttpRequest, payload: Any) -> str:
+        """The event's own id: iFood retries and duplicates carry the same one (§1.9)."""
+        value = payload.get("id")
+        return value if isinstance(value, str) else ""
+
+    def event_type(self, payload: Any) -> str:
+        """The event code (PLC, CFM, KEEPALIVE, ...)."""
+        value = payload.get("code")
+        return value[:100] if isinstance(value, str) else ""
+
+    def parse(self, body: bytes) -> Any:
+        """A JSON object with a code; iFood sends one event per POST."""
+        payload = super().parse(body)
+        if not isinstance(payload.get("code"), str):
+            raise InboundRejected(400, "not an iFood event: no code")
+        return payload
+
+    def success_response(self, inbound_event: InboundEvent) -> HttpResponse:
+        """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (§1.9)."""
+        if inbound_event.event_type == KEEPALIVE:
+            try:
+                asked = json.loads(inbound_event.body).get("merchantIds")
+            except (ValueError, AttributeError):
+                asked = None
+            if isinstance(asked, list):
+                ours = set(parse_merchants(attribute_values(inbound_event.integration).get("merchant_ids") or ""))
+                return JsonResponse({"merchantIds": [m for m in asked if m in ours]}, status=202)
+        return super().success_response(inbound_event)
+
+    def process(self, inbound_event: InboundEvent, payload: Any) -> None:
+        """In the worker: act on the event (KEEPALIVE and codes hi does not use change nothing)."""
+        apply_event(inbound_event.integration, payload)

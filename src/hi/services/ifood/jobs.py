@@ -1,0 +1,80 @@
+"""The iFood service's scheduled jobs: polling the event queue and reading the merchants' status."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from hi.integrations.http import ProviderAuthError, ProviderError
+from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.schedule import ScheduledJob
+from hi.integrations.store import attribute_values
+
+from . import polling
+from .client import IFoodClient, parse_merchants
+from .models import state_of
+
+logger = logging.getLogger(__name__)
+
+
+def _auth_failed(integration: Integration, exc: ProviderAuthError) -> None:
+    """A 401 the token refresh did not cure: the operator must re-authenticate."""
+    from hi.integrations.lifecycle import IllegalTransition, log, transition
+
+    integration.refresh_from_db()
+    try:
+        transition(integration, IntegrationState.AUTH_FAILED, str(exc), "worker")
+        log(integration, "error", f"iFood refused the credential: {exc}")
+    except IllegalTransition:
+        pass
+
+
+def poll_events(integration: Integration) -> None:
+    """The polling job's body."""
+    try:
+        polling.poll(integration)
+    except polling.PollFailed as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ProviderAuthError) and cause.status == 401:
+            _auth_failed(integration, cause)
+        raise
+
+
+def record_status(integration: Integration, client: IFoodClient | None = None) -> None:
+    """Read and keep each merchant's status (state OK / WARNING / CLOSED / ERROR, with validations)."""
+    values = attribute_values(integration)
+    client = client or IFoodClient(values, integration=integration)
+    state = state_of(integration)
+    statuses, errors = {}, []
+    for merchant in parse_merchants(values["merchant_ids"]):
+        try:
+            statuses[merchant] = client.merchant_status(merchant)
+        except ProviderError as exc:
+            statuses[merchant] = state.merchant_status.get(merchant, [])
+            errors.append(f"{merchant}: {exc}")
+            if isinstance(exc, ProviderAuthError):
+                raise
+    state.merchant_status = statuses
+    state.merchant_status_at = timezone.now()
+    state.merchant_status_error = "; ".join(errors)[:2000]
+    state.save(update_fields=["merchant_status", "merchant_status_at", "merchant_status_error"])
+
+
+def merchant_status(integration: Integration) -> None:
+    """The status job's body."""
+    try:
+        record_status(integration)
+    except ProviderAuthError as exc:
+        if exc.status == 401:
+            _auth_failed(integration, exc)
+        raise
+
+
+def declared() -> list[ScheduledJob]:
+    """Polling every HI_IFOOD_POLL_INTERVAL_S (30 s) on the lease holder only; merchants' status every minute."""
+    interval = float(getattr(settings, "HI_IFOOD_POLL_INTERVAL_S", 30))
+    return [
+        ScheduledJob("poll_events", interval, poll_events, single_owner=True),
+        ScheduledJob("merchant_status", 60, merchant_status),
+    ]
