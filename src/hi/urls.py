@@ -16,6 +16,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("integrations/", include("hi.integrations.urls")),
+    path("orders/", include("hi.orders.urls")),
     path("workspaces/", include("hi.workspaces.urls")),
     path("events/", catalog_views.event_catalog, name="event-catalog"),
     path("system/", system_views.system, name="system"),
