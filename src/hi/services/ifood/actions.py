@@ -39,7 +39,7 @@ def available(order: Order) -> list[OrderAction]:
     """The actions iFood accepts for the order now; none while an earlier one awaits iFood's event."""
     if order.awaiting_label:
         return []
-    if order.cancellation_reason:
+    if order.cancellation_request_reason:
         return [ACCEPT_CANCELLATION, DENY_CANCELLATION]
     return [a for a in BY_STATUS.get(order.status, []) if a is not DISPATCH or _merchant_delivers(order)]
 

@@ -100,10 +100,15 @@ def send_action(directive: Directive) -> None:
         if order is not None and directive.attempts >= directive.max_attempts:
             orders.clear_awaiting(order, actor=processing.ACTOR, integration=integration, message=f"{label} could not be sent to iFood: {exc}")
         raise
-    if order is not None:
-        orders.record(
-            order, "action_sent", f"iFood accepted {label} (202); waiting for its event", actor=processing.ACTOR, integration=integration,
-        )
+    if order is None:
+        return
+    if payload["action"] == "deny_cancellation":
+        # iFood sends no event for a denial (provider-apis.md §1.7): its 202 is the outcome.
+        message = "iFood accepted the denial; the order goes on"
+        orders.clear_cancellation_request(order, actor=processing.ACTOR, integration=integration, message=message)
+        orders.clear_awaiting(order, actor=processing.ACTOR, integration=integration)
+        return
+    orders.record(order, "action_sent", f"iFood accepted {label} (202); waiting for its event", actor=processing.ACTOR, integration=integration)
 
 
 FETCH_HANDLER = DirectiveHandler(TOPIC_FETCH, fetch_order, schedule=FETCH_SCHEDULE)
