@@ -14,7 +14,7 @@ trap stop EXIT
 # Ctrl-C or a TERM is the normal way to stop: stop the children and exit cleanly.
 trap 'stop; exit 0' INT TERM
 
-$PY manage.py demo_simulator --port "${HI_DEMO_PORT:-8001}" &
+$PY manage.py hi_simulator demo --port "${HI_DEMO_PORT:-8001}" &
 pids+=($!)
 $PY manage.py runserver --noreload "127.0.0.1:${HI_PORT:-8000}" &
 pids+=($!)

@@ -1,6 +1,8 @@
 """A simulator of the demo provider: a real HTTP server on 127.0.0.1 with fault knobs."""
 from __future__ import annotations
 
+from typing import Callable
+
 from hi.integrations.testing.fakews import FakeWebsocketServer
 from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
 
@@ -162,3 +164,13 @@ class DemoSimulator(FakeProviderServer):
             return json_response(400, {"error": "expected {status: 100..599 or null, fail_next: int, delay_s: number}"})
         self.faults.status, self.faults.fail_next, self.faults.delay_s = status, fail_next, delay_s
         return self.show_faults(request)
+
+
+def serve_cli(port: int, options: dict, write: Callable[[str], None]) -> None:
+    """hi_simulator hook: serve the demo provider (with live updates) until interrupted."""
+    simulator = DemoSimulator(port=port, stream=True)
+    write(f"Demo provider simulator on {simulator.url} (API keys: demo-key, demo-key-2; live updates at {simulator.stream.url})")
+    try:
+        simulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
