@@ -237,3 +237,9 @@ def test_a_member_of_another_workspace_only_sees_theirs(client, workspace, other
     client.force_login(member(other_workspace, "otto", Role.VIEWER))
     assert rows(client.get(LIST)) == [theirs.ref]
     assert client.get(mine.get_absolute_url()).status_code == 404
+
+
+def test_htmx_refreshes_only_the_order_s_live_region(viewer_client, workspace):
+    order = make_order(workspace)
+    partial = viewer_client.get(order.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="order-live"') and 'data-status="new"' in partial and "Cheeseburger" not in partial
