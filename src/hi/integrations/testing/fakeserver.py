@@ -69,6 +69,7 @@ class FakeProviderServer:
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -101,16 +102,20 @@ class FakeProviderServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-provider", daemon=True
         )
+        self._serving = True
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and free the port."""
-        self._server.shutdown()
+        """Stop serving and free the port (also for a server that never started)."""
+        if self._serving:
+            self._server.shutdown()
+            self._serving = False
         self._server.server_close()
 
     def serve_forever(self) -> None:
         """Serve in the foreground (for a standalone simulator process)."""
+        self._serving = True
         self._server.serve_forever()
 
     def __enter__(self) -> "FakeProviderServer":
