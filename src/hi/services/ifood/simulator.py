@@ -3,8 +3,9 @@
 Wire facts come from the provider reference (§1). `IFoodSimulator` serves the token endpoint, event
 polling under both documented prefixes with one queue per credential, acknowledgment, order details,
 order actions that queue their follow-up events, cancellation reasons, merchant status, and a
-webhook mode (simulator_webhook.py). The control endpoints under /_simulator/ live in
-simulator_control.py, generated order data in simulator_data.py, the queues in simulator_queue.py.
+webhook mode (simulator_webhook.py). The Python API and the /_simulator/ control endpoints live in
+simulator_control.py, merchant endpoints in simulator_merchants.py, orders and actions in
+simulator_orders.py, generated order data in simulator_data.py, the queues in simulator_queue.py.
 `manage.py hi_simulator ifood --port N` runs it through the `add_cli_arguments`/`serve_cli` hooks below.
 """
 from __future__ import annotations
