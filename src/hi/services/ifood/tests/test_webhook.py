@@ -1,0 +1,118 @@
+"""Webhook mode: X-IFood-Signature verified on the raw body, 202 at once, KEEPALIVE answered, duplicates processed once."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from hi.integrations.inbound import process_pending
+from hi.integrations.models import InboundEvent
+from hi.integrations.signing import verify_hmac_sha256
+from hi.integrations.store import save_attributes
+from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
+from hi.integrations.models import Directive
+from hi.orders.models import Order
+from hi.services.ifood.handlers import TOPIC_FETCH
+
+from .helpers import MERCHANTS, SECRET, add_ifood, run_directives, sign
+
+# provider-apis.md §1.9: iFood's documented test vector.
+VECTOR_SECRET = "dummysecret"
+VECTOR_BODY = (
+    b'{"code":"PLC","createdAt":"2023-02-20T18:19:03.20162269Z","fullCode":"PLACED",'
+    b'"id":"a38ba215-f949-4b2c-982a-0582a9d0c10e","merchantId":"cad65e8f-6fc6-438a-b159-e64a902a6b9a",'
+    b'"orderId":"2c97e104-35ed-4c18-85d7-854a40b6b9e3"}'
+)
+VECTOR_SIGNATURE = "6f9ed23a7b505a3b6907c5f6eb2ad1b056fbf35a643d365a9a072ed7aabca153"
+
+
+def event_body(event_id: str, code: str = "PLC", order_id: str | None = None, **extra) -> bytes:
+    """One iFood event as iFood posts it (compact JSON)."""
+    event = {"id": event_id, "code": code, "fullCode": {"PLC": "PLACED"}.get(code, code), "orderId": order_id or str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
+             "merchantId": MERCHANTS[0], "createdAt": "2026-12-03T10:00:00.123Z", "salesChannel": "IFOOD", "metadata": {}, **extra}
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def test_the_documented_signature_vector_verifies():
+    """Given iFood's test vector, then hi's HMAC check accepts its signature and refuses a changed body."""
+    assert verify_hmac_sha256(VECTOR_SECRET, VECTOR_BODY, VECTOR_SIGNATURE, "hex")
+    assert not verify_hmac_sha256(VECTOR_SECRET, VECTOR_BODY.replace(b'"PLC"', b'"CFM"'), VECTOR_SIGNATURE, "hex")
+
+
+@pytest.mark.django_db
+def test_the_receiver_accepts_the_documented_vector(workspace, ifood_sim):
+    """Given an integration whose client secret is dummysecret, when iFood's vector is posted, then it is accepted."""
+    integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
+    save_attributes(integration, {"client_secret": VECTOR_SECRET}, actor="test")
+    response = post_as_provider(f"/hooks/{integration.pk}/", VECTOR_BODY, {"X-IFood-Signature": VECTOR_SIGNATURE})
+    assert response.status_code == 202
+    assert InboundEvent.objects.get(integration=integration).provider_event_id == "a38ba215-f949-4b2c-982a-0582a9d0c10e"
+
+
+class TestIFoodReceiver(InboundReceiverContractTests):
+    """The framework's receiver contract, with iFood's signature."""
+
+    signature_header = "X-IFood-Signature"
+
+    @pytest.fixture
+    def integration(self, workspace, ifood_sim):
+        return add_ifood(workspace, ifood_sim, event_mode="webhook")
+
+    def valid_body(self, event_id: str) -> bytes:
+        return event_body(event_id)
+
+    def signed_headers(self, integration, body: bytes) -> dict[str, str]:
+        return {"X-IFood-Signature": sign(body)}
+
+    def processed(self, integration) -> int:
+        """A processed PLC queues one fetch of the order's details (activation's own events are not counted)."""
+        self.worker_pass()
+        return Directive.objects.filter(integration=integration, topic=TOPIC_FETCH).count()
+
+
+@pytest.mark.django_db
+class TestWebhookMode:
+    """What iFood's webhook sender sees, and what hi does with it."""
+
+    @pytest.fixture
+    def integration(self, workspace, ifood_sim):
+        return add_ifood(workspace, ifood_sim, event_mode="webhook")
+
+    def post(self, integration, body: bytes, signature: str | None = None):
+        return post_as_provider(f"/hooks/{integration.pk}/", body, {"X-IFood-Signature": signature if signature is not None else sign(body)})
+
+    def test_a_bad_signature_is_refused_with_401_and_nothing_is_processed(self, integration):
+        body = event_body("evt-bad")
+        response = self.post(integration, body, sign(body, "not-the-secret"))
+        assert response.status_code == 401
+        assert InboundEvent.objects.get(integration=integration).status == InboundEvent.Status.REJECTED
+        assert process_pending() == 0 and not Order.objects.exists()
+
+    def test_a_re_serialised_body_does_not_verify(self, integration):
+        """iFood signs the exact bytes: the same JSON with spaces is another body (§1.9)."""
+        body = event_body("evt-spaced")
+        spaced = json.dumps(json.loads(body)).encode()
+        assert self.post(integration, spaced, sign(body)).status_code == 401
+
+    def test_keepalive_is_answered_202_with_the_merchants_hi_serves(self, integration):
+        body = json.dumps({"code": "KEEPALIVE", "fullCode": "KEEPALIVE", "id": "ka-1", "merchantIds": [MERCHANTS[0], "not-ours"]}).encode()
+        response = self.post(integration, body)
+        assert response.status_code == 202 and response.json() == {"merchantIds": [MERCHANTS[0]]}
+        process_pending()
+        assert not Order.objects.exists()
+
+    def test_an_event_without_a_code_is_refused_with_400(self, integration):
+        body = json.dumps({"id": "x"}).encode()
+        assert self.post(integration, body).status_code == 400
+
+    def test_a_placed_order_posted_twice_is_created_once(self, integration, ifood_sim):
+        """Given iFood posts the same PLC twice (a retry after a slow answer), then one order exists."""
+        order_id = ifood_sim.place_order()
+        plc = next(e for e in ifood_sim.events(next(iter(ifood_sim.credentials))) if e["orderId"] == order_id)
+        body = json.dumps(plc, separators=(",", ":")).encode()
+        assert self.post(integration, body).status_code == 202
+        assert self.post(integration, body).status_code == 200
+        process_pending()
+        run_directives()
+        assert Order.objects.filter(external_id=order_id).count() == 1
