@@ -89,11 +89,11 @@ def order_action(request: HttpRequest, ref: str, key: str) -> HttpResponse:
             except ActionRefused as exc:
                 messages.error(request, str(exc))
         return redirect(order)
-    form, status = ReasonForm(choices=[]), 200
+    form, status, problem = ReasonForm(choices=[]), 200, ""
     try:
         reasons = actions.choices(order, action)
     except ActionRefused as exc:
-        form.add_error(None, str(exc))
+        problem = str(exc)  # the reasons could not be loaded: shown above an empty form
         reasons = None
     if reasons is not None:
         form = ReasonForm(request.POST if request.method == "POST" else None, choices=reasons)
@@ -107,7 +107,7 @@ def order_action(request: HttpRequest, ref: str, key: str) -> HttpResponse:
                 return redirect(order)
         if request.method == "POST" and form.errors:
             status = 422 if request.htmx else 200
-    return render(request, "orders/action.html", {"order": order, "action": action, "form": form}, status=status)
+    return render(request, "orders/action.html", {"order": order, "action": action, "form": form, "problem": problem}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -64,10 +64,12 @@ def perform(integration: Integration, order: Order, action: str, params: dict[st
         code = str(params.get("reason") or "").strip()
         if not code:
             raise OrderActionRefused("Choose one of iFood's cancellation reasons.")
-        valid = dict(reasons(integration, order))
-        if code not in valid:
-            raise OrderActionRefused(f"{code!r} is not one of iFood's cancellation reasons for this order: {', '.join(valid) or 'none'}.")
+        # The orders hub checked the reason against order_action_choices() already (and passes its label);
+        # a direct caller gets the same check here.
+        label = params.get("reason_label") or dict(reasons(integration, order)).get(code)
+        if not label:
+            raise OrderActionRefused(f"{code!r} is not one of iFood's cancellation reasons for this order.")
         # §1.7: older docs send reason + cancellationCode, newer ones the code as reason; this form suits both readers.
-        body = {"reason": valid[code].split(" — ", 1)[-1], "cancellationCode": code}
+        body = {"reason": str(label).split(" — ", 1)[-1], "cancellationCode": code}
     with transaction.atomic():
         queue_action(integration, order, action, body, actor)

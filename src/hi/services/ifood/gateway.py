@@ -85,7 +85,7 @@ class IFoodGateway(IntegrationGateway):
         client = IFoodClient(attribute_values(integration), integration=integration)
         try:
             client.token()
-            jobs.record_status(integration, client)
+            jobs.record_status(integration, client, strict=True)
         except ProviderAuthError as exc:
             raise IntegrationAuthFailed(f"iFood refused the credential: {exc}") from None
         except (ProviderUnavailable, ProviderRateLimited) as exc:

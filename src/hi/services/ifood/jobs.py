@@ -41,8 +41,12 @@ def poll_events(integration: Integration) -> None:
         raise
 
 
-def record_status(integration: Integration, client: IFoodClient | None = None) -> None:
-    """Read and keep each merchant's status (state OK / WARNING / CLOSED / ERROR, with validations)."""
+def record_status(integration: Integration, client: IFoodClient | None = None, *, strict: bool = False) -> None:
+    """Read and keep each merchant's status (state OK / WARNING / CLOSED / ERROR, with validations).
+
+    A merchant that cannot be read keeps its last status, with the error shown; `strict` (activation)
+    raises instead. A refused credential always raises.
+    """
     values = attribute_values(integration)
     client = client or IFoodClient(values, integration=integration)
     state = state_of(integration)
@@ -53,7 +57,7 @@ def record_status(integration: Integration, client: IFoodClient | None = None) -
         except ProviderError as exc:
             statuses[merchant] = state.merchant_status.get(merchant, [])
             errors.append(f"{merchant}: {exc}")
-            if isinstance(exc, ProviderAuthError):
+            if strict or isinstance(exc, ProviderAuthError):
                 raise
     state.merchant_status = statuses
     state.merchant_status_at = timezone.now()
