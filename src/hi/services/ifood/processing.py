@@ -78,6 +78,9 @@ def apply_to_order(integration: Integration, order: Order, event: dict[str, Any]
     if order.status == target:
         return
     steps = orders.path_to(order.status, target)
+    if code == "CON" and order.type == "delivery" and "dispatched" not in steps and "ready" in [order.status, *steps]:
+        # A delivery concluded before hi saw it leave (iFood's own couriers): it went out, not picked up.
+        steps = orders.path_to(order.status, "dispatched") + ["delivered", "completed"]
     if not steps:
         # Out of order or late (CFM after RTP, anything after CAN): kept in the history, status unchanged.
         orders.record(

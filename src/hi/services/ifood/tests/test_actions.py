@@ -189,3 +189,14 @@ def test_an_unknown_action_is_refused_and_queues_nothing(ifood, ifood_sim):
     with pytest.raises(OrderActionRefused, match="possible: confirm, request_cancellation"):
         act(ifood, order, "dispatch")
     assert not Directive.objects.filter(topic=TOPIC_ACTION).exists()
+
+
+def test_a_delivery_concluded_before_dispatch_is_recorded_as_dispatched_and_delivered(ifood, ifood_sim):
+    """Given iFood's couriers deliver a confirmed order, when CON arrives, then the walk goes through dispatched and delivered."""
+    order = placed(ifood, ifood_sim, order_type="DELIVERY", delivered_by="IFOOD")
+    act(ifood, order, "confirm")
+    work_until(ifood, lambda: Order.objects.get(pk=order.pk).status == "confirmed")
+    ifood_sim.book.conclude(order.external_id)
+    work_until(ifood, lambda: Order.objects.get(pk=order.pk).status == "completed")
+    walked = list(order.history.exclude(new_status="").order_by("created_at", "id").values_list("new_status", flat=True))
+    assert walked == ["confirmed", "preparing", "ready", "dispatched", "delivered", "completed"]
