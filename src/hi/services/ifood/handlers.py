@@ -23,6 +23,7 @@ TOPIC_ACTION = "ifood.order_action"
 #: 10 minutes". These waits add up to a little over 10 minutes.
 FETCH_SCHEDULE = (2, 4, 8, 16, 32, 64, 120, 120, 120, 120, 120)
 FETCH_WINDOW = timedelta(minutes=10)
+REPLAY_MARGIN = timedelta(hours=1)
 #: An order must be confirmed within 8 minutes or iFood cancels it (§1.7): retry quickly, not for hours.
 ACTION_SCHEDULE = (5, 15, 30, 60, 120)
 
@@ -58,7 +59,9 @@ def fetch_order(directive: Directive) -> None:
     with transaction.atomic():
         order, created = orders.create_order(integration.workspace, data, source=integration, actor=processing.ACTOR)
         if created:
-            processing.replay(integration, order)
+            # The order's other events arrived around its PLC, which queued this fetch: an hour's margin
+            # covers disorder without scanning the whole inbound log.
+            processing.replay(integration, order, since=directive.created_at - REPLAY_MARGIN)
 
 
 #: key → (iFood path, label in the history).

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from hi.integrations.models import InboundEvent, Integration
@@ -101,10 +102,11 @@ def apply_to_order(integration: Integration, order: Order, event: dict[str, Any]
         orders.clear_cancellation_request(order, actor=ACTOR, integration=integration)
 
 
-def stored_events(integration: Integration, order_id: str) -> list[dict[str, Any]]:
-    """Every stored event of one iFood order, oldest createdAt first (to replay after the order exists)."""
+def stored_events(integration: Integration, order_id: str, since: datetime) -> list[dict[str, Any]]:
+    """The stored events of one iFood order received since `since`, oldest createdAt first (to replay after the order exists)."""
     rows = InboundEvent.objects.filter(
-        integration=integration, status__in=[Status.ACCEPTED, Status.PROCESSED], body__contains=order_id
+        integration=integration, received_at__gte=since, status__in=[Status.ACCEPTED, Status.PROCESSED],
+        event_type__in=ORDER_CODES, body__contains=order_id,
     ).values_list("body", flat=True)
     events = []
     for body in rows:
@@ -117,9 +119,9 @@ def stored_events(integration: Integration, order_id: str) -> list[dict[str, Any
     return sorted(events, key=event_time)
 
 
-def replay(integration: Integration, order: Order) -> None:
+def replay(integration: Integration, order: Order, since: datetime) -> None:
     """Apply the events stored before the order existed, in createdAt order (duplicates are no-ops)."""
-    for event in stored_events(integration, order.external_id):
+    for event in stored_events(integration, order.external_id, since):
         if event.get("code") != "PLC":
             order.refresh_from_db()
             apply_to_order(integration, order, event)
