@@ -14,7 +14,7 @@ from hi.orders.models import Order
 from hi.services.ifood import polling
 from hi.services.ifood.models import state_of
 
-from .helpers import CLIENT_ID, MERCHANTS, SECRET, add_ifood, work, work_until
+from .helpers import CLIENT_ID, SECRET, add_ifood, work, work_until
 
 pytestmark = pytest.mark.django_db
 

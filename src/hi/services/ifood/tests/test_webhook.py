@@ -15,7 +15,7 @@ from hi.integrations.models import Directive
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_FETCH
 
-from .helpers import MERCHANTS, SECRET, add_ifood, run_directives, sign
+from .helpers import MERCHANTS, add_ifood, run_directives, sign
 
 # provider-apis.md §1.9: iFood's documented test vector.
 VECTOR_SECRET = "dummysecret"
