@@ -20,8 +20,9 @@ from .mapping import MappingError, order_data
 TOPIC_FETCH = "ifood.fetch_order"
 TOPIC_ACTION = "ifood.order_action"
 #: provider-apis.md §1.6: details may 404 just after PLC; "retry with exponential backoff for up to
-#: 10 minutes". These waits add up to a little over 10 minutes.
-FETCH_SCHEDULE = (2, 4, 8, 16, 32, 64, 120, 120, 120, 120, 120)
+#: 10 minutes". These waits add up to over 10 minutes even with the -20 % jitter; the attempt after
+#: the 10 minutes gives up (FETCH_WINDOW).
+FETCH_SCHEDULE = (2, 4, 8, 16, 32, 64, 120, 120, 120, 120, 120, 120, 120)
 FETCH_WINDOW = timedelta(minutes=10)
 REPLAY_MARGIN = timedelta(hours=1)
 #: An order must be confirmed within 8 minutes or iFood cancels it (§1.7): retry quickly, not for hours.

@@ -180,3 +180,24 @@ def test_only_the_lease_holder_polls(workspace, ifood_sim, settings):
     WorkerProcess(drain=True, poll_s=0.01).run()
     assert ifood_sim.requests_to(POLL)
     assert Integration.objects.get(pk=integration.pk).state == IntegrationState.ACTIVE
+
+
+def test_details_that_404_for_more_than_ten_minutes_fail_the_fetch_visibly(ifood, ifood_sim):
+    """Given details that keep answering 404, when the fetch is retried past 10 minutes after PLC, then its directive fails saying so."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hi.integrations.models import Directive, DirectiveStatus
+    from hi.services.ifood.handlers import TOPIC_FETCH
+
+    ifood_sim.details_404_requests = 10_000
+    order_id = ifood_sim.place_order()
+    work(ifood, time_travel=False)
+    fetch = Directive.objects.get(topic=TOPIC_FETCH)
+    assert fetch.status == DirectiveStatus.QUEUED and "404" in fetch.last_error
+    Directive.objects.filter(pk=fetch.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    work(ifood)
+    fetch.refresh_from_db()
+    assert fetch.status == DirectiveStatus.FAILED and "10 minutes" in fetch.last_error
+    assert not Order.objects.filter(external_id=order_id).exists()
