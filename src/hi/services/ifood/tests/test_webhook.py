@@ -116,3 +116,29 @@ class TestWebhookMode:
         process_pending()
         run_directives()
         assert Order.objects.filter(external_id=order_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulators_signed_webhooks_become_orders_once_and_bad_signatures_are_refused(live_server, workspace, ifood_sim):
+    """Given iFood posting (with duplicates) to hi's live receive URL, then each order is created once; a bad signature gets 401."""
+    from hi.integrations.testing.waiting import wait_for
+
+    from .helpers import CLIENT_ID
+
+    integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
+    ifood_sim.duplicates = True
+    sender = ifood_sim.configure_webhook(f"{live_server.url}/hooks/{integration.pk}/", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True)
+    placed = set(ifood_sim.place_orders(3))
+    assert wait_for(lambda: len(sender.delivered) >= 6, 20), sender.attempts
+    process_pending()
+    run_directives()
+    assert set(Order.objects.values_list("external_id", flat=True)) == placed
+    assert all(ifood_sim.is_connected(m) for m in MERCHANTS), "KEEPALIVE answers did not put the stores online"
+    # when iFood's signature is wrong (homologation does this on purpose)
+    ifood_sim.webhook_bad_signature = True
+    bad = ifood_sim.place_order()
+    assert wait_for(lambda: any(a["status"] == 401 for a in sender.attempts), 20)
+    process_pending()
+    run_directives()
+    assert not Order.objects.filter(external_id=bad).exists()
+    assert not InboundEvent.objects.filter(integration=integration, status__in=["accepted", "processed"], body__contains=bad).exists()
