@@ -37,6 +37,7 @@ browser-test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/directives.py
 	$(BIN)/python bench/inbound.py
+	$(BIN)/python bench/ifood.py
 
 check: $(STAMP)
 	$(BIN)/python manage.py check
