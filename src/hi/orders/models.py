@@ -111,6 +111,9 @@ class Order(models.Model):
             models.Index(fields=["workspace", "status", "-created_at"], name="order_ws_status_created"),
             models.Index(fields=["workspace", "source", "-created_at"], name="order_ws_source_created"),
             models.Index(fields=["workspace", "display_id"], name="order_ws_display_id"),
+            # Services look orders up by (source, external_id) on every event; SQLite cannot use the
+            # unique constraint's partial index for that lookup.
+            models.Index(fields=["source", "external_id"], name="order_source_external_id"),
         ]
 
     def __str__(self) -> str:
