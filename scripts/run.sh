@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the console, the worker and the demo provider's simulator in the foreground; Ctrl-C stops them all.
+# Start the console, the worker and the demo (the demo provider's and iFood's simulators, with an iFood
+# integration polling the latter) in the foreground; Ctrl-C stops them all. HI_DEMO=0 leaves the demo out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -14,12 +15,39 @@ trap stop EXIT
 # Ctrl-C or a TERM is the normal way to stop: stop the children and exit cleanly.
 trap 'stop; exit 0' INT TERM
 
-$PY manage.py hi_simulator demo --port "${HI_DEMO_PORT:-8001}" &
-pids+=($!)
+# The same reading as hi_setup's: on unless HI_DEMO is something other than 1 / true / yes / on.
+demo="${HI_DEMO:-1}"
+case "${demo,,}" in 1|true|yes|on) demo=1 ;; *) demo=0 ;; esac
+
+if [ "$demo" = 1 ]; then
+  ifood_port="${HI_IFOOD_DEMO_PORT:-8002}"
+  # iFood expects a poll every 30 s; the demo polls every 5 s so that its orders show up quickly.
+  export HI_IFOOD_POLL_INTERVAL_S="${HI_IFOOD_POLL_INTERVAL_S:-5}"
+  $PY manage.py hi_simulator demo --port "${HI_DEMO_PORT:-8001}" &
+  pids+=($!)
+  $PY manage.py hi_simulator ifood --port "$ifood_port" --place-every "${HI_IFOOD_DEMO_EVERY_S:-15}" &
+  ifood_pid=$!
+  pids+=("$ifood_pid")
+  # Adding an integration tests the connection live: wait until the simulator answers.
+  for _ in $(seq 150); do
+    kill -0 "$ifood_pid" 2>/dev/null || break
+    (exec 3<>"/dev/tcp/127.0.0.1/$ifood_port") 2>/dev/null && break
+    sleep 0.1
+  done
+  if ! kill -0 "$ifood_pid" 2>/dev/null; then
+    echo "hi: the iFood simulator did not start (is port $ifood_port free? HI_IFOOD_DEMO_PORT picks another)." >&2
+    exit 1
+  fi
+  $PY manage.py hi_setup --demo --ifood-url "http://127.0.0.1:$ifood_port" \
+    || echo "hi: the iFood demo integration was not added (see above); everything else runs." >&2
+fi
 $PY manage.py runserver --noreload "127.0.0.1:${HI_PORT:-8000}" &
 pids+=($!)
 $PY manage.py hi_worker &
 pids+=($!)
 echo "hi console: http://127.0.0.1:${HI_PORT:-8000}/  (Ctrl-C stops everything)"
+if [ "$demo" = 1 ]; then
+  echo "iFood demo: a new order every ${HI_IFOOD_DEMO_EVERY_S:-15} s under Orders  (HI_DEMO=0 make run starts without the demo)"
+fi
 # Stop everything as soon as one process exits.
 wait -n "${pids[@]}"

@@ -1,4 +1,4 @@
-"""`make run`'s process script: console and simulator start together, Ctrl-C stops them all."""
+"""`make run`'s process script: console, worker and the demo's simulators start together, Ctrl-C stops them all."""
 from __future__ import annotations
 
 import os
@@ -57,35 +57,68 @@ def wait_exit(pid: int, timeout_s: float) -> int | None:
     return None
 
 
-def test_ctrl_c_in_the_terminal_stops_the_console_worker_and_simulator(tmp_path):
-    web, demo = free_port(), free_port()
-    env = {**os.environ, "HI_VAR_DIR": str(tmp_path), "HI_PORT": str(web), "HI_DEMO_PORT": str(demo)}
-    env.pop("DATABASE_URL", None)
-    env["HI_ADMIN_PASSWORD"] = "run-script-test-password"
+def start_in_terminal(env: dict[str, str]) -> tuple[int, int]:
+    """`hi_setup` (as `make setup`), then the script in a terminal as an operator runs it: (pid, terminal fd)."""
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "hi_setup"], env=env, check=True, capture_output=True, timeout=120)
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the script in a terminal, as an operator runs it
+    if pid == 0:  # the child
         os.chdir(ROOT)
         os.execvpe("bash", ["bash", "scripts/run.sh"], env)
+    return pid, fd
+
+
+def script_env(tmp_path, **extra: str) -> dict[str, str]:
+    """A private var/ and SQLite database, and free ports."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HI_DEMO"}}
+    return {**env, "HI_VAR_DIR": str(tmp_path), "HI_ADMIN_PASSWORD": "run-script-test-password", **extra}
+
+
+def test_ctrl_c_in_the_terminal_stops_the_console_worker_and_simulators(tmp_path):
+    web, demo, ifood = free_port(), free_port(), free_port()
+    env = script_env(tmp_path, HI_PORT=str(web), HI_DEMO_PORT=str(demo), HI_IFOOD_DEMO_PORT=str(ifood))
+    pid, fd = start_in_terminal(env)
     status = None
     try:
         output = read_until(fd, b"Quit the server", 60)
         output = read_until(fd, b"hi worker", 30, output)
         assert b"Quit the server" in output and b"hi worker" in output, output.decode(errors="replace")
-        assert wait_listening(web, 10) and wait_listening(demo, 10)
+        # The iFood demo integration was added once the simulator answered, before the console started
+        assert "Added “iFood (demo)”".encode() in output, output.decode(errors="replace")
+        assert wait_listening(web, 10) and wait_listening(demo, 10) and wait_listening(ifood, 10)
         assert requests.get(f"http://127.0.0.1:{web}/login/", timeout=5).status_code == 200
         assert requests.get(f"http://127.0.0.1:{demo}/_simulator/faults", timeout=5).status_code == 200
+        assert requests.get(f"http://127.0.0.1:{ifood}/_simulator/faults", timeout=5).status_code == 200
         os.write(fd, b"\x03")  # Ctrl-C
         output = read_until(fd, b"stopped after", 15, output)
         status = wait_exit(pid, 15)
         assert status is not None, output.decode(errors="replace")
         assert os.waitstatus_to_exitcode(status) == 0
         assert b"stopped after" in output, output.decode(errors="replace")  # the worker stopped cleanly
-        for port in (web, demo):
+        for port in (web, demo, ifood):
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
     finally:
         if status is None:
             os.killpg(pid, 9)  # pty.fork made the child a session leader: its group is its pid
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_hi_demo_0_starts_no_simulator_and_adds_no_demo(tmp_path):
+    web, demo, ifood = free_port(), free_port(), free_port()
+    env = script_env(tmp_path, HI_PORT=str(web), HI_DEMO_PORT=str(demo), HI_IFOOD_DEMO_PORT=str(ifood), HI_DEMO="0")
+    pid, fd = start_in_terminal(env)
+    status = None
+    try:
+        output = read_until(fd, b"hi worker", 60)
+        assert b"hi worker" in output and wait_listening(web, 10), output.decode(errors="replace")
+        # Neither simulator said it serves (their ports are not probed: other tests may take them meanwhile)
+        assert b"simulator on" not in output and b"iFood" not in output, output.decode(errors="replace")
+        os.write(fd, b"\x03")  # Ctrl-C
+        status = wait_exit(pid, 15)
+        assert status is not None and os.waitstatus_to_exitcode(status) == 0
+    finally:
+        if status is None:
+            os.killpg(pid, 9)
             os.waitpid(pid, 0)
         os.close(fd)
