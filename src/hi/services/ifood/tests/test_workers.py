@@ -9,6 +9,7 @@ import pytest
 
 from hi.integrations.models import InboundEvent
 from hi.integrations.testing import processes
+from hi.integrations.testing.fakeserver import json_response
 from hi.integrations.testing.waiting import wait_for
 from hi.orders.models import Order
 
@@ -18,7 +19,7 @@ from .helpers import CLIENT_ID, add_ifood
 pytestmark = pytest.mark.django_db(transaction=True)
 POLL = "/events/v1.0/events:polling"
 ACK = "/events/v1.0/events/acknowledgment"
-#: The worker's first acknowledgment waits this long, so the test can kill it in between.
+#: The first worker's acknowledgment hangs this long, so the test kills it before it completes.
 SLOW_ACK_S = 3.0
 
 
@@ -69,22 +70,27 @@ def test_a_worker_killed_between_storing_and_acknowledging_loses_and_duplicates_
     placed = set(ifood_sim.place_orders(8))
     fast_ack = ifood_sim.routes[("POST", ACK)]
 
-    def slow_ack(request):
+    def lost_ack(request):
+        # The worker dies before its acknowledgment reaches iFood: nothing is acknowledged.
         time.sleep(SLOW_ACK_S)
-        return fast_ack(request)
+        return json_response(503, {"error": "never arrived"})
 
-    ifood_sim.route("POST", ACK, slow_ack)
+    ifood_sim.route("POST", ACK, lost_ack)
     # when: the first worker stores the polled events and is killed while acknowledging them
     first = start_worker()
     assert wait_for(lambda: ifood_sim.requests_to(ACK), 30), "the first worker never acknowledged"
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=10)
     stored = InboundEvent.objects.filter(integration=integration, event_type="PLC").count()
+    polls_before = len(ifood_sim.requests_to(POLL))
     assert stored == 8 and len(ifood_sim.unacked(CLIENT_ID)) >= 8
-    # then: a second worker takes the polling lease over (after it expires) and finishes the work
+    # then: a second worker takes the polling lease over (once it expires), gets the same events
+    # again, stores none twice, acknowledges them all and creates every order once
     ifood_sim.route("POST", ACK, fast_ack)
     start_worker()
     assert wait_for(lambda: done(ifood_sim, 8), 60), "the second worker did not finish the work"
+    assert len(ifood_sim.requests_to(POLL)) > polls_before
+    assert InboundEvent.objects.filter(integration=integration, event_type="PLC").count() == 8
     assert set(Order.objects.values_list("external_id", flat=True)) == placed
     ids = list(InboundEvent.objects.filter(integration=integration).values_list("provider_event_id", flat=True))
     assert len(ids) == len(set(ids))
