@@ -75,10 +75,14 @@ def merchant_status(integration: Integration) -> None:
         raise
 
 
+def poll_interval_s() -> float:
+    """Seconds between polls (HI_IFOOD_POLL_INTERVAL_S): iFood expects about 30."""
+    return float(getattr(settings, "HI_IFOOD_POLL_INTERVAL_S", 30))
+
+
 def declared() -> list[ScheduledJob]:
     """Polling every HI_IFOOD_POLL_INTERVAL_S (30 s) on the lease holder only; merchants' status every minute."""
-    interval = float(getattr(settings, "HI_IFOOD_POLL_INTERVAL_S", 30))
     return [
-        ScheduledJob("poll_events", interval, poll_events, single_owner=True),
+        ScheduledJob("poll_events", poll_interval_s(), poll_events, single_owner=True),
         ScheduledJob("merchant_status", 60, merchant_status),
     ]

@@ -112,7 +112,7 @@ def _payments(details: dict[str, Any], problems: list[str]) -> list[PaymentData]
 def _address(details: dict[str, Any]) -> dict[str, str]:
     """The delivery address ({} for takeout and dine-in)."""
     address = ((details.get("delivery") or {}).get("deliveryAddress")) or {}
-    if not isinstance(address, dict):
+    if not isinstance(address, dict) or not address:
         return {}
     return {
         "street": _text(address.get("streetName")),

@@ -10,6 +10,7 @@ from hi.integrations.models import Integration
 from hi.integrations.store import display_values
 from hi.integrations.summary import receive_url
 
+from . import jobs
 from .client import parse_merchants
 from .models import state_of
 
@@ -56,4 +57,5 @@ def pane_context(integration: Integration) -> dict[str, Any]:
         "orders": integration.orders.count(),
         "receive_url": receive_url(integration),
         "now": timezone.now(),
+        "poll_interval_s": jobs.poll_interval_s(),
     }

@@ -85,7 +85,7 @@ def test_the_pane_shows_each_stores_state_and_polling(operator_client, ifood, if
     page = operator_client.get(f"/integrations/{ifood.pk}/").content.decode()
     assert MERCHANTS[0] in page and MERCHANTS[1] in page
     assert "WARNING" in page and "radius-restriction" in page
-    assert "Last poll" in page and "Acknowledgment failures" in page
+    assert "Last poll" in page and "Acknowledgment failures" in page and "every 30 s" in page
     assert SECRET not in page
 
 

@@ -92,3 +92,10 @@ def test_unusable_details_raise_a_typed_error(change):
 def test_order_types(ifood, hi):
     """Each documented orderType maps to hi's type."""
     assert order_data(details(orderType=ifood)).type == hi
+
+
+def test_a_takeout_order_has_no_address():
+    """Given a takeout order without a delivery block, then the address is empty (the page shows none)."""
+    order = details(orderType="TAKEOUT")
+    del order["delivery"]
+    assert order_data(order).delivery_address == {}
