@@ -128,6 +128,14 @@ def _address(details: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _phone(phone: Any) -> str:
+    """iFood's masked number and the localizer the caller must key in to reach the customer (§1.6)."""
+    if not isinstance(phone, dict):
+        return _text(phone)
+    number, localizer = _text(phone.get("number")), _text(phone.get("localizer"))
+    return f"{number} (localizer {localizer})" if number and localizer else number
+
+
 def check_totals(items: list[ItemData], subtotal: int, delivery: int, fees: int, benefits: int, amount: int) -> list[str]:
     """§1.6's invariants: the items add up to subTotal, and subTotal + fees − benefits = orderAmount."""
     problems = []
@@ -165,7 +173,7 @@ def order_data(details: dict[str, Any]) -> OrderData:
         display_id=_text(details.get("displayId")) or order_id[:8],
         type=ORDER_TYPES.get(_text(details.get("orderType")).upper(), "delivery"),
         customer_name=_text(customer.get("name")),
-        customer_phone=_text(phone.get("number") if isinstance(phone, dict) else phone),
+        customer_phone=_phone(phone),
         delivery_address=_address(details),
         items=items,
         subtotal_q=subtotal,

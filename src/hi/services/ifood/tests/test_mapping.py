@@ -45,7 +45,7 @@ def test_reference_order_converts_to_exact_cents():
     assert [(p.method, p.prepaid, p.amount_q, p.change_for_q, p.detail) for p in data.payments] == [
         ("CASH", False, 500, 1000, ""), ("CREDIT", True, 313, None, "VISA"),
     ]
-    assert data.type == "delivery" and data.display_id == "XPTO" and data.customer_phone == "0800 007 0110"
+    assert data.type == "delivery" and data.display_id == "XPTO" and data.customer_phone == "0800 007 0110 (localizer 12345678)"
     assert data.delivery_address["city"] == "São Paulo" and data.delivery_address["postal_code"] == "01304001"
     assert data.placed_at.isoformat() == "2021-02-16T18:10:27+00:00"
     assert data.extra["delivered_by"] == "IFOOD" and data.extra["pickup_code"] == "1234"
