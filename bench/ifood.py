@@ -10,13 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from common import ROOT, busy_cpu_s, own_cpu_s, setup_django
 
 CLIENT_ID = "hi-bench-client"
 CLIENT_SECRET = "hi-bench-secret"
@@ -44,23 +42,6 @@ class Result:
     cpu_ours: float
 
 
-def setup_django(tmp: Path) -> None:
-    """Point this process (and, through the environment, the worker) at a fresh, migrated database."""
-    from cryptography.fernet import Fernet
-
-    os.environ["HI_VAR_DIR"] = str(tmp / "var")
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("HI_SECRET_KEY", uuid.uuid4().hex * 2)
-    os.environ.setdefault("HI_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-    os.environ.setdefault("HI_LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hi.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def cents(value) -> int:
@@ -106,20 +87,8 @@ def stop_worker(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def busy_cpu_s() -> float:
-    """CPU seconds the whole machine has spent busy since boot (user, nice, system, irq, softirq); 0 off Linux."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
-    except OSError:
-        return 0.0
-    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields)
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def own_cpu_s() -> float:
-    """CPU seconds of this process (the simulator's threads) and of its children waited for (the worker, once stopped)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
 
 
 def since(moment, started_wall: float) -> float:
