@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 from django.conf import settings
 from django.db import connection
@@ -39,3 +41,22 @@ def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Po
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@contextmanager
+def worker_pool(env: dict[str, str] | None = None) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Yield start(*args), which starts a worker with `env`; every worker still running at the end is killed."""
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        worker = start_worker(*args, env=env)
+        started.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            if worker.poll() is None:
+                worker.kill()
+            worker.communicate(timeout=10)

@@ -12,12 +12,10 @@ import hmac
 import io
 import json
 import secrets
-import threading
 import uuid
 
 import pytest
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import path
@@ -32,6 +30,7 @@ from hi.integrations.inbound_views import gateway_receiver, receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState
 from hi.integrations.redaction import REDACTED
 from hi.integrations.signing import hmac_sha256_hex
+from hi.integrations.testing.concurrency import at_once
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.integrations.tests.test_factory import CompleteGateway
 
@@ -304,24 +303,6 @@ def test_an_event_id_longer_than_the_column_is_400_and_an_empty_id_turns_dedupe_
     codes = [post_as_provider(url(hooked), body, sign(receiver.secret, body)).status_code for body in (long_id, no_id, no_id)]
     assert codes == [400, 202, 202] and len(receiver.accepted) == 2
 
-
-def at_once(n: int, call) -> list:
-    """Run `call` in `n` threads released together (each closes its own connection); return the results."""
-    barrier, results = threading.Barrier(n), []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(call())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.urls(__name__)

@@ -1,11 +1,9 @@
 """Shared steps of the orders hub's tests: order data, orders, and a source integration."""
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from decimal import Decimal
 
-from django.db import connection
 
 from hi.integrations.models import Integration
 from hi.orders import api
@@ -52,21 +50,3 @@ def make_order(workspace, source: Integration | None = None, **overrides) -> Ord
     order, _ = api.create_order(workspace, order_data(**overrides), source=source, actor="test")
     return order
 
-
-def at_once(n: int, call) -> list:
-    """Run `call` in `n` threads released together (each closes its own connection); return the results."""
-    barrier, results = threading.Barrier(n), []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(call())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results

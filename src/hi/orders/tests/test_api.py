@@ -13,12 +13,13 @@ from hi.integrations.directives import claim, execute
 from hi.integrations.events import EVENT_DESCRIPTIONS, EVENT_TYPES
 from hi.integrations.models import Event
 from hi.integrations.testing import FakeProviderServer
+from hi.integrations.testing.concurrency import at_once
 from hi.integrations.testing.fakeserver import json_response
 from hi.integrations.types import IntegrationType
 from hi.orders import api
 from hi.orders.models import REF_ALPHABET, Order, OrderEvent, OrderItem, OrderStatus
 
-from .helpers import at_once, make_order, order_data, source_for
+from .helpers import make_order, order_data, source_for
 
 SECRET = "whsec_b3JkZXJzLWh1Yi10ZXN0LXNlY3JldC1jYW5hcnk="
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 
 import pytest
@@ -26,18 +25,8 @@ SLOW_ACK_S = 3.0
 @pytest.fixture
 def start_worker():
     """Start `manage.py hi_worker` subprocesses polling every 0.3 s; kill leftovers at teardown."""
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        worker = processes.start_worker(env={"HI_IFOOD_POLL_INTERVAL_S": "0.3"})
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate(timeout=10)
+    with processes.worker_pool(env={"HI_IFOOD_POLL_INTERVAL_S": "0.3"}) as start:
+        yield start
 
 
 def done(sim, count: int) -> bool:

@@ -31,19 +31,9 @@ SLOW_S = 1.5
 @pytest.fixture
 def start_worker():
     """Start `manage.py hi_worker` subprocesses against the test database; kill leftovers at teardown."""
-    started: list[subprocess.Popen] = []
-
-    def start(*args: str) -> subprocess.Popen:
-        # The sink listens on 127.0.0.1 over http; a subprocess reads this from the environment.
-        worker = processes.start_worker(*args, env={"HI_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"})
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate(timeout=10)
+    # The sink listens on 127.0.0.1 over http; a subprocess reads this from the environment.
+    with processes.worker_pool(env={"HI_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}) as start:
+        yield start
 
 
 def kill(worker: subprocess.Popen) -> str:
