@@ -310,14 +310,9 @@ def _trace(directive: Directive, exc: BaseException) -> str:
 
 def _mark_auth_failed(integration: Integration, reason: str) -> None:
     """The provider refused the credentials while working: the operator must re-authenticate."""
-    from .lifecycle import IllegalTransition, log, transition
+    from .lifecycle import mark_auth_failed
 
-    integration.refresh_from_db()
-    try:
-        transition(integration, IntegrationState.AUTH_FAILED, reason, "hi")
-        log(integration, "error", f"Authentication failed while working: {reason}")
-    except IllegalTransition:
-        pass  # already not active: nothing to change
+    mark_auth_failed(integration, reason, "hi")
 
 
 def requeue_interrupted(live_workers: set[str], grace=timedelta(seconds=5)) -> int:

@@ -1,6 +1,11 @@
 """Typed failures of gateways, classified as Home Assistant classifies config-entry set-up."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .http import ProviderError
+
 
 class IntegrationFailure(Exception):
     """Base of the failures a gateway raises from activate/deactivate."""
@@ -16,6 +21,18 @@ class IntegrationAuthFailed(IntegrationFailure):
 
 class IntegrationError(IntegrationFailure):
     """Permanent: the set-up cannot succeed without the operator changing something."""
+
+
+def set_up_failure(exc: "ProviderError", auth_message: str = "") -> IntegrationFailure:
+    """What a provider error during activate means: refused credentials → AuthFailed, an outage or a
+    rate limit → NotReady (retried), anything else → Error."""
+    from .http import ProviderAuthError, ProviderRateLimited, ProviderUnavailable
+
+    if isinstance(exc, ProviderAuthError):
+        return IntegrationAuthFailed(auth_message or str(exc))
+    if isinstance(exc, (ProviderUnavailable, ProviderRateLimited)):
+        return IntegrationNotReady(str(exc))
+    return IntegrationError(str(exc))
 
 
 class ConnectionTestFailed(Exception):

@@ -126,6 +126,17 @@ def failure_text(integration: Integration, exc: BaseException) -> str:
     return redact_text(message, secret_values(integration))
 
 
+def mark_auth_failed(integration: Integration, reason: str, actor: str, what: str = "Authentication failed while working") -> None:
+    """The provider refused the credentials outside set-up (a job, a directive): the operator must
+    re-authenticate. Nothing changes when the integration is no longer active."""
+    integration.refresh_from_db()
+    try:
+        transition(integration, S.AUTH_FAILED, reason, actor)
+        log(integration, IntegrationLog.Level.ERROR, f"{what}: {reason}")
+    except IllegalTransition:
+        pass
+
+
 def recover_interrupted(integration: Integration, actor: str, now=None) -> Integration:
     """Move an integration stuck in activating/deactivating by a dead process to an error state."""
     now = now or timezone.now()

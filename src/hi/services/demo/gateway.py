@@ -6,26 +6,13 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.exceptions import (
-    CannotConnect,
-    ConfigurationInvalid,
-    IntegrationAuthFailed,
-    IntegrationError,
-    IntegrationNotReady,
-    InvalidAuth,
-)
+from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
 from hi.integrations.entities import sync_now
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway
-from hi.integrations.http import (
-    ProviderAuthError,
-    ProviderError,
-    ProviderRateLimited,
-    ProviderRejected,
-    ProviderUnavailable,
-)
+from hi.integrations.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.store import attribute_values
 
@@ -82,12 +69,8 @@ class DemoGateway(IntegrationGateway):
             client.announce("connected")
             if values.get("sync_on_activate"):
                 sync_now(integration)
-        except ProviderAuthError as exc:
-            raise IntegrationAuthFailed(str(exc)) from None
-        except (ProviderUnavailable, ProviderRateLimited) as exc:
-            raise IntegrationNotReady(str(exc)) from None
-        except ProviderRejected as exc:
-            raise IntegrationError(str(exc)) from None
+        except ProviderError as exc:
+            raise set_up_failure(exc) from None
 
     def deactivate(self, integration: Integration) -> None:
         """Tell the provider hi is no longer connected; failures surface as failed_deactivate."""

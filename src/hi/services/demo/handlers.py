@@ -41,20 +41,14 @@ FORWARD_HOOK = EventHook("*", forward_event)
 def health_check(integration: Integration) -> None:
     """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
     from hi.integrations.http import ProviderAuthError
-    from hi.integrations.lifecycle import IllegalTransition, log, transition
-    from hi.integrations.models import IntegrationState
+    from hi.integrations.lifecycle import mark_auth_failed
 
     from .gateway import client_for
 
     try:
         client_for(attribute_values(integration), integration=integration).account()
     except ProviderAuthError as exc:
-        integration.refresh_from_db()
-        try:
-            transition(integration, IntegrationState.AUTH_FAILED, str(exc), "worker")
-            log(integration, "error", f"Health check: the provider refused the API key: {exc}")
-        except IllegalTransition:
-            pass
+        mark_auth_failed(integration, str(exc), "worker", "Health check: the provider refused the API key")
 
 
 def sync_items(integration: Integration) -> None:

@@ -7,16 +7,9 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from hi.integrations.directives import DirectiveHandler
-from hi.integrations.exceptions import (
-    CannotConnect,
-    ConfigurationInvalid,
-    IntegrationAuthFailed,
-    IntegrationError,
-    IntegrationNotReady,
-    InvalidAuth,
-)
+from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
-from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRejected
 from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values
@@ -86,12 +79,8 @@ class IFoodGateway(IntegrationGateway):
         try:
             client.token()
             jobs.record_status(integration, client, strict=True)
-        except ProviderAuthError as exc:
-            raise IntegrationAuthFailed(f"iFood refused the credential: {exc}") from None
-        except (ProviderUnavailable, ProviderRateLimited) as exc:
-            raise IntegrationNotReady(str(exc)) from None
         except ProviderError as exc:
-            raise IntegrationError(str(exc)) from None
+            raise set_up_failure(exc, f"iFood refused the credential: {exc}") from None
 
     def deactivate(self, integration: Integration) -> None:
         """Nothing to undo at iFood: polling stops, so the merchants go offline after ~30 s (§1.3)."""

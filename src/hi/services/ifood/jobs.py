@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from hi.integrations.http import ProviderAuthError, ProviderError
-from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values
 
@@ -20,14 +20,9 @@ logger = logging.getLogger(__name__)
 
 def _auth_failed(integration: Integration, exc: ProviderAuthError) -> None:
     """A 401 the token refresh did not cure: the operator must re-authenticate."""
-    from hi.integrations.lifecycle import IllegalTransition, log, transition
+    from hi.integrations.lifecycle import mark_auth_failed
 
-    integration.refresh_from_db()
-    try:
-        transition(integration, IntegrationState.AUTH_FAILED, str(exc), "worker")
-        log(integration, "error", f"iFood refused the credential: {exc}")
-    except IllegalTransition:
-        pass
+    mark_auth_failed(integration, str(exc), "worker", "iFood refused the credential")
 
 
 def poll_events(integration: Integration) -> None:

@@ -14,13 +14,13 @@ from hi.integrations.events import EventHook
 from hi.integrations.exceptions import (
     CannotConnect,
     ConfigurationInvalid,
-    IntegrationAuthFailed,
     IntegrationError,
     IntegrationNotReady,
     InvalidAuth,
+    set_up_failure,
 )
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
+from hi.integrations.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.queries import count_by_status, status_options
 from hi.integrations.schedule import ScheduledJob
@@ -115,12 +115,8 @@ class WebhookGateway(IntegrationGateway):
             raise IntegrationNotReady(str(exc)) from None
         except ssrf.UnsafeURL as exc:
             raise IntegrationError(str(exc)) from None
-        except ProviderAuthError as exc:
-            raise IntegrationAuthFailed(f"The receiver refused the signed ping (HTTP {exc.status}).") from None
-        except (ProviderUnavailable, ProviderRateLimited) as exc:
-            raise IntegrationNotReady(str(exc)) from None
         except ProviderError as exc:
-            raise IntegrationError(str(exc)) from None
+            raise set_up_failure(exc, f"The receiver refused the signed ping (HTTP {exc.status}).") from None
 
     def deactivate(self, integration: Integration) -> None:
         """Nothing to tell the receiver: queued deliveries wait until the endpoint is active again."""
