@@ -11,6 +11,9 @@ from hi.orders.models import Order
 
 from .handlers import client_for, queue_action
 
+#: The reasons are read while the operator waits for the form: a short timeout, not the worker's 10 s.
+REASONS_TIMEOUT_S = 5.0
+
 CONFIRM = OrderAction("confirm", "Confirm", "Accept the order; iFood cancels orders not confirmed within 8 minutes.")
 START = OrderAction("start_preparation", "Start preparation", "Tell iFood the kitchen started the order.")
 READY = OrderAction("ready_to_pickup", "Ready to pickup", "Tell iFood the order is ready for the courier or the customer.")
@@ -48,7 +51,7 @@ def reasons(integration: Integration, order: Order) -> list[tuple[str, str]]:
     """iFood's cancellation reasons valid for this order now (a live call; provider errors propagate)."""
     return [
         (str(r.get("cancelCodeId")), f"{r.get('cancelCodeId')} — {r.get('description') or ''}".strip(" —"))
-        for r in client_for(integration).cancellation_reasons(order.external_id)
+        for r in client_for(integration, timeout_s=REASONS_TIMEOUT_S).cancellation_reasons(order.external_id)
         if r.get("cancelCodeId") is not None
     ]
 

@@ -29,9 +29,9 @@ REPLAY_MARGIN = timedelta(hours=1)
 ACTION_SCHEDULE = (5, 15, 30, 60, 120)
 
 
-def client_for(integration: Integration) -> IFoodClient:
+def client_for(integration: Integration, timeout_s: float = 10.0) -> IFoodClient:
     """The integration's Merchant API client (breaker, call log, shared token)."""
-    return IFoodClient(attribute_values(integration), integration=integration)
+    return IFoodClient(attribute_values(integration), integration=integration, timeout_s=timeout_s)
 
 
 def queue_fetch(integration: Integration, order_id: str) -> Directive:
