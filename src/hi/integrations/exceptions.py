@@ -24,8 +24,7 @@ class IntegrationError(IntegrationFailure):
 
 
 def set_up_failure(exc: "ProviderError", auth_message: str = "") -> IntegrationFailure:
-    """What a provider error during activate means: refused credentials → AuthFailed, an outage or a
-    rate limit → NotReady (retried), anything else → Error."""
+    """The set-up failure a provider error means: refused credentials, an outage or rate limit (retried), or permanent."""
     from .http import ProviderAuthError, ProviderRateLimited, ProviderUnavailable
 
     if isinstance(exc, ProviderAuthError):

@@ -127,8 +127,7 @@ def failure_text(integration: Integration, exc: BaseException) -> str:
 
 
 def mark_auth_failed(integration: Integration, reason: str, actor: str, what: str = "Authentication failed while working") -> None:
-    """The provider refused the credentials outside set-up (a job, a directive): the operator must
-    re-authenticate. Nothing changes when the integration is no longer active."""
+    """Credentials refused outside set-up (a job, a directive): auth_failed, unless no longer active."""
     integration.refresh_from_db()
     try:
         transition(integration, S.AUTH_FAILED, reason, actor)

@@ -43,6 +43,7 @@ def _token_fetcher(auth: ProviderClient, client_id: str, client_secret: str):
     """Fetch a token with iFood's camelCase client-credentials form (§1.2), not RFC 6749's snake_case."""
 
     def fetch() -> Token:
+        """POST the form; turn iFood's accessToken/expiresIn answer into a Token."""
         response = auth.request(
             "POST",
             TOKEN_PATH,

@@ -37,11 +37,9 @@ def poll_events(integration: Integration) -> None:
 
 
 def record_status(integration: Integration, client: IFoodClient | None = None, *, strict: bool = False) -> None:
-    """Read and keep each merchant's status (state OK / WARNING / CLOSED / ERROR, with validations).
-
-    A merchant that cannot be read keeps its last status, with the error shown; `strict` (activation)
-    raises instead. A refused credential always raises.
-    """
+    """Read and keep each merchant's status (state OK / WARNING / CLOSED / ERROR, with validations)."""
+    # A merchant that cannot be read keeps its last status, with the error shown; `strict` (activation)
+    # raises instead. A refused credential always raises.
     values = attribute_values(integration)
     client = client or IFoodClient(values, integration=integration)
     state = state_of(integration)

@@ -57,6 +57,7 @@ def parse_time(text: Any) -> datetime | None:
 
 
 def _text(value: Any) -> str:
+    """A provider value as stripped text ('' for null)."""
     return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
 
 

@@ -1,13 +1,11 @@
-"""A simulator of iFood's Merchant API: a real HTTP server on 127.0.0.1 speaking its wire format, with fault knobs.
-
-Wire facts come from the provider reference (§1). `IFoodSimulator` serves the token endpoint, event
-polling under both documented prefixes with one queue per credential, acknowledgment, order details,
-order actions that queue their follow-up events, cancellation reasons, merchant status, and a
-webhook mode (simulator_webhook.py). The Python API and the /_simulator/ control endpoints live in
-simulator_control.py, merchant endpoints in simulator_merchants.py, orders and actions in
-simulator_orders.py, generated order data in simulator_data.py, the queues in simulator_queue.py.
-`manage.py hi_simulator ifood --port N` runs it through the `add_cli_arguments`/`serve_cli` hooks below.
-"""
+"""A simulator of iFood's Merchant API: a real HTTP server on 127.0.0.1 speaking its wire format, with fault knobs."""
+# Wire facts come from the provider reference (§1). `IFoodSimulator` serves the token endpoint, event
+# polling under both documented prefixes with one queue per credential, acknowledgment, order details,
+# order actions that queue their follow-up events, cancellation reasons, merchant status, and a
+# webhook mode (simulator_webhook.py). The Python API and the /_simulator/ control endpoints live in
+# simulator_control.py, merchant endpoints in simulator_merchants.py, orders and actions in
+# simulator_orders.py, generated order data in simulator_data.py, the queues in simulator_queue.py.
+# `manage.py hi_simulator ifood --port N` runs it through the `add_cli_arguments`/`serve_cli` hooks below.
 from __future__ import annotations
 
 import base64
@@ -273,11 +271,9 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
     def place_order(self, merchant_id: str | None = None, *, order_type: str | None = None, payment: str | None = None,
                     delivered_by: str | None = None, bad_totals: bool = False,
                     tweak: Callable[[dict], None] | None = None) -> str:
-        """Place an order as a customer would: its details exist and a PLC is queued. Returns the order id.
-
-        `order_type` DELIVERY/TAKEOUT/DINE_IN, `payment` CASH/CREDIT/PIX/SPLIT, `delivered_by` IFOOD/MERCHANT
-        (random when None); `bad_totals` makes orderAmount 0.10 more than the parts; `tweak(details)` edits anything.
-        """
+        """Place an order as a customer would (its details exist, a PLC is queued); return the order id."""
+        # `order_type` DELIVERY/TAKEOUT/DINE_IN, `payment` CASH/CREDIT/PIX/SPLIT, `delivered_by` IFOOD/MERCHANT
+        # (random when None); `bad_totals` makes orderAmount 0.10 more than the parts; `tweak(details)` edits anything.
         with self._state:
             merchant = self.merchants[merchant_id] if merchant_id else self.rng.choice(list(self.merchants.values()))
             details = generate_order(self.rng, merchant=merchant, now=self.now(), order_type=order_type, payment=payment,

@@ -23,11 +23,9 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def webhook_body(event: dict, spaced: bool = False) -> bytes:
-    """An event as iFood sends it: compact JSON with sorted keys (as in the signature test vector).
-
-    `spaced` sends `", "`/`": "` separators instead, still correctly signed over those bytes: a receiver
-    that re-serializes the JSON before checking the signature fails on it.
-    """
+    """An event as iFood sends it: compact JSON with sorted keys (as in the signature test vector)."""
+    # `spaced` sends `", "`/`": "` separators instead, still correctly signed over those bytes: a receiver
+    # that re-serializes the JSON before checking the signature fails on it.
     separators = (", ", ": ") if spaced else (",", ":")
     return json.dumps(event, sort_keys=True, separators=separators, ensure_ascii=False).encode()
 

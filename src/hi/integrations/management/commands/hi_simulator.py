@@ -1,12 +1,9 @@
-"""Run a service's provider simulator in the foreground: `manage.py hi_simulator <type id> --port N [options]`.
-
-The framework never imports a service by name: it finds `<IntegrationType.app>.simulator` and uses two
-module-level hooks there:
-
-- `add_cli_arguments(parser)`: add the service's own options (optional);
-- `serve_cli(port, options, write)`: build the simulator, `write()` what it serves (one line per call),
-  and serve until interrupted.
-"""
+"""Run a service's provider simulator in the foreground: `manage.py hi_simulator <type id> --port N [options]`."""
+# The framework never imports a service by name: it finds `<IntegrationType.app>.simulator` and uses two
+# module-level hooks there:
+# - `add_cli_arguments(parser)`: add the service's own options (optional);
+# - `serve_cli(port, options, write)`: build the simulator, `write()` what it serves (one line per call),
+#   and serve until interrupted.
 from __future__ import annotations
 
 import importlib

@@ -111,11 +111,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("hi is set up."))
 
     def seed_ifood_demo(self, workspace: Workspace, url: str) -> None:
-        """Add the iFood integration the demo simulator serves, through the same validated flow as the console.
-
-        An existing one is left as the operator left it (deactivated stays deactivated), and one the operator
-        removed is not added again.
-        """
+        """Add the iFood integration the demo simulator serves, through the same validated flow as the console."""
+        # An existing one is left as the operator left it (deactivated stays deactivated), and one the
+        # operator removed is not added again.
         # Imported here: only the demo needs the simulator's defaults, and the set-up of a real install never does.
         from hi.services.ifood.simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_MERCHANTS
 
