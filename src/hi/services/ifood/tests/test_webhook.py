@@ -133,7 +133,7 @@ def test_the_simulators_signed_webhooks_become_orders_once_and_bad_signatures_ar
     process_pending()
     run_directives()
     assert set(Order.objects.values_list("external_id", flat=True)) == placed
-    assert all(ifood_sim.is_connected(m) for m in MERCHANTS), "KEEPALIVE answers did not put the stores online"
+    assert wait_for(lambda: all(ifood_sim.is_connected(m) for m in MERCHANTS), 10), "KEEPALIVE answers did not put the stores online"
     # when iFood's signature is wrong (homologation does this on purpose)
     ifood_sim.webhook_bad_signature = True
     bad = ifood_sim.place_order()
