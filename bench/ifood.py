@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from common import ROOT, busy_cpu_s, own_cpu_s, setup_django
+from common import ROOT, busy_cpu_s, own_cpu_s, setup_django, stop
 
 CLIENT_ID = "hi-bench-client"
 CLIENT_SECRET = "hi-bench-secret"
@@ -40,8 +40,6 @@ class Result:
     all_acked: float
     cpu_busy: float
     cpu_ours: float
-
-
 
 
 def cents(value) -> int:
@@ -73,22 +71,6 @@ def start_worker(log: Path, poll_interval_s: float) -> subprocess.Popen:
     env = {**os.environ, "HI_IFOOD_POLL_INTERVAL_S": str(poll_interval_s), "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "hi_worker"], env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop_worker(proc: subprocess.Popen) -> None:
-    """SIGTERM (the worker finishes its directive and gives its leases back), then SIGKILL if it hangs."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-
-
 
 
 def since(moment, started_wall: float) -> float:
@@ -132,7 +114,7 @@ def run(sim, n: int, label: str, poll_interval_s: float, timeout_s: float, tmp: 
             time.sleep(WATCH_S)
         total = time.perf_counter() - started
     finally:
-        stop_worker(proc)
+        stop(proc, 20)
     cpu_busy, cpu_ours = busy_cpu_s() - cpu_before[0], own_cpu_s() - cpu_before[1]
 
     problems = []

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, busy_cpu_s, own_cpu_s, setup_django
+from common import ROOT, busy_cpu_s, own_cpu_s, setup_django, stop
 
 BENCH = Path(__file__).resolve().parent
 
@@ -45,8 +45,6 @@ class Side:
     stored: int = 0
 
 
-
-
 def create_integrations(secret: str):
     """The hi side's active webhook integration, and the bare side's row owner in its own workspace."""
     from hi.integrations.models import Integration, IntegrationState
@@ -67,10 +65,6 @@ def create_integrations(secret: str):
         workspace=bare_workspace, integration_type="webhook", name="Bare receiver", unique_id=f"{url}/bare", state=IntegrationState.DISABLED
     )
     return integration, bare, [hi_workspace, bare_workspace]
-
-
-
-
 
 
 def free_port() -> int:
@@ -112,18 +106,6 @@ def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout_s: float = 
             pass
         time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer /healthz within {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    """SIGTERM (graceful: workers finish their request), then SIGKILL if it hangs."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def signed_requests(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
@@ -299,7 +281,7 @@ def main() -> None:
         for _ in range(args.rounds):  # alternate, so that a slow spell of the machine hits both sides
             for side in sides.values():
                 run(side, args.n, args.senders, secret)
-        stop_gunicorn(proc)
+        stop(proc, 15)
         busy, ours = busy_cpu_s() - cpu_before[0], own_cpu_s() - cpu_before[1]
 
         problems = check_rows(sides, {"bare": bare, "hi": integration})
@@ -322,7 +304,7 @@ def main() -> None:
             raise SystemExit("FAILED: " + "; ".join(problems))
     finally:
         if proc is not None:
-            stop_gunicorn(proc)
+            stop(proc, 15)
         if workspaces and os.environ["DATABASE_URL"].startswith("postgres"):
             for workspace in workspaces:
                 workspace.delete()

@@ -8,7 +8,6 @@ from typing import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +23,7 @@ from . import directive_actions
 from .lifecycle import log
 from .models import Directive, DirectiveStatus, Integration
 from .models.engine import LIVE_STATUSES
-from .queries import count_by_status, integration_for, status_options
+from .queries import count_by_status, integration_for, newest_page, status_options
 from .redaction import redact_data, redact_text
 from .store import secret_values
 from .views import actor_of, partial
@@ -95,11 +94,9 @@ def directive_list(request: HttpRequest, pk) -> HttpResponse:
     integration = integration_for(request, pk)
     filters = Filters.from_request(request)
     everything = Directive.objects.filter(integration=integration, workspace=request.workspace)
-    page = Paginator(filters.apply(everything).order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = newest_page(request, filters.apply(everything), PAGE_SIZE)
     counts = count_by_status(everything)
     topics = sorted(set(everything.values_list("topic", flat=True).order_by("topic").distinct()[:200]) | ({filters.topic} - {""}))
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "integration": integration,
         "page": page,
@@ -108,7 +105,7 @@ def directive_list(request: HttpRequest, pk) -> HttpResponse:
         "status_options": status_options(DirectiveStatus, counts),
         "topics": topics,
         "since_options": SINCE_LABELS.items(),
-        "query": params.urlencode(),
+        "query": query,
         "now": timezone.now(),
         "retryable": [s.value for s in RETRYABLE],
     }

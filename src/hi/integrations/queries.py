@@ -1,6 +1,7 @@
 """Workspace-scoped lookups used by the console: another workspace's object is a 404."""
 from __future__ import annotations
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, TextChoices
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -17,6 +18,14 @@ def integration_for(request: HttpRequest, pk) -> Integration:
 def count_by_status(queryset: QuerySet) -> dict[str, int]:
     """How many rows of the queryset are in each status (one grouped query)."""
     return {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("pk")).order_by()}
+
+
+def newest_page(request: HttpRequest, queryset: QuerySet, per_page: int) -> tuple[Page, str]:
+    """The requested page of the queryset, newest first, and the other GET parameters for the page links."""
+    page = Paginator(queryset.order_by("-created_at", "-id"), per_page).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return page, params.urlencode()
 
 
 def status_options(statuses: type[TextChoices], counts: dict[str, int]) -> list[dict]:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from hi.integrations.models import Integration
-from hi.integrations.queries import count_by_status, status_options
+from hi.integrations.queries import count_by_status, newest_page, status_options
 from hi.integrations.views import actor_of, partial
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
@@ -31,10 +30,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     filters = Filters.from_request(request, {str(s.pk) for s in sources})
     everything = Order.objects.filter(workspace=request.workspace)
     shown = filters.apply(everything).select_related("source")
-    page = Paginator(shown.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = newest_page(request, shown, PAGE_SIZE)
     counts = count_by_status(filters.apply(everything, with_status=False))
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "page": page,
         "filters": filters,
@@ -42,7 +39,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "status_options": status_options(OrderStatus, counts),
         "sources": sources,
         "manual": MANUAL,
-        "query": params.urlencode(),
+        "query": query,
     }
     return render(request, partial(request, "orders/list.html", "table"), context)
 

@@ -5,7 +5,6 @@ import json
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 from hi.integrations.lifecycle import log
 from hi.integrations.models import Directive, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.queries import count_by_status, integration_for, status_options
+from hi.integrations.queries import count_by_status, integration_for, newest_page, status_options
 from hi.integrations.views import actor_of, partial
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
@@ -79,11 +78,9 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
         shown = shown.filter(status=filters["status"])
     if filters["type"]:
         shown = shown.filter(event_type=filters["type"])
-    page = Paginator(shown.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = newest_page(request, shown, PAGE_SIZE)
     counts = count_by_status(everything)
     types = sorted(set(everything.values_list("event_type", flat=True).order_by("event_type").distinct()[:200]) | ({filters["type"]} - {""}))
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "integration": integration,
         "page": page,
@@ -92,7 +89,7 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
         "total": sum(counts.values()),
         "status_options": status_options(Delivery.Status, counts),
         "types": types,
-        "query": params.urlencode(),
+        "query": query,
         "recoverable": counts.get(Delivery.Status.FAILED, 0) + counts.get(Delivery.Status.SKIPPED, 0),
         "default_since": (timezone.localtime() - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
     }
