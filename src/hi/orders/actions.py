@@ -14,6 +14,7 @@ from hi.integrations.models import Integration
 
 from . import api
 from .errors import ActionRefused, IllegalTransition
+from .flow import TERMINAL
 from .models import Order, OrderStatus, OrderType
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class BuiltIn:
 
 
 PICKUP = frozenset({OrderType.TAKEOUT, OrderType.DINE_IN})
-NOT_TERMINAL = frozenset({S.NEW, S.CONFIRMED, S.PREPARING, S.READY, S.DISPATCHED, S.DELIVERED})
+NOT_TERMINAL = frozenset(S.values) - TERMINAL
 
 #: What an operator can do to an order hi owns (made by hand, or whose source cannot act on it).
 BUILT_IN: tuple[BuiltIn, ...] = (

@@ -126,7 +126,9 @@ class Order(models.Model):
     @property
     def is_terminal(self) -> bool:
         """Whether no status can follow (completed or cancelled)."""
-        return self.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+        from .flow import TERMINAL  # flow.py builds on this module
+
+        return self.status in TERMINAL
 
     @property
     def source_name(self) -> str:

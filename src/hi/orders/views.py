@@ -15,7 +15,6 @@ from hi.workspaces.models import Role
 
 from . import actions, api
 from .errors import ActionRefused
-from .flow import TERMINAL
 from .forms import ItemFormSet, ManualOrderForm, ReasonForm, order_data
 from .models import STATUS_TIMESTAMPS, Order, OrderStatus
 from .queries import MANUAL, Filters, order_for
@@ -57,7 +56,7 @@ def detail_context(order: Order) -> dict:
         "timeline": timeline,
         "history": order.history.select_related("integration")[:100],
         "actions": actions.available(order),
-        "live": order.status not in TERMINAL or bool(order.awaiting_label),
+        "live": not order.is_terminal or bool(order.awaiting_label),
         "acts_through_source": actions.source_gateway(order) is not None,
     }
 

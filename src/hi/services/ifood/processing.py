@@ -72,8 +72,12 @@ def apply_to_order(integration: Integration, order: Order, event: dict[str, Any]
         orders.set_cancellation_request(order, f"{reason} (from {origin})" if origin else reason, actor=ACTOR, integration=integration)
         return
     if code == "CARF":
-        orders.clear_cancellation_request(order, actor=ACTOR, integration=integration, message="iFood: the cancellation request failed")
-        orders.clear_awaiting(order, actor=ACTOR, integration=integration, message="iFood: the cancellation request failed")
+        # Our own request failed (the wait ends) or the customer's did (its banner goes): say it once.
+        message = "iFood: the cancellation request failed"
+        if order.awaiting_label:
+            orders.clear_awaiting(order, actor=ACTOR, integration=integration, message=message)
+        if order.cancellation_request_reason:
+            orders.clear_cancellation_request(order, actor=ACTOR, integration=integration, message=message)
         return
     target = STATUS_CODES[code]
     if order.status == target:
@@ -98,8 +102,6 @@ def apply_to_order(integration: Integration, order: Order, event: dict[str, Any]
         except IllegalTransition:  # another event moved the order meanwhile: record, never fail the row
             logger.info("iFood %s for order %s no longer applies (now %s)", code, order.ref, order.status)
             return
-    if code == "CAN":
-        orders.clear_cancellation_request(order, actor=ACTOR, integration=integration)
 
 
 def stored_events(integration: Integration, order_id: str, since: datetime) -> list[dict[str, Any]]:
