@@ -68,8 +68,10 @@ HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # (its running directives are then re-queued; keep it well under 60 s).
 HI_WORKER_HEARTBEAT_S = float(os.environ.get("HI_WORKER_HEARTBEAT_S", "5"))
 HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
-# Bearer token that GET /metrics requires when set (empty: no token needed).
+# Bearer token that GET /metrics requires. Without one, /metrics answers 403 (it lists every workspace's
+# integrations) unless HI_DEBUG is on or HI_METRICS_OPEN=1 opens it explicitly (deploy check hi.W003).
 HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
+HI_METRICS_OPEN = env_bool("HI_METRICS_OPEN", False)
 # Upper bound of a live connection test, in seconds.
 HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
 # Networks (comma-separated CIDRs) that outbound webhooks may reach although they are internal, and
