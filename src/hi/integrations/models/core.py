@@ -50,6 +50,9 @@ class Integration(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # "<type>:<unique_id>" for an account whose provider allows one consumer (gateway.single_consumer),
+    # else NULL: the database then refuses the same account twice in the installation, even in a race.
+    exclusive_key = models.CharField(max_length=300, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["name", "created_at"]
