@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "hi.workspaces",
     "hi.integrations",
     "hi.orders",
@@ -116,6 +118,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
     "hi.integrations.middleware.SecretKeysMiddleware",
+    # Last: turns a locked-out login into the login page's own message (hi.workspaces.logins).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hi.urls"
@@ -167,6 +171,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, in the database so that every web process shares it): after
+# HI_LOGIN_FAILURE_LIMIT failed logins for one username, or from one address, logging in is paused for
+# HI_LOGIN_LOCKOUT_MINUTES. Unlock sooner with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("HI_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("HI_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Only failures are kept (and only for the cool-off): a row per successful login would grow forever.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "hi.workspaces.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "hi.workspaces.logins.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -207,5 +223,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # axes.apps only says it started; axes' lockout warnings (axes.handlers) stay.
+    "loggers": {"django.server": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
