@@ -10,10 +10,15 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from hi.localstate import private_dir, private_file, private_umask, write_private
+
 SRC_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = SRC_DIR.parent
 # Local state for the embedded default: generated keys and the SQLite file.
 VAR_DIR = Path(os.environ.get("HI_VAR_DIR", BASE_DIR / "var"))
+# What hi creates (keys, the SQLite file and its -wal/-shm, the demo marker) is readable by its own user only.
+private_umask()
+private_dir(VAR_DIR)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -35,11 +40,11 @@ def local_secret(filename: str, generate) -> str:
     """Return a value kept in VAR_DIR, generating it on first use (embedded default only)."""
     path = VAR_DIR / filename
     if path.exists():
+        private_file(path)  # an older install may have left it readable
         return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
     value = generate()
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    write_private(path, value + "\n")
     return value
 
 
@@ -149,6 +154,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The database holds every workspace's data: only hi's user may read it. SQLite gives its -wal and
+    # -shm files the database file's mode (and the umask set above covers them too).
+    if DATABASES["default"]["NAME"] and DATABASES["default"]["NAME"] != ":memory:":
+        database_file = Path(DATABASES["default"]["NAME"])
+        database_file.parent.mkdir(parents=True, exist_ok=True)
+        private_file(database_file)
     # SQLite is the embedded default: make concurrent readers and the worker behave.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -161,7 +172,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"hi-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
     }
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
