@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Callable, Iterable
+from urllib.parse import quote, quote_plus
 
 from django.db import models
 
@@ -25,6 +26,9 @@ REDACTED = "**REDACTED**"
 MIN_LENGTH = 4
 #: Values the process remembers for every text must be longer still (they apply to every workspace's text).
 MIN_KNOWN_LENGTH = 8
+#: Longer values (a whole JSON blob of headers, a huge token) are matched in their usual forms only, not
+#: character by character: a pattern per character of thousands of characters would be slow to build and run.
+MAX_PATTERN_LENGTH = 512
 #: How many owners (an integration, a token) the process remembers secrets for; the oldest are forgotten first.
 MAX_KNOWN_OWNERS = 2048
 #: HTML escapes Django's templates (and other encoders) use for the characters they escape.
@@ -77,8 +81,12 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str], min_length: int = MIN_LENGTH) -> None:
         values = sorted({s for s in secrets if isinstance(s, str) and len(s) >= min_length}, key=len, reverse=True)
-        textual = ["".join(_char_pattern(c) for c in value) for value in values]
-        encoded = sorted(set().union(*(_base64_forms(value) for value in values)) if values else set(), key=len, reverse=True)
+        textual = ["".join(_char_pattern(c) for c in value) for value in values if len(value) <= MAX_PATTERN_LENGTH]
+        encoded = set().union(*(_base64_forms(value) for value in values)) if values else set()
+        for value in values:
+            if len(value) > MAX_PATTERN_LENGTH:
+                encoded |= {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+        encoded = sorted(encoded, key=len, reverse=True)
         # Longest first: of two secrets where one contains the other, the whole longer one goes.
         alternatives = textual + [re.escape(form) for form in encoded]
         self.pattern = re.compile("|".join(alternatives)) if alternatives else None

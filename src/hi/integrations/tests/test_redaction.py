@@ -48,6 +48,12 @@ def test_a_structured_secret_contributes_each_value_and_the_credentials_after_a_
     assert "tok-123456789" not in clean and not leaks(clean, CANARY)
 
 
+def test_a_very_long_secret_is_matched_in_its_usual_forms():
+    long_secret = "L0ng/" + "x+y=" * 600
+    text = f"a {long_secret} b {encodings(long_secret)['percent']} c {encodings(long_secret)['base64']} d"
+    assert redact_text(text, [long_secret]) == f"a {REDACTED} b {REDACTED} c {REDACTED} d"
+
+
 def test_redact_data_reaches_nested_strings():
     data = {"a": [f"x {encodings(CANARY)['percent']}", {"b": encodings(CANARY)["basic-1"]}], "n": 3}
     assert not leaks(json.dumps(redact_data(data, [CANARY])), CANARY)
