@@ -5,11 +5,20 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from hi.integrations import setup
+from hi.integrations.redaction import forget_known
 from hi.integrations.types import IntegrationType
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Membership, Role, Workspace
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def fresh_known_secrets():
+    """Each test starts like a new process: it has loaded no secret yet (so none is redacted from its logs)."""
+    forget_known()
+    yield
+    forget_known()
 
 
 @pytest.fixture

@@ -4,15 +4,21 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from hi.localstate import private_dir, private_file, private_umask, write_private
+
 SRC_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = SRC_DIR.parent
 # Local state for the embedded default: generated keys and the SQLite file.
 VAR_DIR = Path(os.environ.get("HI_VAR_DIR", BASE_DIR / "var"))
+# What hi creates (keys, the SQLite file and its -wal/-shm, the demo marker) is readable by its own user only.
+private_umask()
+private_dir(VAR_DIR)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -34,11 +40,11 @@ def local_secret(filename: str, generate) -> str:
     """Return a value kept in VAR_DIR, generating it on first use (embedded default only)."""
     path = VAR_DIR / filename
     if path.exists():
+        private_file(path)  # an older install may have left it readable
         return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
     value = generate()
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    write_private(path, value + "\n")
     return value
 
 
@@ -68,8 +74,10 @@ HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # (its running directives are then re-queued; keep it well under 60 s).
 HI_WORKER_HEARTBEAT_S = float(os.environ.get("HI_WORKER_HEARTBEAT_S", "5"))
 HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
-# Bearer token that GET /metrics requires when set (empty: no token needed).
+# Bearer token that GET /metrics requires. Without one, /metrics answers 403 (it lists every workspace's
+# integrations) unless HI_DEBUG is on or HI_METRICS_OPEN=1 opens it explicitly (deploy check hi.W003).
 HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
+HI_METRICS_OPEN = env_bool("HI_METRICS_OPEN", False)
 # Upper bound of a live connection test, in seconds.
 HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
 # Networks (comma-separated CIDRs) that outbound webhooks may reach although they are internal, and
@@ -93,6 +101,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "hi.workspaces",
     "hi.integrations",
     "hi.orders",
@@ -114,6 +123,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
     "hi.integrations.middleware.SecretKeysMiddleware",
+    # Last: turns a locked-out login into the login page's own message (hi.workspaces.logins).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hi.urls"
@@ -143,6 +154,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The database holds every workspace's data: only hi's user may read it. SQLite gives its -wal and
+    # -shm files the database file's mode (and the umask set above covers them too).
+    if DATABASES["default"]["NAME"] and DATABASES["default"]["NAME"] != ":memory:":
+        database_file = Path(DATABASES["default"]["NAME"])
+        database_file.parent.mkdir(parents=True, exist_ok=True)
+        private_file(database_file)
     # SQLite is the embedded default: make concurrent readers and the worker behave.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -155,7 +172,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"hi-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
     }
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -165,6 +181,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, in the database so that every web process shares it): after
+# HI_LOGIN_FAILURE_LIMIT failed logins for one username, or from one address, logging in is paused for
+# HI_LOGIN_LOCKOUT_MINUTES. Unlock sooner with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("HI_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("HI_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Only failures are kept (and only for the cool-off): a row per successful login would grow forever.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "hi.workspaces.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "hi.workspaces.logins.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -205,5 +233,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # axes.apps only says it started; axes' lockout warnings (axes.handlers) stay.
+    "loggers": {"django.server": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }

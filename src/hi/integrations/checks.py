@@ -75,6 +75,20 @@ def check_keys_from_environment(app_configs=None, **kwargs) -> list[checks.Check
     return warnings
 
 
+@checks.register(checks.Tags.security, deploy=True)
+def check_metrics_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Warn when /metrics answers anyone: HI_METRICS_OPEN without a token."""
+    if getattr(settings, "HI_METRICS_OPEN", False) and not getattr(settings, "HI_METRICS_TOKEN", ""):
+        return [
+            checks.Warning(
+                "HI_METRICS_OPEN is set without HI_METRICS_TOKEN: /metrics lists every workspace's integration ids to anyone who can reach it.",
+                hint="Set HI_METRICS_TOKEN (and scrape with a bearer token), or keep hi unreachable from outside the monitoring network.",
+                id="hi.W003",
+            )
+        ]
+    return []
+
+
 @checks.register()
 def check_webhook_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Fail start-up when HI_WEBHOOK_ALLOWED_NETWORKS holds something that is not a network."""

@@ -89,6 +89,10 @@ class IntegrationGateway:
     #: Values shown to the operator once, right after the integration is added ({output name:
     #: attribute key}), e.g. a signing secret hi generated; never shown again afterwards.
     revealed_on_create: dict[str, str] = {}
+    #: Why the provider allows one consumer per account (e.g. a shared event queue that hands each event
+    #: to whoever asks first), when it does: such an account is connected once in the whole installation,
+    #: whatever the workspace ("" allows one integration per account in each workspace).
+    single_consumer: str = ""
 
     def supports(self, capability: Capability) -> bool:
         """Whether the gateway declares a capability."""

@@ -22,7 +22,7 @@ import hi
 
 from . import breakers
 from .calllog import _CallLog, redact_url
-from .redaction import redact_text
+from .redaction import redact_known, redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +40,11 @@ class ProviderError(Exception):
     def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "") -> None:
         self.provider = provider
         self.status = status
-        self.excerpt = excerpt[:EXCERPT]
+        # Whoever built it, an error never carries a secret the process knows (redacted before the cut,
+        # so that a secret straddling it cannot leave its first half).
+        self.excerpt = redact_known(excerpt[: EXCERPT * 4])[:EXCERPT]
         detail = f" (HTTP {status})" if status else ""
-        super().__init__(f"{provider}: {message}{detail}" + (f": {self.excerpt}" if self.excerpt else ""))
+        super().__init__(redact_known(f"{provider}: {message}{detail}") + (f": {self.excerpt}" if self.excerpt else ""))
 
 
 class ProviderUnavailable(ProviderError):
@@ -299,12 +301,16 @@ class ProviderClient:
         log.record(response.url or send.args[1], retries, response.status_code, kind.__name__ if kind else "", secrets)
         return response
 
+    def excerpt(self, response: requests.Response, secrets: Iterable[str] | None = None) -> str:
+        """The start of an answer for an error, with the client's secrets redacted in any encoding
+        (providers echo what they got); ProviderError cuts it after redacting."""
+        return redact_text(response.text[: EXCERPT * 4], self.secrets if secrets is None else secrets)
+
     def _check(self, response: requests.Response, secrets: list[str]) -> requests.Response:
         status = response.status_code
         if 200 <= status < 300:
             return response
-        # Providers echo what they got: keep secrets out of the excerpt (and so out of messages and logs).
-        excerpt = redact_text(response.text[: EXCERPT * 2], secrets)
+        excerpt = self.excerpt(response, secrets)
         if 300 <= status < 400:
             # Redirects are never followed: a provider URL that moved is a configuration problem.
             location = redact_url(response.headers.get("Location", "?"), secrets)
@@ -326,8 +332,7 @@ class ProviderClient:
         try:
             return response.json()
         except ValueError:
-            excerpt = redact_text(response.text[: EXCERPT * 2], self.secrets)
-            raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, excerpt) from None
+            raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, self.excerpt(response)) from None
 
 
 _clients: dict[tuple, ProviderClient] = {}

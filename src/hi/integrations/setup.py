@@ -27,6 +27,7 @@ ERROR_MESSAGES = {
     "cannot_connect": "Could not connect to the provider.",
     "invalid_auth": "The provider refused these credentials.",
     "already_configured": "This account is already configured in this workspace.",
+    "already_connected_elsewhere": "This account is already connected in another workspace of this installation.",
     "wrong_account": "These credentials belong to a different account than this integration's.",
     "unknown": "Unexpected error while testing the connection.",
 }
@@ -35,18 +36,18 @@ ERROR_MESSAGES = {
 class SetupError(Exception):
     """A configuration attempt that saved nothing: a code, a message and per-field errors."""
 
-    def __init__(self, code: str, detail: str = "", field_errors: dict[str, str] | None = None):
+    def __init__(self, code: str, detail: str = "", field_errors: dict[str, str] | None = None, sentence: str = ""):
         self.code = code
         self.detail = detail
         self.field_errors = field_errors or {}
-        message = ERROR_MESSAGES.get(code, code)
-        super().__init__(f"{code}: {message}" + (f" {detail}" if detail else ""))
+        # `sentence` says the code's meaning in this case's words (e.g. naming the provider).
+        self.sentence = sentence or ERROR_MESSAGES.get(code, code)
+        super().__init__(f"{code}: {self.sentence}" + (f" {detail}" if detail else ""))
 
     @property
     def message(self) -> str:
         """The operator-facing sentence."""
-        text = ERROR_MESSAGES.get(self.code, self.code)
-        return f"{text} {self.detail}".strip()
+        return f"{self.sentence} {self.detail}".strip()
 
 
 def merge_raw(specs: list[AttributeSpec], current: dict[str, str], given: dict[str, Any]) -> dict[str, Any]:
@@ -99,16 +100,31 @@ def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: 
     return info
 
 
+def exclusive_key(integration_type: IntegrationType, unique_id: str) -> str | None:
+    """The installation-wide key of an account whose provider allows one consumer (None for the others)."""
+    if not get_integration_gateway(integration_type).single_consumer:
+        return None
+    return f"{integration_type.type_id}:{unique_id}"[:300]
+
+
+def _elsewhere(integration_type: IntegrationType) -> SetupError:
+    """The refusal of a single-consumer account connected in another workspace (never naming that workspace)."""
+    reason = get_integration_gateway(integration_type).single_consumer
+    sentence = f"This {integration_type.label} account is already connected in another workspace of this installation: {reason}."
+    return SetupError("already_connected_elsewhere", sentence=sentence)
+
+
 def _refuse_duplicate(workspace, integration_type: IntegrationType, unique_id: str, exclude=None) -> None:
-    """Raise already_configured when another integration uses this account in the workspace."""
-    others = Integration.objects.filter(
-        workspace=workspace, integration_type=integration_type.type_id, unique_id=unique_id
-    )
+    """Raise already_configured when another integration uses this account in the workspace, and
+    already_connected_elsewhere when its provider allows one consumer and another workspace has it."""
+    same_account = Integration.objects.filter(integration_type=integration_type.type_id, unique_id=unique_id)
     if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    existing = others.first()
+        same_account = same_account.exclude(pk=exclude.pk)
+    existing = same_account.filter(workspace=workspace).first()
     if existing is not None:
         raise SetupError("already_configured", f"See “{existing.name}”.")
+    if exclusive_key(integration_type, unique_id) is not None and same_account.exists():
+        raise _elsewhere(integration_type)
 
 
 def add_integration(
@@ -132,13 +148,17 @@ def add_integration(
                 integration_type=integration_type.type_id,
                 name=(name or "").strip() or info.title or integration_type.label,
                 unique_id=info.unique_id,
+                exclusive_key=exclusive_key(integration_type, info.unique_id),
                 reason="Not activated yet.",
                 created_by=user,
             )
             save_attributes(integration, values, actor)
             lifecycle.log(integration, IntegrationLog.Level.INFO, f"Added by {actor}.")
     except IntegrityError:
-        raise SetupError("already_configured") from None
+        # Added meanwhile by someone else: here, or (single consumer) in another workspace.
+        if Integration.objects.filter(workspace=workspace, integration_type=integration_type.type_id, unique_id=info.unique_id).exists():
+            raise SetupError("already_configured") from None
+        raise _elsewhere(integration_type) from None
     return lifecycle.activate(integration, actor)
 
 
@@ -152,7 +172,17 @@ def _apply(
     info = probe(integration_type, values, timeout_s)
     if info.unique_id != integration.unique_id:
         raise SetupError("wrong_account")
+    # An account connected twice before single-consumer accounts were refused: say so rather than keep splitting its events.
+    _refuse_duplicate(integration.workspace, integration_type, info.unique_id, exclude=integration)
     with transaction.atomic():
+        key = exclusive_key(integration_type, info.unique_id)
+        if integration.exclusive_key != key:
+            try:
+                with transaction.atomic():
+                    Integration.objects.filter(pk=integration.pk).update(exclusive_key=key)
+            except IntegrityError:
+                raise _elsewhere(integration_type) from None
+            integration.exclusive_key = key
         changed = save_attributes(integration, values, actor)
         if name is not None and name.strip() and name.strip() != integration.name:
             integration.name = name.strip()

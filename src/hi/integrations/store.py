@@ -10,6 +10,7 @@ from . import crypto
 from .attributes import AttributeSpec, parse_value, serialize_value
 from .factory import get_integration_gateway
 from .models import AttributeChange, Integration, IntegrationAttribute
+from .redaction import remember, secret_parts
 
 
 def specs_for(integration_type) -> list[AttributeSpec]:
@@ -25,7 +26,7 @@ def stored_raw(integration: Integration) -> dict[str, str]:
     return raw
 
 
-_values_cache: dict[tuple, dict[str, Any]] = {}
+_values_cache: dict[tuple, tuple[dict[str, Any], tuple[str, ...]]] = {}
 MAX_CACHED = 512
 
 
@@ -37,13 +38,21 @@ def attribute_values(integration: Integration) -> dict[str, Any]:
     """
     key = (integration.pk, integration.updated_at)
     cached = _values_cache.get(key)
-    if cached is not None:
-        return dict(cached)
-    values = _load_values(integration)
-    if len(_values_cache) >= MAX_CACHED:
-        _values_cache.clear()
-    _values_cache[key] = values
-    return dict(values)
+    if cached is None:
+        values = _load_values(integration)
+        specs = specs_for(integration.integration_type)
+        cached = (values, tuple(str(values[s.key]) for s in specs if s.is_secret and values.get(s.key)))
+        if len(_values_cache) >= MAX_CACHED:
+            _values_cache.clear()
+        _values_cache[key] = cached
+    # Whoever holds the secrets in clear tells the process's logs and stores to redact them.
+    remember(_owner(integration), cached[1])
+    return dict(cached[0])
+
+
+def _owner(integration: Integration) -> str:
+    """The key under which the process remembers an integration's secrets."""
+    return f"integration:{integration.pk}"
 
 
 def _load_values(integration: Integration) -> dict[str, Any]:
@@ -78,13 +87,15 @@ def display_values(integration: Integration) -> dict[str, Any]:
 
 
 def secret_values(integration: Integration) -> list[str]:
-    """The plain secret values of an integration, for redaction (undecryptable ones cannot leak)."""
+    """The plain secret values of an integration for redaction, a structured one (e.g. JSON headers) with
+    each value inside it (undecryptable ones cannot leak)."""
     values = []
     for row in integration.attributes.filter(is_secret=True).exclude(value=""):
         try:
-            values.append(crypto.decrypt(row.value))
+            values.extend(secret_parts(crypto.decrypt(row.value)))
         except crypto.SecretDecryptionError:
             continue
+    remember(_owner(integration), values)
     return values
 
 

@@ -53,16 +53,30 @@ def _bearer_ok(request: HttpRequest, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
 
 
+#: Why /metrics answers 403 when it has neither a token nor an explicit opening (it names every integration's id).
+METRICS_CLOSED = (
+    "/metrics is off: it lists every workspace's integrations. Set HI_METRICS_TOKEN and scrape with "
+    "`Authorization: Bearer <token>`, or set HI_METRICS_OPEN=1 when only your monitoring network can reach hi.\n"
+)
+
+
+def metrics_open() -> bool:
+    """Whether /metrics answers without a token: in debug, or when HI_METRICS_OPEN says so explicitly."""
+    return bool(settings.DEBUG or getattr(settings, "HI_METRICS_OPEN", False))
+
+
 @login_not_required
 @never_cache
 @require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text; when HI_METRICS_TOKEN is set, only for `Authorization: Bearer <token>`."""
+    """Prometheus text: for `Authorization: Bearer <HI_METRICS_TOKEN>`; without a token, only in debug or when HI_METRICS_OPEN."""
     token = getattr(settings, "HI_METRICS_TOKEN", "")
     if token and not _bearer_ok(request, token):
         response = HttpResponse("A bearer token is required.\n", status=401, content_type="text/plain; charset=utf-8")
         response["WWW-Authenticate"] = 'Bearer realm="hi metrics"'
         return response
+    if not token and not metrics_open():
+        return HttpResponse(METRICS_CLOSED, status=403, content_type="text/plain; charset=utf-8")
     try:
         body = hi_metrics.render()
     except DatabaseError as exc:

@@ -123,6 +123,10 @@ class TokenManager:
         if not isinstance(token, Token):
             raise TypeError(f"{self.key}: the token fetcher must return a Token")
         _tokens[self.key] = token
+        # A token is a credential too: the process's logs and stores redact it from now on.
+        from .redaction import remember
+
+        remember(f"token:{self.key}", [token.value])
         return token.value
 
 

@@ -1,12 +1,18 @@
-"""Workspace membership rules shared by the console and the CLI: roles, and never zero admins."""
+"""Workspace membership rules shared by the console and the CLI: roles, invitations, and never zero admins."""
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from .models import Membership, Role, Workspace
+from .models import Invitation, Membership, Role, Workspace
+
+#: How long an invitation link works.
+INVITATION_DAYS = 7
 
 
 class MembershipError(Exception):
@@ -20,24 +26,66 @@ def _would_leave_no_admin(membership: Membership, new_role: Role | None) -> bool
     return not membership.workspace.memberships.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists()
 
 
+def token_hash(token: str) -> str:
+    """What is stored of an invitation token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 @transaction.atomic
-def add_member(workspace: Workspace, username: str, role: Role) -> tuple[Membership, str | None]:
-    """Add a user (created with a one-time password when new) or change their role."""
+def invite(workspace: Workspace, username: str, role: Role, invited_by=None) -> tuple[Invitation | Membership, str | None]:
+    """Change a member's role, or invite a username: (the invitation, its one-time link token).
+
+    Nobody joins a workspace without saying so: an invitation is the same whether or not the username
+    has an account on this installation (which this never tells the admin); the user accepts it.
+    """
     username = username.strip()
     if not username:
         raise MembershipError("Enter a username.")
+    membership = Membership.objects.filter(workspace=workspace, user__username=username).first()
+    if membership is not None:
+        return change_role(membership, role), None
+    token = secrets.token_urlsafe(24)
+    invitation, _ = Invitation.objects.update_or_create(
+        workspace=workspace, username=username,
+        defaults={"role": role, "token_hash": token_hash(token), "invited_by": invited_by,
+                  "expires_at": timezone.now() + timedelta(days=INVITATION_DAYS)},
+    )  # fmt: skip
+    return invitation, token
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The unexpired invitation of a link token."""
+    return Invitation.objects.select_related("workspace").filter(token_hash=token_hash(token), expires_at__gt=timezone.now()).first()
+
+
+@transaction.atomic
+def accept(invitation: Invitation, user) -> Membership:
+    """The invited user joins with the offered role (the invitation is used up)."""
+    if user.get_username() != invitation.username:
+        raise MembershipError(f"This invitation is for {invitation.username}.")
+    membership, created = Membership.objects.get_or_create(workspace=invitation.workspace, user=user, defaults={"role": invitation.role})
+    if not created and membership.role != invitation.role:
+        membership = change_role(membership, Role(invitation.role))
+    invitation.delete()
+    return membership
+
+
+@transaction.atomic
+def create_account_and_accept(invitation: Invitation, password: str):
+    """A username new to this installation gets an account with the password its owner chose, and joins."""
     user_model = get_user_model()
-    user = user_model.objects.filter(username=username).first()
-    password = None
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        user = user_model.objects.create_user(username, password=password)
-    membership = Membership.objects.filter(workspace=workspace, user=user).first()
-    if membership is None:
-        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
-    else:
-        change_role(membership, role)
-    return membership, password
+    if user_model.objects.filter(username=invitation.username).exists():
+        raise MembershipError(f"An account named {invitation.username} already exists: log in to accept.")
+    user = user_model.objects.create_user(invitation.username, password=password)
+    accept(invitation, user)
+    return user
+
+
+def decline(invitation: Invitation, user) -> None:
+    """The invited user says no: the invitation is gone, nothing else changes."""
+    if user.get_username() != invitation.username:
+        raise MembershipError(f"This invitation is for {invitation.username}.")
+    invitation.delete()
 
 
 @transaction.atomic

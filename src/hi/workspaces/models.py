@@ -53,3 +53,26 @@ class Membership(models.Model):
     def allows(self, role: Role | str) -> bool:
         """Whether this membership has at least the given role."""
         return Role(self.role).rank >= Role(role).rank
+
+
+class Invitation(models.Model):
+    """An admin's offer of a role in a workspace to a username: the user accepts it (or declines) themselves.
+
+    The link carries a token (only its SHA-256 is stored); the invitation names a username, never a
+    user, so that creating one says nothing about whether that username exists elsewhere.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    username = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "username"], name="one_invitation_per_username")]
+
+    def __str__(self) -> str:
+        return f"{self.username} invited to {self.workspace} ({self.role})"

@@ -1,23 +1,27 @@
-"""Workspace switching and, for admins, the members page."""
+"""Workspace switching and, for admins, the members page and its invitations."""
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from .access import workspace_required
-from .members import MembershipError, add_member, change_role, remove_member
+from .members import INVITATION_DAYS, MembershipError, change_role, invite, remove_member
 from .middleware import SESSION_KEY
-from .models import Membership, Role
+from .models import Invitation, Membership, Role
 
 
 class MemberForm(forms.Form):
-    """Add a member by username, with a role."""
+    """Invite a member by username, with a role."""
 
-    username = forms.CharField(max_length=150, help_text="A new username gets an account with a one-time password shown here once.")
+    username = forms.CharField(
+        max_length=150,
+        help_text="They get a link to accept: after logging in, or by choosing a password if they are new to this hi.",
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
@@ -36,26 +40,44 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
 
 @workspace_required(Role.ADMIN)
 def members(request: HttpRequest) -> HttpResponse:
-    """List members; add one or change a role (admins only)."""
+    """List members and invitations; invite a username or change a member's role (admins only)."""
     form = MemberForm(request.POST or None)
-    created = None
+    invited = None
     if request.method == "POST" and form.is_valid():
         try:
-            membership, password = add_member(request.workspace, form.cleaned_data["username"], Role(form.cleaned_data["role"]))
+            result, token = invite(request.workspace, form.cleaned_data["username"], Role(form.cleaned_data["role"]), request.user)
         except MembershipError as exc:
             form.add_error(None, str(exc))
         else:
-            if password is None:
-                messages.success(request, f"{membership.user.get_username()} is {membership.get_role_display().lower()} of {request.workspace}.")
+            if token is None:
+                messages.success(request, f"{result.user.get_username()} is {result.get_role_display().lower()} of {request.workspace}.")
                 return redirect("workspace-members")
-            # Shown in this response only: never stored in a message cookie or the session.
-            created = {"username": membership.user.get_username(), "password": password, "role": membership.get_role_display()}
+            # The same answer whether or not the username has an account here; the link is shown in
+            # this response only, never stored in a message cookie or the session.
+            link = request.build_absolute_uri(reverse("workspace-invitation", args=[token]))
+            invited = {"username": result.username, "role": result.get_role_display(), "link": link, "days": INVITATION_DAYS}
             form = MemberForm()
-    rows = request.workspace.memberships.select_related("user").order_by("user__username")
-    response = render(request, "workspaces/members.html", {"form": form, "rows": rows, "roles": Role.choices, "created": created})
-    if created:
+    context = {
+        "form": form,
+        "rows": request.workspace.memberships.select_related("user").order_by("user__username"),
+        "invitations": request.workspace.invitations.all(),
+        "roles": Role.choices,
+        "invited": invited,
+    }
+    response = render(request, "workspaces/members.html", context)
+    if invited:
         response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@workspace_required(Role.ADMIN)
+def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Withdraw a pending invitation of this workspace."""
+    invitation = get_object_or_404(Invitation, pk=invitation_id, workspace=request.workspace)
+    invitation.delete()
+    messages.success(request, f"The invitation of {invitation.username} was withdrawn.")
+    return redirect("workspace-members")
 
 
 @require_POST

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from hi.workspaces.models import Workspace
 
+from ..redaction import RedactedTextField
 from ..types import IntegrationType
 
 
@@ -40,7 +41,7 @@ class Integration(models.Model):
     state = models.CharField(
         max_length=24, choices=IntegrationState.choices, default=IntegrationState.DISABLED
     )
-    reason = models.TextField(blank=True, default="")
+    reason = RedactedTextField(blank=True, default="")
     retry_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +50,9 @@ class Integration(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # "<type>:<unique_id>" for an account whose provider allows one consumer (gateway.single_consumer),
+    # else NULL: the database then refuses the same account twice in the installation, even in a race.
+    exclusive_key = models.CharField(max_length=300, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -119,7 +123,7 @@ class StateChange(models.Model):
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="state_changes")
     from_state = models.CharField(max_length=24, choices=IntegrationState.choices)
     to_state = models.CharField(max_length=24, choices=IntegrationState.choices)
-    reason = models.TextField(blank=True, default="")
+    reason = RedactedTextField(blank=True, default="")
     actor = models.CharField(max_length=150)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -140,7 +144,7 @@ class IntegrationLog(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="logs")
     level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
-    message = models.TextField()
+    message = RedactedTextField()
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from hi.workspaces.models import Workspace
 
+from ..redaction import RedactedTextField
 from .core import Integration
 
 
@@ -79,7 +80,7 @@ class Directive(models.Model):
     next_run_at = models.DateTimeField()
     # Empty means "no dedupe"; otherwise no two live directives share (topic, dedupe_key).
     dedupe_key = models.CharField(max_length=255, blank=True, default="")
-    last_error = models.TextField(blank=True, default="")
+    last_error = RedactedTextField(blank=True, default="")
     claimed_by = models.CharField(max_length=100, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -126,7 +127,7 @@ class DirectiveAttempt(models.Model):
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.RUNNING)
-    error = models.TextField(blank=True, default="")
+    error = RedactedTextField(blank=True, default="")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -181,7 +182,7 @@ class JobState(models.Model):
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True, default="")
+    last_error = RedactedTextField(blank=True, default="")
 
     class Meta:
         constraints = [
@@ -208,7 +209,7 @@ class ListenerState(models.Model):
     since = models.DateTimeField()
     worker = models.CharField(max_length=100, blank=True, default="")
     reconnects = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
+    last_error = RedactedTextField(blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["integration", "name"], name="one_state_per_listener")]
@@ -235,7 +236,7 @@ class InboundEvent(models.Model):
     event_type = models.CharField(max_length=100, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices)
     http_status = models.PositiveSmallIntegerField()
-    reason = models.TextField(blank=True, default="")
+    reason = RedactedTextField(blank=True, default="")
     # Request headers with credentials and signatures replaced by **REDACTED**.
     headers = models.JSONField(default=dict, blank=True)
     # The raw body as received (decoded as UTF-8, undecodable bytes escaped), cut at the size limit.

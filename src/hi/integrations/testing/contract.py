@@ -104,6 +104,18 @@ class GatewayContractTests:
         assert caught.value.code == "already_configured"
         assert Integration.objects.filter(workspace=workspace).count() == 1
 
+    def test_an_account_in_a_second_workspace_follows_the_single_consumer_rule(self, workspace, sim):
+        first = self.add(workspace, sim)
+        elsewhere = Workspace.objects.create(slug="contract-2", name="Second Tenant Name")
+        if not get_integration_gateway(self.integration_type).single_consumer:
+            assert self.add(elsewhere, sim).unique_id == first.unique_id  # one per workspace
+            return
+        with pytest.raises(setup.SetupError) as caught:
+            self.add(elsewhere, sim)
+        assert caught.value.code == "already_connected_elsewhere"
+        assert "another workspace" in caught.value.message and workspace.name not in caught.value.message
+        assert not Integration.objects.filter(workspace=elsewhere).exists()
+
     def test_nothing_is_saved_when_the_test_fails(self, workspace, sim):
         self.make_unavailable(sim)
         with pytest.raises(setup.SetupError):

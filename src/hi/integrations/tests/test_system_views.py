@@ -92,8 +92,9 @@ def test_healthz_answers_get_only():
 # /metrics -----------------------------------------------------------------------------------------
 @pytest.fixture
 def metered(shop, settings):
-    """Directives, attempts, an open breaker, provider calls and a live worker; no token set."""
+    """Directives, attempts, an open breaker, provider calls and a live worker; no token set, opened explicitly."""
     settings.HI_METRICS_TOKEN = ""
+    settings.HI_METRICS_OPEN = True
     worker()
     done = directive(shop, DirectiveStatus.DONE)
     directive(shop, DirectiveStatus.DEAD)
@@ -134,6 +135,7 @@ def test_metrics_serves_every_family_from_the_database(metered):
 
 def test_an_integration_without_breaker_row_is_closed(shop, settings):
     settings.HI_METRICS_TOKEN = ""
+    settings.HI_METRICS_OPEN = True
     found = families(Client().get("/metrics"))
     assert samples(found["hi_breaker_state"], "hi_breaker_state") == {frozenset({"integration": str(shop.pk), "type": "demo"}.items()): 0.0}
 
@@ -151,6 +153,39 @@ def test_metrics_answers_the_right_bearer_token(metered, settings):
     settings.HI_METRICS_TOKEN = "s3cret-token"
     response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token")
     assert response.status_code == 200 and "hi_workers_alive" in families(response)
+
+
+def test_metrics_without_a_token_is_closed_outside_debug_and_says_how_to_open_it(metered, settings):
+    settings.HI_METRICS_TOKEN, settings.HI_METRICS_OPEN, settings.DEBUG = "", False, False
+    response = Client().get("/metrics")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "HI_METRICS_TOKEN" in body and "HI_METRICS_OPEN=1" in body
+    assert str(metered.pk) not in body and "hi_breaker_state" not in body
+
+
+@pytest.mark.parametrize("opened", ["debug", "explicitly"])
+def test_metrics_without_a_token_answers_in_debug_or_when_opened_explicitly(metered, settings, opened):
+    settings.HI_METRICS_TOKEN = ""
+    settings.DEBUG, settings.HI_METRICS_OPEN = opened == "debug", opened == "explicitly"
+    response = Client().get("/metrics")
+    assert response.status_code == 200 and "hi_workers_alive" in families(response)
+
+
+@pytest.mark.parametrize("open_, token, warned", [(True, "", True), (True, "s3cret-token", False), (False, "", False)])
+def test_the_deploy_check_warns_when_metrics_are_open_to_anyone(settings, open_, token, warned):
+    from hi.integrations.checks import check_metrics_exposure
+
+    settings.HI_METRICS_OPEN, settings.HI_METRICS_TOKEN = open_, token
+    assert [m.id for m in check_metrics_exposure()] == (["hi.W003"] if warned else [])
+
+
+def test_the_deploy_check_runs_with_manage_py_check_deploy(settings):
+    from django.core import checks
+
+    settings.HI_METRICS_OPEN, settings.HI_METRICS_TOKEN = True, ""
+    assert "hi.W003" in [m.id for m in checks.run_checks(include_deployment_checks=True)]
+    assert "hi.W003" not in [m.id for m in checks.run_checks(include_deployment_checks=False)]
 
 
 # The System page ----------------------------------------------------------------------------------

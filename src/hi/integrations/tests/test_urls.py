@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 #: URL names that are meant to be anonymous.
-PUBLIC = {"login", "healthz", "metrics"}
+PUBLIC = {"login", "healthz", "metrics", "workspace-invitation"}
 SAMPLE = {"uuid": "3f2c5a1e-0000-4000-8000-000000000002", "int": "1", "slug": "activate", "str": "demo", "path": "x"}
 
 

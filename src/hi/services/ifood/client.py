@@ -107,9 +107,9 @@ class IFoodClient:
         try:
             events = response.json()
         except ValueError:
-            raise ProviderRejected(PROVIDER, "polling answer is not JSON", response.status_code, response.text[:300]) from None
+            raise ProviderRejected(PROVIDER, "polling answer is not JSON", response.status_code, self.http.excerpt(response)) from None
         if not isinstance(events, list):
-            raise ProviderRejected(PROVIDER, "polling answer is not a JSON array", response.status_code, response.text[:300])
+            raise ProviderRejected(PROVIDER, "polling answer is not a JSON array", response.status_code, self.http.excerpt(response))
         return [event for event in events if isinstance(event, dict)]
 
     def acknowledge(self, event_ids: list[str]) -> None:
@@ -124,9 +124,9 @@ class IFoodClient:
             # BRL decimals parsed straight to Decimal: a float would already have lost the cents.
             order = json.loads(response.content, parse_float=Decimal)
         except ValueError:
-            raise ProviderRejected(PROVIDER, "order answer is not JSON", response.status_code, response.text[:300]) from None
+            raise ProviderRejected(PROVIDER, "order answer is not JSON", response.status_code, self.http.excerpt(response)) from None
         if not isinstance(order, dict):
-            raise ProviderRejected(PROVIDER, "order answer is not a JSON object", response.status_code, response.text[:300])
+            raise ProviderRejected(PROVIDER, "order answer is not a JSON object", response.status_code, self.http.excerpt(response))
         return order
 
     def action(self, order_id: str, action: str, body: dict[str, Any] | None = None) -> None:

@@ -33,6 +33,8 @@ class IFoodGateway(IntegrationGateway):
 
     attribute_type = IFoodAttribute
     logo = "ifood/logo.svg"
+    # Two integrations polling one credential would split its orders between them (§1.3).
+    single_consumer = "iFood delivers each event to one consumer only"
     capabilities = frozenset({
         Capability.SCHEDULED_JOBS, Capability.INBOUND_WEBHOOKS, Capability.DIRECTIVE_HANDLERS, Capability.ORDER_ACTIONS,
     })

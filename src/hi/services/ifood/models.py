@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import models
 
 from hi.integrations.models import Integration
+from hi.integrations.redaction import RedactedTextField
 
 
 class ServiceState(models.Model):
@@ -13,16 +14,16 @@ class ServiceState(models.Model):
     last_poll_at = models.DateTimeField(null=True, blank=True)
     last_poll_ok = models.BooleanField(default=True)
     last_poll_events = models.PositiveIntegerField(default=0)
-    last_poll_error = models.TextField(blank=True, default="")
+    last_poll_error = RedactedTextField(blank=True, default="")
     #: iFood's strike rule (provider-apis.md §1.3) answers 429 for a while: no polling until then.
     blocked_until = models.DateTimeField(null=True, blank=True)
     ack_failures = models.PositiveIntegerField(default=0)
     last_ack_failure_at = models.DateTimeField(null=True, blank=True)
-    last_ack_error = models.TextField(blank=True, default="")
+    last_ack_error = RedactedTextField(blank=True, default="")
     #: {merchant id: [status per operation, as iFood reports it]}.
     merchant_status = models.JSONField(default=dict, blank=True)
     merchant_status_at = models.DateTimeField(null=True, blank=True)
-    merchant_status_error = models.TextField(blank=True, default="")
+    merchant_status_error = RedactedTextField(blank=True, default="")
 
     def __str__(self) -> str:
         return f"iFood state of {self.integration_id}"

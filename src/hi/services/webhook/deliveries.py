@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,7 +12,7 @@ from django.utils import timezone
 from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.redaction import REDACTED
+from hi.integrations.redaction import REDACTED, redact_text
 from hi.integrations.standard_webhooks import new_message_id
 
 from .models import Delivery, DeliveryAttempt
@@ -74,14 +75,20 @@ def redacted_headers(headers: dict[str, str], extra_names) -> dict[str, str]:
 def record_attempt(
     delivery: Delivery, url: str, headers: dict[str, str], body: bytes, *, ok: bool,
     status_code: int | None = None, response_body: str = "", latency_ms: int | None = None, error: str = "",
+    secrets: Sequence[str] = (),
 ) -> DeliveryAttempt:
-    """Log one POST of the delivery and move its counters (headers must already be redacted)."""
+    """Log one POST of the delivery and move its counters (headers must already be redacted).
+
+    A receiver may echo what it got: the answer and the error are kept with `secrets` (the signing
+    secrets and the extra header values sent) redacted in any encoding, cut only after redacting.
+    """
     now = timezone.now()
+    answer = redact_text((response_body or "")[: MAX_BODY_LOGGED * 2], secrets)[:MAX_BODY_LOGGED]
     attempt = DeliveryAttempt.objects.create(
         delivery=delivery, integration_id=delivery.integration_id, at=now, number=delivery.attempts + 1, url=url,
         request_headers=headers, request_body=body[:MAX_BODY_LOGGED].decode("utf-8", errors="replace"),
-        status_code=status_code, response_body=(response_body or "")[:MAX_BODY_LOGGED], latency_ms=latency_ms,
-        ok=ok, error=error[:2000],
+        status_code=status_code, response_body=answer, latency_ms=latency_ms,
+        ok=ok, error=redact_text(error, secrets)[:2000],
     )
     delivery.attempts += 1
     delivery.last_status_code = status_code

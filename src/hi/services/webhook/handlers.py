@@ -96,14 +96,15 @@ def deliver(directive: Directive) -> None:
     headers = signed_headers(delivery.message_id, body, secrets, extra)
     logged = deliveries.redacted_headers({**headers, "User-Agent": f"hi/{hi.__version__}"}, extra)
     started = time.monotonic()
+    sent_secrets = [*secrets, *extra.values()]
     try:
-        response = post(url, body, headers, [*secrets, *extra.values()], integration=integration)
+        response = post(url, body, headers, sent_secrets, integration=integration)
     except BreakerOpen as exc:
         deliveries.note(delivery, f"Waiting: {exc}")  # nothing was sent, no attempt used
         raise
     except ProviderError as exc:
         latency = int((time.monotonic() - started) * 1000)
-        deliveries.record_attempt(delivery, url, logged, body, ok=False, status_code=exc.status, response_body=exc.excerpt, latency_ms=latency, error=str(exc))
+        deliveries.record_attempt(delivery, url, logged, body, ok=False, status_code=exc.status, response_body=exc.excerpt, latency_ms=latency, error=str(exc), secrets=sent_secrets)
         if isinstance(exc, ProviderRejected) and exc.status == 410:
             deliveries.finish_failed(delivery, f"{GONE_REASON}; the endpoint is disabled.")
             _disable(integration, GONE_REASON)
@@ -114,7 +115,7 @@ def deliver(directive: Directive) -> None:
             raise DirectiveRetry(f"The receiver answered {exc.status}: {exc}") from None
         raise  # 429, 5xx, timeouts: the engine retries them, not before their Retry-After
     latency = int((time.monotonic() - started) * 1000)
-    deliveries.record_attempt(delivery, url, logged, body, ok=True, status_code=response.status_code, response_body=response.text[: deliveries.MAX_BODY_LOGGED], latency_ms=latency)
+    deliveries.record_attempt(delivery, url, logged, body, ok=True, status_code=response.status_code, response_body=response.text[: deliveries.MAX_BODY_LOGGED * 2], latency_ms=latency, secrets=sent_secrets)
 
 
 DELIVER_HANDLER = DirectiveHandler(TOPIC_DELIVER, deliver, schedule=SCHEDULE, max_attempts=8)

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hi.integrations.models import Directive, Event, Integration
+from hi.integrations.redaction import RedactedTextField
 from hi.workspaces.models import Workspace
 
 
@@ -30,7 +31,7 @@ class Delivery(models.Model):
     timestamp = models.CharField(max_length=40)
     data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    reason = models.TextField(blank=True, default="")
+    reason = RedactedTextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -65,10 +66,10 @@ class DeliveryAttempt(models.Model):
     request_headers = models.JSONField(default=dict, blank=True)
     request_body = models.TextField(blank=True, default="")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True, default="")
+    response_body = RedactedTextField(blank=True, default="")
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     ok = models.BooleanField(default=False)
-    error = models.TextField(blank=True, default="")
+    error = RedactedTextField(blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-id"]

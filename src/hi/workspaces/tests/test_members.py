@@ -1,8 +1,11 @@
 """Admins manage members; a workspace never loses its last admin; others cannot."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from hi.conftest import member
@@ -18,13 +21,26 @@ def admin_client(client, workspace):
     return client
 
 
-def test_an_admin_adds_a_new_user_who_can_log_in_with_the_one_time_password(admin_client, workspace, client):
+def invitation_link(response) -> str:
+    """The one-time invitation link a members page shows (its path)."""
+    page = response.content.decode()
+    assert 'class="invitation-link"' in page, page
+    return urlsplit(page.split('<code class="invitation-link">')[1].split("</code>")[0]).path
+
+
+def test_a_new_username_gets_a_link_where_they_choose_their_password(admin_client, workspace):
     response = admin_client.post(reverse("workspace-members"), {"username": "newbie", "role": "operator"})
     assert response["Cache-Control"] == "no-store"
-    password = response.content.decode().split("one-time password is <code>")[1].split("</code>")[0]
-    assert password not in admin_client.get(reverse("workspace-members")).content.decode()
+    link = invitation_link(response)
+    assert not get_user_model().objects.filter(username="newbie").exists()  # nothing exists until they answer
+    visitor = Client()
+    assert "Choose a password for newbie" in visitor.get(link).content.decode()
+    answer = visitor.post(link, {"action": "create", "new_password1": "a-long-Pass-phrase-77", "new_password2": "a-long-Pass-phrase-77"})
+    assert answer.status_code == 302
     assert Membership.objects.get(user__username="newbie", workspace=workspace).role == Role.OPERATOR
-    assert get_user_model().objects.get(username="newbie").check_password(password)
+    assert "newbie" in visitor.get("/").content.decode()  # logged in
+    assert Client().get(link).status_code == 404  # used up
+    assert link not in admin_client.get(reverse("workspace-members")).content.decode()
 
 
 def test_roles_change_but_the_last_admin_stays(admin_client, workspace):

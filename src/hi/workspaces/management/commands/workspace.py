@@ -45,7 +45,8 @@ class Command(BaseCommand):
         create = actions.add_parser("create", help="Create a workspace.")
         create.add_argument("slug", help="Short id used in URLs and commands, e.g. shop-2.")
         create.add_argument("--name", required=True, help="Display name.")
-        member = actions.add_parser("add-member", help="Give a user (created if missing) a role in a workspace.")
+        # The installation's owner runs the CLI (with the server's database): no invitation, unlike the console.
+        member = actions.add_parser("add-member", help="Give a user (created if missing) a role in a workspace, at once.")
         member.add_argument("slug", help="Workspace slug.")
         member.add_argument("username", help="User name; the user is created when missing.")
         member.add_argument("--role", required=True, choices=[role.value for role in Role], help="The member's role.")
