@@ -9,11 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from . import lifecycle
+from . import lifecycle, transport
 from .attributes import AttributeSpec, validate_values
 from .exceptions import ConfigurationInvalid, ConnectionTestFailed
 from .factory import get_integration_gateway
-from .gateway import ConnectionInfo
+from .gateway import ConnectionInfo, IntegrationGateway
+from .http import response_bodies_withheld
 from .models import Integration, IntegrationLog, IntegrationState
 from .redaction import redact_text
 from .store import save_attributes, specs_for, stored_raw
@@ -74,6 +75,13 @@ def check_configuration(integration_type: IntegrationType, raw: dict[str, Any]) 
     return values
 
 
+def _test_connection(gateway: IntegrationGateway, values: dict[str, Any], timeout_s: float) -> ConnectionInfo:
+    """The gateway's connection test under set-up's rules: all of its provider calls end within `timeout_s` in
+    total, and their errors never carry what the provider answered (the URL is not trusted yet)."""
+    with transport.deadline(timeout_s), response_bodies_withheld():
+        return gateway.test_connection(values, timeout_s)
+
+
 def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: float | None = None) -> ConnectionInfo:
     """Run the gateway's live connection test, bounded in time, mapping failures to codes."""
     timeout_s = timeout_s or settings.HI_CONNECTION_TEST_TIMEOUT_S
@@ -81,8 +89,8 @@ def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: 
     secrets = [str(values[s.key]) for s in gateway.attribute_type.specs() if s.is_secret and values.get(s.key)]
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hi-connection-test")
     try:
-        future = executor.submit(gateway.test_connection, values, timeout_s)
-        # The gateway honours timeout_s; the grace period bounds a gateway that does not.
+        future = executor.submit(_test_connection, gateway, values, timeout_s)
+        # Provider calls end by the deadline; the grace period bounds a gateway that waits on something else.
         info = future.result(timeout=timeout_s + 2)
     except FutureTimeout:
         raise SetupError("cannot_connect", f"No answer within {timeout_s:g} seconds.") from None
