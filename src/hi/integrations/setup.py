@@ -62,6 +62,34 @@ def merge_raw(specs: list[AttributeSpec], current: dict[str, str], given: dict[s
     return merged
 
 
+def _same_place(before: Any, after: Any) -> bool:
+    """Whether two destination values name the same place (a trailing slash is no move)."""
+    return str(before or "").strip().rstrip("/") == str(after or "").strip().rstrip("/")
+
+
+def refuse_secrets_to_new_destination(specs: list[AttributeSpec], current: dict[str, str], given: dict[str, Any]) -> None:
+    """Raise `invalid` when `given` moves a destination (a URL, a host) but keeps stored secrets that would go there.
+
+    A blank secret means "keep the stored one", so without this rule an operator (or whoever has their session)
+    could send the stored credential to any host by changing the URL alone. Every secret hi transmits must be
+    typed again; a signing key, which never leaves hi, is kept.
+    """
+    moved = [
+        spec for spec in specs
+        if spec.is_destination and spec.key in given and not _same_place(current.get(spec.key, spec.default), given[spec.key])
+    ]  # fmt: skip
+    if not moved:
+        return
+    where = " and ".join(spec.label for spec in moved)
+    kept = [
+        spec for spec in specs
+        if spec.is_secret and spec.transmitted and current.get(spec.key) and not str(given.get(spec.key) or "").strip()
+    ]  # fmt: skip
+    if kept:
+        message = "Re-enter the {}: the {} changed, and the stored value would be sent to the new destination."
+        raise SetupError("invalid", field_errors={spec.key: message.format(spec.label, where) for spec in kept})
+
+
 def check_configuration(integration_type: IntegrationType, raw: dict[str, Any]) -> dict[str, Any]:
     """Validate values by type, then by the gateway's offline rules; return typed values."""
     gateway = get_integration_gateway(integration_type)
@@ -156,7 +184,9 @@ def _apply(
     """Validate and test merged values on the same account, then save them; return what changed."""
     integration_type = integration.type
     specs = specs_for(integration_type)
-    values = check_configuration(integration_type, merge_raw(specs, stored_raw(integration), raw))
+    current = stored_raw(integration)
+    refuse_secrets_to_new_destination(specs, current, raw)
+    values = check_configuration(integration_type, merge_raw(specs, current, raw))
     info = probe(integration_type, values, timeout_s)
     if info.unique_id != integration.unique_id:
         raise SetupError("wrong_account")
