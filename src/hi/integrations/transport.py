@@ -106,6 +106,10 @@ def _shut(handle: socket.socket) -> None:
         pass
 
 
+#: The watchdog forgets finished calls once it holds at least this many entries (and twice the live ones).
+PURGE_MIN = 64
+
+
 class _Watchdog:
     """One daemon thread that expires deadlines in time order."""
 
@@ -114,10 +118,17 @@ class _Watchdog:
         self._heap: list[tuple[float, int, Deadline]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._purge_at = PURGE_MIN
 
     def add(self, deadline: Deadline) -> None:
         """Expire `deadline` at its time unless it finishes first."""
         with self._cond:
+            if len(self._heap) >= self._purge_at:
+                # Most calls finish long before their deadline: drop those entries in one pass now and then,
+                # rather than wake at each one's time (amortised O(1) per call).
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+                self._purge_at = max(PURGE_MIN, 2 * len(self._heap))
             heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="hi-http-deadlines", daemon=True)
@@ -126,6 +137,7 @@ class _Watchdog:
                 self._cond.notify()  # sooner than what the thread sleeps towards
 
     def _run(self) -> None:
+        """Sleep until the soonest deadline, expire what is due, forever (a daemon thread)."""
         while True:
             with self._cond:
                 now = time.monotonic()
@@ -185,6 +197,7 @@ class _GuardedConnection:
     sock: Any
 
     def _new_conn(self) -> socket.socket:
+        """A connected socket (to a checked address, or to the environment's proxy), watched by the call's deadline."""
         bound = _current.get()
         if self.proxy is not None:
             # The socket goes to the environment's proxy, not to a provider; GuardedAdapter checked the target.
@@ -226,6 +239,7 @@ class _GuardedConnection:
         raise NewConnectionError(self, f"Failed to establish a new connection: {error}")  # type: ignore[arg-type]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
+        """Send a request; on a kept-alive connection, check its address again and watch it first."""
         if self.sock is not None:
             # A kept-alive connection: its address is checked again (the allow-list may have narrowed since), and
             # this call's deadline watches it from now on.
@@ -260,10 +274,14 @@ class GuardedHTTPSConnection(_GuardedConnection, HTTPSConnection):
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
+    """urllib3's pool of plain http connections, guarded."""
+
     ConnectionCls = GuardedHTTPConnection
 
 
 class _GuardedHTTPSPool(HTTPSConnectionPool):
+    """urllib3's pool of https connections, guarded."""
+
     ConnectionCls = GuardedHTTPSConnection
 
 
@@ -271,10 +289,12 @@ class GuardedAdapter(HTTPAdapter):
     """requests' adapter whose pools make guarded, pinned connections; through a proxy, the target is checked first."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """requests' pool manager, making its pools from the guarded classes."""
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
     def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> Any:
+        """Send through the pools; a request for the environment's proxy has its target checked first."""
         if select_proxy(request.url, proxies):
             _check_through_proxy(request.url)
         return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)

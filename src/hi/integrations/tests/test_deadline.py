@@ -183,3 +183,12 @@ def test_a_connection_test_is_bounded_in_total_and_leaves_no_call_running(sim, s
     while any(t.name.startswith("hi-connection-test") for t in threading.enumerate()) and time.monotonic() < give_up:
         time.sleep(0.05)
     assert not any(t.name.startswith("hi-connection-test") for t in threading.enumerate())
+
+
+def test_finished_calls_do_not_pile_up_in_the_watchdog():
+    from hi.integrations import transport
+
+    for _ in range(5000):
+        with transport.deadline(30):
+            pass
+    assert len(transport._watchdog._heap) <= 2 * transport.PURGE_MIN
