@@ -19,10 +19,10 @@ from urllib3.util.retry import Retry
 import hi
 
 from . import breakers, ssrf, transport
-# Re-exported: services and tests import the retry policy from here.
-from .retries import IDEMPOTENT_METHODS, RETRY_STATUSES, ProviderRetry, default_retry, retry_after_seconds, setting  # noqa: F401
 from .calllog import _CallLog, redact_url
 from .redaction import redact_text
+# Re-exported: services and tests import the retry policy from here.
+from .retries import IDEMPOTENT_METHODS, RETRY_STATUSES, ProviderRetry, default_retry, retry_after_seconds, setting  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
