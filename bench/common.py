@@ -22,6 +22,8 @@ def setup_django(tmp: Path) -> None:
     os.environ.setdefault("HI_SECRET_KEY", uuid.uuid4().hex * 2)
     os.environ.setdefault("HI_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     os.environ.setdefault("HI_LOG_LEVEL", "WARNING")
+    # The simulators listen on 127.0.0.1 over http: allow-list loopback, as `make run` does (worker subprocesses inherit it).
+    os.environ.setdefault("HI_OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8")
     os.environ["DJANGO_SETTINGS_MODULE"] = "hi.settings"
     import django
 

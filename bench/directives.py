@@ -22,6 +22,8 @@ def setup_django(database_url: str | None) -> None:
         os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='hi-bench-')}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hi.settings")
     os.environ.setdefault("HI_LOG_LEVEL", "WARNING")
+    # The simulators listen on 127.0.0.1 over http: allow-list loopback, as `make run` does (worker subprocesses inherit it).
+    os.environ.setdefault("HI_OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8")
     import django
 
     django.setup()

@@ -20,6 +20,9 @@ demo="${HI_DEMO:-1}"
 case "${demo,,}" in 1|true|yes|on) demo=1 ;; *) demo=0 ;; esac
 
 if [ "$demo" = 1 ]; then
+  # The demo's providers are simulators on 127.0.0.1 over http, which the outbound guard refuses unless
+  # allow-listed: add loopback to the allow-list for this run (console and worker). HI_DEMO=0 leaves it as set.
+  export HI_OUTBOUND_ALLOWED_NETWORKS="${HI_OUTBOUND_ALLOWED_NETWORKS:+$HI_OUTBOUND_ALLOWED_NETWORKS,}127.0.0.0/8"
   ifood_port="${HI_IFOOD_DEMO_PORT:-8002}"
   # iFood expects a poll every 30 s; the demo polls every 5 s so that its orders show up quickly.
   export HI_IFOOD_POLL_INTERVAL_S="${HI_IFOOD_POLL_INTERVAL_S:-5}"

@@ -1,4 +1,4 @@
-"""Shared fixtures: workspaces, users with roles, logged-in clients and the demo simulator."""
+"""Shared fixtures: loopback allow-listed, workspaces, users with roles, logged-in clients and the demo simulator."""
 from __future__ import annotations
 
 import pytest
@@ -19,6 +19,15 @@ def fresh_known_secrets():
     forget_known()
     yield
     forget_known()
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback(settings):
+    """Simulators and fake providers listen on 127.0.0.1 over http: allow-list loopback, as `make run` does.
+
+    Tests of the guard itself set HI_OUTBOUND_ALLOWED_NETWORKS back to [] (see integrations/tests/test_ssrf.py).
+    """
+    settings.HI_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 
 @pytest.fixture

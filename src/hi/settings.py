@@ -80,9 +80,13 @@ HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
 HI_METRICS_OPEN = env_bool("HI_METRICS_OPEN", False)
 # Upper bound of a live connection test, in seconds.
 HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
-# Networks (comma-separated CIDRs) that outbound webhooks may reach although they are internal, and
-# over plain http: e.g. "10.0.0.0/8" for an n8n on the LAN. Empty: public https URLs only (integrations/ssrf.py).
-HI_WEBHOOK_ALLOWED_NETWORKS = env_list("HI_WEBHOOK_ALLOWED_NETWORKS", [])
+# Networks (comma-separated CIDRs) that every operator-given URL (webhook endpoints, provider API URLs) may
+# reach although they are internal, and over plain http: e.g. "10.0.0.0/8" for an n8n on the LAN. Empty: public
+# https URLs only (integrations/ssrf.py). HI_WEBHOOK_ALLOWED_NETWORKS, its older name, is still read and added.
+HI_OUTBOUND_ALLOWED_NETWORKS = env_list("HI_OUTBOUND_ALLOWED_NETWORKS", []) + env_list("HI_WEBHOOK_ALLOWED_NETWORKS", [])
+# The most one provider call may take in all, in seconds: connecting, sending, waiting, reading and the
+# retries inside the call (the connect and read timeouts bound each step; this bounds their sum).
+HI_HTTP_DEADLINE_S = float(os.environ.get("HI_HTTP_DEADLINE_S", "30"))
 # A webhook endpoint is disabled automatically when, over the last WINDOW seconds, at least MIN_ATTEMPTS
 # deliveries were attempted, at least ERROR_RATE of them failed, and failing began MIN_SPAN seconds ago or more.
 HI_WEBHOOK_DISABLE_WINDOW_S = float(os.environ.get("HI_WEBHOOK_DISABLE_WINDOW_S", str(24 * 3600)))

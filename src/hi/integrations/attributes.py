@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from . import ssrf
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -38,6 +40,17 @@ class AttributeSpec:
     max_value: int | None = None
     # Attributes that identify the account (credentials) are the ones Re-authenticate asks for.
     credential: bool = False
+    # Where hi sends the secrets (a host name, a region…): changing it asks for the secrets again, as changing a
+    # URL-typed attribute does (setup.py). URL attributes are destinations whatever this says.
+    destination: bool = False
+    # For a secret: whether hi sends its value to the provider (an API key) or only uses it here (a signing
+    # key, of which the provider only ever sees signatures).
+    transmitted: bool = True
+
+    @property
+    def is_destination(self) -> bool:
+        """Whether the value says where hi connects, and so where the secrets go."""
+        return self.destination or self.value_type is ValueType.URL
 
     @property
     def is_secret(self) -> bool:
@@ -80,6 +93,11 @@ def parse_value(spec: AttributeSpec, raw: Any) -> Any:
             URLValidator(schemes=["http", "https"])(text)
         except ValidationError:
             raise ValidationError(f"{spec.label} must be an http:// or https:// URL.") from None
+        try:
+            # Offline (no DNS): the HTTP client checks again, resolved, at every connection (transport.py).
+            ssrf.check_url(text, resolve=False)
+        except ssrf.UnsafeURL as exc:
+            raise ValidationError(f"{spec.label} cannot be used: {exc}.") from None
         return text
     if spec.value_type is ValueType.INTEGER:
         try:

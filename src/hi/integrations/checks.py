@@ -90,8 +90,8 @@ def check_metrics_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessa
 
 
 @checks.register()
-def check_webhook_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Fail start-up when HI_WEBHOOK_ALLOWED_NETWORKS holds something that is not a network."""
+def check_outbound_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Fail start-up when HI_OUTBOUND_ALLOWED_NETWORKS (or its older name) holds something that is not a network."""
     from django.core.exceptions import ImproperlyConfigured
 
     from .ssrf import allowed_networks

@@ -1,37 +1,51 @@
-"""The one HTTP client every service uses: timeouts, safe retries, a breaker, typed errors and a call log."""
+"""The one HTTP client every service uses: guarded connections, a deadline, safe retries, a breaker, typed errors and a call log."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import os
-import sys
 import threading
-import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import requests
-from django.conf import settings
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError, ResponseError
+from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as UrllibTimeout
 from urllib3.util.retry import Retry
 
 import hi
 
-from . import breakers
+from . import breakers, ssrf, transport
 from .calllog import _CallLog, redact_url
 from .redaction import redact_known, redact_text
+# Re-exported: services and tests import the retry policy from here.
+from .retries import IDEMPOTENT_METHODS, RETRY_STATUSES, ProviderRetry, default_retry, retry_after_seconds, setting  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10.0)
 EXCERPT = 300
-#: RFC 9110 §9.2.2 idempotent methods: the only ones retried unless a call says it is safe.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-#: Answers that mean "try again": rate limited, or a gateway in front of the provider failed.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: The most one call may take in all when HI_HTTP_DEADLINE_S is not set.
+DEFAULT_DEADLINE_S = 30.0
+
+_bodies_withheld: ContextVar[bool] = ContextVar("hi_provider_bodies_withheld", default=False)
+
+
+@contextmanager
+def response_bodies_withheld() -> Iterator[None]:
+    """Within the block, provider errors say the status and a generic reason, never what the provider answered.
+
+    Set-up runs in here: until a connection test passes, the URL is anybody's, and its answer (an internal
+    service's page, say) must not reach the operator's form, the command line or a log.
+    """
+    token = _bodies_withheld.set(True)
+    try:
+        yield
+    finally:
+        _bodies_withheld.reset(token)
 
 
 class ProviderError(Exception):
@@ -41,8 +55,8 @@ class ProviderError(Exception):
         self.provider = provider
         self.status = status
         # Whoever built it, an error never carries a secret the process knows (redacted before the cut,
-        # so that a secret straddling it cannot leave its first half).
-        self.excerpt = redact_known(excerpt[: EXCERPT * 4])[:EXCERPT]
+        # so that a secret straddling it cannot leave its first half); set-up withholds bodies altogether.
+        self.excerpt = "" if _bodies_withheld.get() else redact_known(excerpt[: EXCERPT * 4])[:EXCERPT]
         detail = f" (HTTP {status})" if status else ""
         super().__init__(redact_known(f"{provider}: {message}{detail}") + (f": {self.excerpt}" if self.excerpt else ""))
 
@@ -81,80 +95,9 @@ class ProviderRejected(ProviderError):
     """The provider refused the request itself (another 4xx): retrying will not help."""
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
-class ProviderRetry(Retry):
-    """urllib3's Retry, which also gives up on a Retry-After beyond the cap and keeps its attempts on errors."""
-
-    #: time.monotonic() when the attempt after this retry's wait began (to time that attempt alone).
-    resumed_at: float | None = None
-
-    def get_retry_after(self, response: Any) -> float | None:
-        try:
-            return super().get_retry_after(response)
-        except InvalidHeader:
-            return None  # a malformed Retry-After falls back to the exponential backoff
-
-    def increment(  # type: ignore[override]
-        self, method: Any = None, url: Any = None, response: Any = None, error: Any = None, _pool: Any = None, _stacktrace: Any = None
-    ) -> "ProviderRetry":
-        if response is not None and error is None and self._asks_too_long(response):
-            # Waiting longer than the cap would hold a worker: the answer goes back now (raise_on_status=False),
-            # and ProviderRateLimited.retry_after tells the caller when to come back.
-            raise MaxRetryError(_pool, url or "", ResponseError("Retry-After beyond retry_after_max"))
-        try:
-            return super().increment(method, url, response, error, _pool, _stacktrace)
-        except Exception as exc:
-            # requests wraps this error: keep the attempts made so far on it, as a response keeps them in raw.retries.
-            exc.retries = self  # type: ignore[attr-defined]
-            raise
-
-    def _asks_too_long(self, response: Any) -> bool:
-        if not self.respect_retry_after_header or not response.headers.get("Retry-After"):
-            return False
-        asked = self.new(retry_after_max=sys.maxsize).get_retry_after(response)
-        return asked is not None and asked > self.retry_after_max
-
-    def sleep(self, response: Any = None) -> None:
-        super().sleep(response)
-        self.resumed_at = time.monotonic()
-
-
-def default_retry(**overrides: Any) -> ProviderRetry:
-    """The retry policy from settings: idempotent methods, connection errors and RETRY_STATUSES, backoff with jitter.
-
-    Retries inside a call only ride out blips (a restarting load balancer); longer outages are the
-    directive's retries and the breaker's business, so the defaults stay short: ~1 s over three attempts.
-    """
-    params: dict[str, Any] = dict(
-        total=int(_setting("HI_HTTP_RETRIES", 2)),
-        # A read error (timeout, dropped answer) means the provider got the request and may still be working
-        # on it: not retried, so a call never waits much longer than its read timeout.
-        read=0,
-        other=0,
-        allowed_methods=IDEMPOTENT_METHODS,
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=float(_setting("HI_HTTP_BACKOFF_FACTOR", 0.3)),
-        backoff_jitter=float(_setting("HI_HTTP_BACKOFF_JITTER", 0.3)),
-        backoff_max=float(_setting("HI_HTTP_BACKOFF_MAX_S", 10)),
-        retry_after_max=float(_setting("HI_HTTP_RETRY_AFTER_MAX_S", 5)),
-        respect_retry_after_header=True,
-        # Exhausted retries hand back the last answer, so the caller sees its status and body.
-        raise_on_status=False,
-    )
-    params.update(overrides)
-    return ProviderRetry(**params)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """The Retry-After header in seconds (a number or an HTTP date), when present and valid."""
-    value = response.headers.get("Retry-After", "")
-    try:
-        return float(Retry(retry_after_max=sys.maxsize).parse_retry_after(value)) if value else None
-    except InvalidHeader:
-        return None
+class UnsafeDestination(ProviderRejected):
+    """hi refused to connect: the address is internal, loopback, a metadata service, or plain http outside the
+    allow-list (ssrf.py, checked at every connection). Nothing was sent; only a new URL or allow-list helps."""
 
 
 def _credentials_in(headers: dict[str, str]) -> list[str]:
@@ -202,6 +145,7 @@ class ProviderClient:
         token_manager: Any = None,
         secrets: Iterable[str] = (),
         retry: Retry | None = None,
+        deadline_s: float | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -211,6 +155,8 @@ class ProviderClient:
         self.token_manager = token_manager
         self.secrets = [s for s in (*secrets, *_credentials_in(headers or {})) if s]
         self.retry = retry if retry is not None else default_retry()
+        #: The total time one call may take (None: HI_HTTP_DEADLINE_S when the call is made).
+        self.deadline_s = deadline_s
         self.session = self._new_session(self.retry, self.base_url)
         self.session.headers["User-Agent"] = f"hi/{hi.__version__}"
         self.session.headers.update(headers or {})
@@ -221,7 +167,9 @@ class ProviderClient:
     def _new_session(retry: Retry, base_url: str) -> requests.Session:
         """A session with the Retry mounted; proxy and CA settings read from the environment once."""
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
+        # Every connection is checked by the SSRF guard and pinned to the checked address, and watched by the
+        # call's deadline (transport.py).
+        adapter = transport.GuardedAdapter(max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # requests re-reads the whole environment for proxies on every call (trust_env); read it once.
@@ -246,18 +194,29 @@ class ProviderClient:
         return redact_url(self.base_url, self.secrets)
 
     def request(
-        self, method: str, path: str, *, timeout: Any = None, idempotent: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: Any = None,
+        idempotent: bool = False,
+        deadline_s: float | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
         """Send a request; return the 2xx response or raise a ProviderError subclass.
 
         `idempotent=True` lets a POST or PATCH be retried like a GET (the provider dedupes it, e.g. by a key).
+        The whole call (token, connections, retries, the answer read to its end) takes at most `deadline_s`
+        (default: the client's, else HI_HTTP_DEADLINE_S), or ProviderTimeout.
         """
         method = method.upper()
         url = f"{self.base_url}/{path.lstrip('/')}"
         session = self._session_for(method, idempotent)
+        limit = next(s for s in (deadline_s, self.deadline_s, setting("HI_HTTP_DEADLINE_S", DEFAULT_DEADLINE_S)) if s is not None)
 
         def exchange() -> requests.Response:
-            return self._exchange(session, method, url, timeout or self.timeout, kwargs)
+            with transport.deadline(float(limit)):
+                return self._exchange(session, method, url, timeout or self.timeout, kwargs)
 
         if self.integration is None:
             return exchange()
@@ -283,12 +242,19 @@ class ProviderClient:
         if token is not None:
             kwargs = {**kwargs, "headers": {**(kwargs.get("headers") or {}), "Authorization": f"Bearer {token}"}}
         secrets = self._secrets(token)
+        bound = transport.current_deadline()
         log.begin()
         try:
             response = send(**kwargs)
+        except ssrf.UnsafeURL as exc:
+            refused = UnsafeDestination(self.provider, f"refused to call {self._where}: {exc}")
+            log.record(send.args[1], None, None, type(refused).__name__, secrets)
+            raise refused from None
         except requests.RequestException as exc:
             error: ProviderError
-            if _is_timeout(exc):
+            if bound is not None and bound.passed:
+                error = ProviderTimeout(self.provider, f"no complete answer from {self._where} within {bound.seconds:g} s")
+            elif _is_timeout(exc):
                 error = ProviderTimeout(self.provider, f"no answer from {self._where} in time")
             else:
                 error = ProviderUnavailable(self.provider, f"cannot reach {self._where} ({type(exc).__name__})")
@@ -296,8 +262,13 @@ class ProviderClient:
             sent_url = getattr(exc.request, "url", None) or send.args[1]
             log.record(sent_url, getattr(inner, "retries", None), None, type(error).__name__, secrets)
             raise error from None
-        kind = _error_class_for(response.status_code)
         retries = response.raw.retries if response.raw is not None else None
+        if bound is not None and bound.expired:
+            # The watchdog shut the connection while the answer was read: what arrived may be cut short.
+            late = ProviderTimeout(self.provider, f"no complete answer from {self._where} within {bound.seconds:g} s")
+            log.record(response.url or send.args[1], retries, response.status_code, type(late).__name__, secrets)
+            raise late
+        kind = _error_class_for(response.status_code)
         log.record(response.url or send.args[1], retries, response.status_code, kind.__name__ if kind else "", secrets)
         return response
 
@@ -313,16 +284,16 @@ class ProviderClient:
         excerpt = self.excerpt(response, secrets)
         if 300 <= status < 400:
             # Redirects are never followed: a provider URL that moved is a configuration problem.
-            location = redact_url(response.headers.get("Location", "?"), secrets)
-            raise ProviderRejected(self.provider, f"unexpected redirect to {location}", status, excerpt)
+            location = "" if _bodies_withheld.get() else " to " + redact_url(response.headers.get("Location", "?"), secrets)
+            raise ProviderRejected(self.provider, f"unexpected redirect{location}", status, excerpt)
         if status in (401, 403):
             raise ProviderAuthError(self.provider, "credentials refused", status, excerpt)
         if status == 429:
-            raise ProviderRateLimited(self.provider, "rate limited", status, excerpt, _retry_after(response))
+            raise ProviderRateLimited(self.provider, "rate limited", status, excerpt, retry_after_seconds(response))
         if status >= 500:
             error = ProviderUnavailable(self.provider, "server error", status, excerpt)
             # A 503 may say when to come back (RFC 9110 §10.2.3): directives wait at least that long.
-            error.retry_after = _retry_after(response)
+            error.retry_after = retry_after_seconds(response)
             raise error
         raise ProviderRejected(self.provider, "request refused", status, excerpt)
 
@@ -352,7 +323,7 @@ def client_for_integration(integration: Any, provider: str, base_url: str, **opt
     headers = options.get("headers") or {}
     key = (
         integration.pk, provider, base_url, tuple(sorted(headers.items())), repr(options.get("timeout")),
-        tuple(options.get("secrets", ())), id(options.get("token_manager")),
+        tuple(options.get("secrets", ())), id(options.get("token_manager")), options.get("deadline_s"),
     )
     with _clients_lock:
         client = _clients.get(key)

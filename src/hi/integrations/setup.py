@@ -9,11 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from . import lifecycle
+from . import lifecycle, transport
 from .attributes import AttributeSpec, validate_values
 from .exceptions import ConfigurationInvalid, ConnectionTestFailed
 from .factory import get_integration_gateway
-from .gateway import ConnectionInfo
+from .gateway import ConnectionInfo, IntegrationGateway
+from .http import response_bodies_withheld
 from .models import Integration, IntegrationLog, IntegrationState
 from .redaction import redact_text
 from .store import save_attributes, specs_for, stored_raw
@@ -62,6 +63,34 @@ def merge_raw(specs: list[AttributeSpec], current: dict[str, str], given: dict[s
     return merged
 
 
+def _same_place(before: Any, after: Any) -> bool:
+    """Whether two destination values name the same place (a trailing slash is no move)."""
+    return str(before or "").strip().rstrip("/") == str(after or "").strip().rstrip("/")
+
+
+def refuse_secrets_to_new_destination(specs: list[AttributeSpec], current: dict[str, str], given: dict[str, Any]) -> None:
+    """Raise `invalid` when `given` moves a destination (a URL, a host) but keeps stored secrets that would go there.
+
+    A blank secret means "keep the stored one", so without this rule an operator (or whoever has their session)
+    could send the stored credential to any host by changing the URL alone. Every secret hi transmits must be
+    typed again; a signing key, which never leaves hi, is kept.
+    """
+    moved = [
+        spec for spec in specs
+        if spec.is_destination and spec.key in given and not _same_place(current.get(spec.key, spec.default), given[spec.key])
+    ]  # fmt: skip
+    if not moved:
+        return
+    where = " and ".join(spec.label for spec in moved)
+    kept = [
+        spec for spec in specs
+        if spec.is_secret and spec.transmitted and current.get(spec.key) and not str(given.get(spec.key) or "").strip()
+    ]  # fmt: skip
+    if kept:
+        message = "Re-enter the {}: the {} changed, and the stored value would be sent to the new destination."
+        raise SetupError("invalid", field_errors={spec.key: message.format(spec.label, where) for spec in kept})
+
+
 def check_configuration(integration_type: IntegrationType, raw: dict[str, Any]) -> dict[str, Any]:
     """Validate values by type, then by the gateway's offline rules; return typed values."""
     gateway = get_integration_gateway(integration_type)
@@ -75,6 +104,13 @@ def check_configuration(integration_type: IntegrationType, raw: dict[str, Any]) 
     return values
 
 
+def _test_connection(gateway: IntegrationGateway, values: dict[str, Any], timeout_s: float) -> ConnectionInfo:
+    """The gateway's connection test under set-up's rules: all of its provider calls end within `timeout_s` in
+    total, and their errors never carry what the provider answered (the URL is not trusted yet)."""
+    with transport.deadline(timeout_s), response_bodies_withheld():
+        return gateway.test_connection(values, timeout_s)
+
+
 def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: float | None = None) -> ConnectionInfo:
     """Run the gateway's live connection test, bounded in time, mapping failures to codes."""
     timeout_s = timeout_s or settings.HI_CONNECTION_TEST_TIMEOUT_S
@@ -82,8 +118,8 @@ def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: 
     secrets = [str(values[s.key]) for s in gateway.attribute_type.specs() if s.is_secret and values.get(s.key)]
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hi-connection-test")
     try:
-        future = executor.submit(gateway.test_connection, values, timeout_s)
-        # The gateway honours timeout_s; the grace period bounds a gateway that does not.
+        future = executor.submit(_test_connection, gateway, values, timeout_s)
+        # Provider calls end by the deadline; the grace period bounds a gateway that waits on something else.
         info = future.result(timeout=timeout_s + 2)
     except FutureTimeout:
         raise SetupError("cannot_connect", f"No answer within {timeout_s:g} seconds.") from None
@@ -168,7 +204,9 @@ def _apply(
     """Validate and test merged values on the same account, then save them; return what changed."""
     integration_type = integration.type
     specs = specs_for(integration_type)
-    values = check_configuration(integration_type, merge_raw(specs, stored_raw(integration), raw))
+    current = stored_raw(integration)
+    refuse_secrets_to_new_destination(specs, current, raw)
+    values = check_configuration(integration_type, merge_raw(specs, current, raw))
     info = probe(integration_type, values, timeout_s)
     if info.unique_id != integration.unique_id:
         raise SetupError("wrong_account")

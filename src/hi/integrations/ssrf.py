@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 import idna
@@ -37,20 +38,30 @@ class UnresolvableHost(UnsafeURL):
     """The URL's host name did not resolve (perhaps for now: callers may retry later)."""
 
 
+#: The allow-list setting, and its older name (from when only webhooks were guarded), still read.
+SETTING = "HI_OUTBOUND_ALLOWED_NETWORKS"
+LEGACY_SETTING = "HI_WEBHOOK_ALLOWED_NETWORKS"
+
+
+def _entries(raw: Any) -> list[str]:
+    """A setting's entries, from a list or a comma-separated string."""
+    return [str(e).strip() for e in (raw.split(",") if isinstance(raw, str) else list(raw or []))]
+
+
 def allowed_networks() -> list[Network]:
-    """The networks in settings.HI_WEBHOOK_ALLOWED_NETWORKS, where internal addresses and plain http are allowed."""
-    raw = getattr(settings, "HI_WEBHOOK_ALLOWED_NETWORKS", [])
-    entries = raw.split(",") if isinstance(raw, str) else list(raw)
+    """The networks in HI_OUTBOUND_ALLOWED_NETWORKS (and the older HI_WEBHOOK_ALLOWED_NETWORKS), where
+    internal addresses and plain http are allowed for every operator-given URL."""
     networks = []
-    for entry in (str(e).strip() for e in entries):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry))
-        except ValueError as exc:
-            raise ImproperlyConfigured(
-                f"HI_WEBHOOK_ALLOWED_NETWORKS: {entry!r} is not a network in CIDR form like 10.0.0.0/8 ({exc})"
-            ) from None
+    for name in (SETTING, LEGACY_SETTING):
+        for entry in _entries(getattr(settings, name, [])):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry))
+            except ValueError as exc:
+                raise ImproperlyConfigured(
+                    f"{name}: {entry!r} is not a network in CIDR form like 10.0.0.0/8 ({exc})"
+                ) from None
     return networks
 
 
@@ -161,16 +172,12 @@ def _refuse_blocked(host: str, addresses: list[Address], networks: list[Network]
     for ip in addresses:
         reason = blocked_reason(ip)
         if reason and (_is_metadata(ip) or not _allowed(ip, networks)):
-            allow = "" if _is_metadata(ip) else "; HI_WEBHOOK_ALLOWED_NETWORKS can allow it"
+            allow = "" if _is_metadata(ip) else f"; {SETTING} can allow it"
             raise UnsafeURL(f"{host} is {reason} ({ip}){allow}")
 
 
-def check_url(url: str, *, resolve: bool) -> list[Address]:
-    """Raise UnsafeURL unless `url` is a safe target; return the addresses checked, for the caller to pin.
-
-    `resolve=False` is the offline check (a form): names are not looked up and the list is empty unless the
-    host is a literal address. `resolve=True` looks the name up and checks every address it has.
-    """
+def _split(url: str) -> tuple[str, str, int | None]:
+    """The scheme, host and port of an operator-given URL; UnsafeURL for anything a parser could read two ways."""
     if not isinstance(url, str) or _UNSAFE_CHARS.search(url):
         raise UnsafeURL("the URL contains spaces, control characters or backslashes")
     try:
@@ -184,7 +191,28 @@ def check_url(url: str, *, resolve: bool) -> list[Address]:
         raise UnsafeURL("the URL must not contain a user name or password; put credentials in the headers")
     if not parts.hostname:
         raise UnsafeURL("the URL has no host")
-    name, literal = _host(parts.hostname)
+    return parts.scheme, parts.hostname, port
+
+
+def check_url(url: str, *, resolve: bool) -> list[Address]:
+    """Raise UnsafeURL unless `url` is a safe target; return the addresses checked, for the caller to pin.
+
+    `resolve=False` is the offline check (a form): names are not looked up and the list is empty unless the
+    host is a literal address. `resolve=True` looks the name up and checks every address it has.
+    """
+    scheme, host, port = _split(url)
+    return check_target(scheme, host, port, resolve=resolve)
+
+
+def check_target(scheme: str, host: str, port: int | None, *, resolve: bool) -> list[Address]:
+    """check_url for a connection about to be made: `host` is a name or a literal address (IPv6 with or
+    without brackets). With `resolve`, the addresses returned are the only ones the caller may connect to."""
+    if scheme not in ("http", "https"):
+        raise UnsafeURL(f"only http and https URLs are allowed, not {scheme or 'a URL without a scheme'}")
+    raw = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not raw:
+        raise UnsafeURL("the URL has no host")
+    name, literal = _host(raw)
     bare = name.removesuffix(".")
     if bare in METADATA_NAMES:
         raise UnsafeURL(f"{bare} is a cloud metadata service")
@@ -192,13 +220,13 @@ def check_url(url: str, *, resolve: bool) -> list[Address]:
     local = bare == "localhost" or bare.endswith(".localhost")
     # RFC 6761 §6.3: localhost names are loopback, and are looked up as "localhost" (the hosts file), never in DNS.
     implied = [literal] if literal is not None else [LOOPBACK] if local else []
-    _refuse_blocked(parts.hostname, implied, networks)
+    _refuse_blocked(raw, implied, networks)
     resolved = []
     if resolve and literal is None:
-        resolved = _resolve("localhost" if local else name, port or (443 if parts.scheme == "https" else 80))
-        _refuse_blocked(parts.hostname, resolved, networks)
+        resolved = _resolve("localhost" if local else name, port or (443 if scheme == "https" else 80))
+        _refuse_blocked(raw, resolved, networks)
     known = implied + resolved
-    if parts.scheme == "http" and not settings.DEBUG:
+    if scheme == "http" and not settings.DEBUG:
         if not known or not all(_allowed(ip, networks) for ip in known):
-            raise UnsafeURL("the URL must use https (plain http only reaches HI_WEBHOOK_ALLOWED_NETWORKS)")
+            raise UnsafeURL(f"the URL must use https (plain http only reaches {SETTING})")
     return [literal] if literal is not None else resolved

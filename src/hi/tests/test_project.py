@@ -51,6 +51,15 @@ def test_the_embedded_default_needs_no_configuration(tmp_path):
     assert oct((tmp_path / "encryption_key").stat().st_mode)[-3:] == "600"
 
 
+def test_the_outbound_allow_list_is_read_under_its_new_and_its_older_name(tmp_path):
+    env = {"HI_VAR_DIR": str(tmp_path), "HI_OUTBOUND_ALLOWED_NETWORKS": "10.0.0.0/8", "HI_WEBHOOK_ALLOWED_NETWORKS": "192.168.0.0/16"}
+    script = "from hi.integrations.ssrf import allowed_networks; print(sorted(str(n) for n in allowed_networks()))"
+    result = run_manage("shell", "-c", script, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "['10.0.0.0/8', '192.168.0.0/16']", result.stderr
+    result = run_manage("check", env={**env, "HI_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.1/8"})
+    assert result.returncode != 0 and "hi.E004" in result.stderr + result.stdout
+
+
 @pytest.mark.django_db
 def test_hi_setup_is_idempotent_and_prints_a_generated_password_once(monkeypatch):
     monkeypatch.delenv("HI_ADMIN_PASSWORD", raising=False)

@@ -1,8 +1,9 @@
-"""A fake provider: a real HTTP server on 127.0.0.1 with routes, a request log and fault knobs."""
+"""A fake provider: a real HTTP (or HTTPS) server on 127.0.0.1 with routes, a request log and fault knobs."""
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ class Faults:
     delay_s: float = 0.0
     #: Drop the connection without an answer.
     drop: bool = False
+    #: Send the answer (status line, headers, body) one byte at a time, this many seconds apart: a provider so
+    #: slow that per-read timeouts never fire.
+    drip_s: float = 0.0
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -57,7 +61,7 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 class FakeProviderServer:
     """Serve `routes` on 127.0.0.1 in a thread; use as a context manager or start()/stop()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         self.routes: dict[tuple[str, str], Route] = {}
         #: Routes with `{name}` segments, keyed like `routes` by (method, template).
         self.patterns: dict[tuple[str, str], tuple[re.Pattern[str], Route]] = {}
@@ -68,6 +72,11 @@ class FakeProviderServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if ssl_context is not None:
+            # The handshake happens in each request's thread, so one slow client does not hold the others.
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._scheme = "https"
         self._thread: threading.Thread | None = None
         self._serving = False
 
@@ -75,7 +84,12 @@ class FakeProviderServer:
     def url(self) -> str:
         """Base URL of the running server."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self._scheme}://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._server.server_address[1])
 
     def route(self, method: str, path: str, handler: Route) -> None:
         """Answer `method path` with `handler(request)`; `{name}` segments match one path segment into `request.params`."""
@@ -161,6 +175,14 @@ class FakeProviderServer:
             # connection waits on the client's delayed ACK (~40 ms) at every request.
             disable_nagle_algorithm = True
 
+            def handle(self) -> None:
+                if isinstance(self.request, ssl.SSLSocket):
+                    try:
+                        self.request.do_handshake()
+                    except (ssl.SSLError, OSError):
+                        return  # the client refused the certificate, or left
+                super().handle()
+
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -177,6 +199,9 @@ class FakeProviderServer:
                     self.close_connection = True
                     return
                 status, headers, payload = answer
+                if fake.faults.drip_s and not request.path.startswith(CONTROL_PREFIX):
+                    self._drip(status, headers, payload, fake.faults.drip_s)
+                    return
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -187,6 +212,20 @@ class FakeProviderServer:
                 except (BrokenPipeError, ConnectionResetError):
                     # The client gave up (a timeout under test): nothing left to answer.
                     self.close_connection = True
+
+            def _drip(self, status: int, headers: dict[str, str], payload: bytes, interval_s: float) -> None:
+                """Write the whole answer a byte at a time until it is out or the client gives up."""
+                head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+                head += [f"{name}: {value}" for name, value in {**headers, "Content-Length": str(len(payload))}.items()]
+                raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
+                self.close_connection = True
+                try:
+                    for index in range(len(raw)):
+                        self.wfile.write(raw[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(interval_s)
+                except OSError:
+                    pass  # the client hung up: that is what the test waits for
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

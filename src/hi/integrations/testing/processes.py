@@ -31,6 +31,8 @@ def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Po
         "HI_ENCRYPTION_KEYS": ",".join(settings.HI_ENCRYPTION_KEYS),
         "HI_WORKER_HEARTBEAT_S": "0.5",
         "HI_WORKER_STALE_S": "2",
+        # The guard's allow-list as this test has it (loopback, for the simulators the worker calls).
+        "HI_OUTBOUND_ALLOWED_NETWORKS": ",".join(getattr(settings, "HI_OUTBOUND_ALLOWED_NETWORKS", [])),
         "PYTHONUNBUFFERED": "1",  # tests read the worker's output line by line
         **(env or {}),
     }

@@ -119,9 +119,11 @@ def test_the_system_check_fails_for_a_gateway_that_cannot_be_imported():
 
 
 def test_a_malformed_allowed_network_fails_the_system_check(settings):
-    from hi.integrations.checks import check_webhook_allowed_networks
+    from hi.integrations.checks import check_outbound_allowed_networks
 
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8", "not-a-network"]
-    assert [e.id for e in check_webhook_allowed_networks()] == ["hi.E004"]
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8"]
-    assert check_webhook_allowed_networks() == []
+    settings.HI_OUTBOUND_ALLOWED_NETWORKS = ["10.0.0.0/8", "not-a-network"]
+    assert [e.id for e in check_outbound_allowed_networks()] == ["hi.E004"]
+    settings.HI_OUTBOUND_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    assert check_outbound_allowed_networks() == []
+    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["not-a-network"]  # the older name is checked too
+    assert [e.id for e in check_outbound_allowed_networks()] == ["hi.E004"]

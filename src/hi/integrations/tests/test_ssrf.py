@@ -19,7 +19,7 @@ PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
 def strict(settings):
     """Production defaults: DEBUG off, nothing allow-listed."""
     settings.DEBUG = False
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = []
+    settings.HI_OUTBOUND_ALLOWED_NETWORKS = []
     return settings
 
 
@@ -91,7 +91,7 @@ def test_loopback_through_the_real_resolver_is_refused(url):
 
 
 def test_localhost_names_are_looked_up_as_localhost_in_the_hosts_file(strict):
-    strict.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+    strict.HI_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
     expected = check_url("http://localhost/", resolve=True)
     assert expected and all(ip.is_loopback for ip in expected)
     assert check_url("http://api.localhost./", resolve=True) == expected
@@ -168,7 +168,7 @@ def test_plain_http_needs_debug_or_the_allow_list(strict):
 
 
 def test_the_allow_list_admits_its_networks_over_http(strict):
-    strict.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "10.1.0.0/16"]
+    strict.HI_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "10.1.0.0/16"]
     assert check_url("http://127.0.0.1:8000/", resolve=True) == [ipaddress.ip_address("127.0.0.1")]
     assert check_url("http://localhost:8000/", resolve=True) == [ipaddress.ip_address("127.0.0.1")]
     assert check_url("http://localhost:8000/", resolve=False) == []
@@ -180,21 +180,31 @@ def test_the_allow_list_admits_its_networks_over_http(strict):
 
 
 def test_the_allow_list_never_admits_metadata_services(strict):
-    strict.HI_WEBHOOK_ALLOWED_NETWORKS = ["169.254.0.0/16", "0.0.0.0/0"]
+    strict.HI_OUTBOUND_ALLOWED_NETWORKS = ["169.254.0.0/16", "0.0.0.0/0"]
     assert check_url("http://169.254.10.1/", resolve=False)
     assert "cloud metadata" in refused("http://169.254.169.254/latest/meta-data/")
     assert "cloud metadata" in refused("http://[::ffff:169.254.169.254]/latest/meta-data/")
 
 
 def test_the_allow_list_may_be_a_comma_separated_string(strict):
-    strict.HI_WEBHOOK_ALLOWED_NETWORKS = " 10.0.0.0/8 , 192.168.0.0/16,"
+    strict.HI_OUTBOUND_ALLOWED_NETWORKS = " 10.0.0.0/8 , 192.168.0.0/16,"
     assert check_url("http://192.168.1.10:5678/", resolve=False)
 
 
 @pytest.mark.parametrize("entry", ["10.0.0.1/8", "not-a-network", "10.0.0.0/33"])
 def test_an_invalid_allow_list_entry_is_improperly_configured(strict, entry):
-    strict.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", entry]
-    with pytest.raises(ImproperlyConfigured, match=f"HI_WEBHOOK_ALLOWED_NETWORKS: '{entry}'"):
+    strict.HI_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", entry]
+    with pytest.raises(ImproperlyConfigured, match=f"HI_OUTBOUND_ALLOWED_NETWORKS: '{entry}'"):
+        check_url(f"https://{PUBLIC_V4}/", resolve=False)
+
+
+def test_the_older_setting_name_still_allows_its_networks(strict):
+    strict.HI_WEBHOOK_ALLOWED_NETWORKS = "10.0.0.0/8"
+    assert check_url("http://10.1.2.3/", resolve=False)
+    strict.HI_OUTBOUND_ALLOWED_NETWORKS = ["192.168.0.0/16"]  # both lists count
+    assert check_url("http://10.1.2.3/", resolve=False) and check_url("http://192.168.1.1/", resolve=False)
+    strict.HI_WEBHOOK_ALLOWED_NETWORKS = "nope"
+    with pytest.raises(ImproperlyConfigured, match="HI_WEBHOOK_ALLOWED_NETWORKS: 'nope'"):
         check_url(f"https://{PUBLIC_V4}/", resolve=False)
 
 

@@ -9,7 +9,7 @@ class DemoAttribute(AttributeType):
         key="api_url",
         label="API URL",
         value_type=ValueType.URL,
-        help="Where the demo provider answers; make run starts one on http://127.0.0.1:8001.",
+        help="Where the demo provider answers; make run starts one on http://127.0.0.1:8001 (and allows loopback for it).",
         default="http://127.0.0.1:8001",
     )
     API_KEY = AttributeSpec(

@@ -9,7 +9,7 @@ class WebhookAttribute(AttributeType):
         key="url",
         label="Endpoint URL",
         value_type=ValueType.URL,
-        help="Where hi POSTs each event (https; internal addresses only when HI_WEBHOOK_ALLOWED_NETWORKS allows them).",
+        help="Where hi POSTs each event (https; internal addresses only when HI_OUTBOUND_ALLOWED_NETWORKS allows them).",
     )
     EVENTS = AttributeSpec(
         key="events",
@@ -24,6 +24,8 @@ class WebhookAttribute(AttributeType):
         value_type=ValueType.SECRET,
         help="A Standard Webhooks secret (whsec_…) the receiver verifies with; leave blank to generate one.",
         required=False,
+        # Only signatures made with it leave hi: a new URL does not ask for it again.
+        transmitted=False,
     )
     HEADERS = AttributeSpec(
         key="headers",

@@ -8,19 +8,12 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations import ssrf, standard_webhooks
+from hi.integrations import standard_webhooks
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
-from hi.integrations.exceptions import (
-    CannotConnect,
-    ConfigurationInvalid,
-    IntegrationError,
-    IntegrationNotReady,
-    InvalidAuth,
-    set_up_failure,
-)
+from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.http import ProviderAuthError, ProviderError
+from hi.integrations.http import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration
 from hi.integrations.queries import count_by_status, status_options
 from hi.integrations.schedule import ScheduledJob
@@ -38,8 +31,7 @@ from .rotation import overlap_ends, signing_secrets
 
 
 def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
-    """Send a signed `ping` event; raise UnsafeURL or a ProviderError unless the receiver answers 2xx."""
-    ssrf.check_url(url, resolve=True)
+    """Send a signed `ping` event; raise a ProviderError (UnsafeDestination for a refused URL) unless the receiver answers 2xx."""
     stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
     body = body_bytes("ping", stamp, {})
     headers = signed_headers(standard_webhooks.new_message_id(), body, secrets, extra)
@@ -63,12 +55,8 @@ class WebhookGateway(IntegrationGateway):
     capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.INBOUND_WEBHOOKS, Capability.SCHEDULED_JOBS})
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
-        """Offline rules: a URL hi may call, a well-formed events filter, a Standard Webhooks secret."""
+        """Offline rules: a well-formed events filter and a Standard Webhooks secret (the URL's type checks the URL)."""
         errors: dict[str, str] = {}
-        try:
-            ssrf.check_url(attributes.get("url") or "", resolve=False)
-        except ssrf.UnsafeURL as exc:
-            errors["url"] = f"This URL cannot be used: {exc}."
         try:
             parse_patterns(attributes.get("events") or "*")
         except ValueError as exc:
@@ -93,7 +81,7 @@ class WebhookGateway(IntegrationGateway):
         secret = attributes.get("secret") or standard_webhooks.generate_secret()
         try:
             ping(url, [secret], parse_headers(attributes.get("headers") or ""), timeout_s=min(timeout_s, TIMEOUT_S))
-        except ssrf.UnsafeURL as exc:
+        except UnsafeDestination as exc:
             raise CannotConnect(str(exc)) from None
         except ProviderAuthError as exc:
             raise InvalidAuth(f"The receiver refused the signed ping (HTTP {exc.status}); check the secret.") from None
@@ -111,11 +99,8 @@ class WebhookGateway(IntegrationGateway):
             save_attributes(integration, {"secret": secret}, actor="hi")
         try:
             ping(values["url"], signing_secrets(integration, secret), parse_headers(values.get("headers") or ""), integration=integration)
-        except ssrf.UnresolvableHost as exc:
-            raise IntegrationNotReady(str(exc)) from None
-        except ssrf.UnsafeURL as exc:
-            raise IntegrationError(str(exc)) from None
         except ProviderError as exc:
+            # A refused URL (UnsafeDestination) is a set-up error; a name that does not resolve is not ready yet.
             raise set_up_failure(exc, f"The receiver refused the signed ping (HTTP {exc.status}).") from None
 
     def deactivate(self, integration: Integration) -> None:

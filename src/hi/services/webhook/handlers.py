@@ -7,10 +7,9 @@ import time
 from django.utils import timezone
 
 import hi
-from hi.integrations import ssrf
 from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
 from hi.integrations.events import EventHook
-from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected
+from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.store import attribute_values
 
@@ -80,14 +79,6 @@ def deliver(directive: Directive) -> None:
         raise DirectiveRetry("The endpoint has no signing secret yet; it gets one when activated.")
     final = directive.attempts >= directive.max_attempts
     try:
-        ssrf.check_url(url, resolve=True)  # again at send time: DNS may have changed
-    except ssrf.UnresolvableHost as exc:
-        deliveries.note(delivery, str(exc))
-        raise DirectiveRetry(str(exc)) from None
-    except ssrf.UnsafeURL as exc:
-        deliveries.finish_failed(delivery, f"Refused to call the endpoint: {exc}")
-        raise DirectiveFailed(f"Refused to call the endpoint: {exc}") from None
-    try:
         extra = parse_headers(values.get("headers") or "")
     except ValueError as exc:
         deliveries.finish_failed(delivery, f"The extra headers are not valid: {exc}")
@@ -102,6 +93,10 @@ def deliver(directive: Directive) -> None:
     except BreakerOpen as exc:
         deliveries.note(delivery, f"Waiting: {exc}")  # nothing was sent, no attempt used
         raise
+    except UnsafeDestination as exc:
+        # The guard checks every connection (DNS may have changed since the URL was saved): nothing was sent.
+        deliveries.finish_failed(delivery, f"Refused to call the endpoint: {exc}")
+        raise DirectiveFailed(f"Refused to call the endpoint: {exc}") from None
     except ProviderError as exc:
         latency = int((time.monotonic() - started) * 1000)
         deliveries.record_attempt(delivery, url, logged, body, ok=False, status_code=exc.status, response_body=exc.excerpt, latency_ms=latency, error=str(exc), secrets=sent_secrets)

@@ -1,16 +1,10 @@
-"""Fixtures the webhook service's tests share: loopback allowed, and a local receiver verifying signatures."""
+"""Fixtures the webhook service's tests share: a local receiver verifying signatures (loopback is allowed in hi/conftest.py)."""
 from __future__ import annotations
 
 import pytest
 
 from .helpers import SECRET
 from .sink import WebhookSink
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    """The sink listens on 127.0.0.1 over http: allow-list loopback (tests that refuse it clear this)."""
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 
 @pytest.fixture

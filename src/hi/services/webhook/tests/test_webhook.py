@@ -106,7 +106,7 @@ def test_a_name_resolving_to_loopback_is_refused_unless_allow_listed(
     url = f"http://localhost:{sink.url.rsplit(':', 1)[1]}{PATH}"
     add_endpoint(workspace, url)  # allowed while 127.0.0.0/8 is allow-listed
     emit(django_capture_on_commit_callbacks, workspace, "order.created")
-    settings.HI_WEBHOOK_ALLOWED_NETWORKS = []
+    settings.HI_OUTBOUND_ALLOWED_NETWORKS = []
     sink.requests.clear()
     assert run_due() == [DirectiveStatus.FAILED]  # refused again at send time
     assert sink.requests == []
