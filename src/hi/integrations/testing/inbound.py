@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from ..hookkeys import new_key, receive_path
 from ..inbound import process_pending
 from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
 from ..redaction import REDACTED
@@ -52,8 +53,8 @@ class InboundReceiverContractTests:
         return Event.objects.filter(integration=integration).count() + Directive.objects.filter(integration=integration).count()
 
     def url(self, integration: Integration) -> str:
-        """Where the provider posts."""
-        return f"/hooks/{integration.pk}/"
+        """Where the provider posts: the integration's receive path, /hooks/<key>/."""
+        return receive_path(integration)
 
     # Helpers ---------------------------------------------------------------------------------
     def post(self, integration: Integration, body: bytes, headers: dict[str, str] | None = None):
@@ -140,9 +141,14 @@ class InboundReceiverContractTests:
         # then
         assert response.status_code == 405 and not InboundEvent.objects.exists()
 
-    def test_an_unknown_integration_is_404_and_logs_nothing(self, integration):
-        # when
-        response = post_as_provider(f"/hooks/{uuid.uuid4()}/", self.valid_body("evt-contract-7"))
-        # then
-        assert response.status_code == 404 and json.loads(response.content) == {"error": "not found"}
+    def test_an_unknown_key_and_the_integration_id_are_404_and_log_nothing(self, integration):
+        # when: a key nobody was given, another integration's id, and this integration's own id
+        body = self.valid_body("evt-contract-7")
+        answers = [
+            post_as_provider(f"/hooks/{key}/", body, self.signed_headers(integration, body))
+            for key in (new_key(), uuid.uuid4(), integration.pk)
+        ]
+        # then: the id is not where a provider posts; only the key is
+        assert [r.status_code for r in answers] == [404, 404, 404]
+        assert all(json.loads(r.content) == {"error": "not found"} for r in answers)
         assert not InboundEvent.objects.exists()

@@ -1,7 +1,7 @@
-"""Inbound webhooks end to end through /hooks/<id>/, with a test-only HMAC-signed receiver."""
+"""Inbound webhooks end to end through /hooks/<key>/, with a test-only HMAC-signed receiver."""
 # No service receives webhooks yet and IntegrationType is fixed, so the flow goes through the view's
 # documented seam: receiver_view(resolve) builds the real endpoint around a resolver. This module is
-# also a URLconf (@pytest.mark.urls(__name__)) routing /hooks/<uuid>/ to receiver_view with a resolver
+# also a URLconf (@pytest.mark.urls(__name__)) routing /hooks/<key>/ to receiver_view with a resolver
 # that returns the test receiver, so requests pass the whole middleware stack. Tests without the mark
 # use hi's own URLs, where the demo type (no INBOUND_WEBHOOKS) answers 404.
 from __future__ import annotations
@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hi.integrations import crypto
 from hi.integrations.events import publish
 from hi.integrations.gateway import Capability, contract_problems
+from hi.integrations.hookkeys import new_key, receive_path
 from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound, process_pending
 from hi.integrations.inbound_views import gateway_receiver, receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState
@@ -99,7 +100,7 @@ def resolve(integration):
     return found
 
 
-urlpatterns = [path("hooks/<uuid:pk>/", receiver_view(resolve))]
+urlpatterns = [path("hooks/<str:key>/", receiver_view(resolve))]
 
 
 def sign(secret: str, body: bytes) -> dict[str, str]:
@@ -130,7 +131,7 @@ def receiver(hooked):
 
 def url(integration) -> str:
     """The integration's receive path."""
-    return f"/hooks/{integration.pk}/"
+    return receive_path(integration)
 
 
 def webhook_events(integration) -> int:
@@ -384,7 +385,7 @@ def test_the_real_endpoint_is_404_for_an_unknown_id_and_for_a_type_without_webho
     demo = Integration.objects.create(workspace=workspace, integration_type="demo", name="D", unique_id="d", state="active")
     client = Client(enforce_csrf_checks=True)  # anonymous, no CSRF token
     # when
-    unknown = client.post(f"/hooks/{uuid.uuid4()}/", b"{}", content_type="application/json")
+    unknown = client.post(f"/hooks/{new_key()}/", b"{}", content_type="application/json")
     no_hooks = client.post(url(demo), b"{}", content_type="application/json")
     # then: the same answer, so the endpoint tells nothing about which ids exist
     assert (unknown.status_code, no_hooks.status_code) == (404, 404)
