@@ -162,6 +162,19 @@ class _Body:
     too_large: bool
 
 
+def body_stream(request: HttpRequest) -> Any:
+    """Where the body is read from: Django's stream, or the WSGI server's own when it de-chunked the body.
+
+    Django reads CONTENT_LENGTH bytes, so a chunked request (no Content-Length) reads as empty. A server
+    that decodes chunked bodies (gunicorn) says so with wsgi.input_terminated: its input then ends where
+    the body ends, and read_body takes from it up to the cap like from any other stream.
+    """
+    meta = request.META
+    if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated") and "wsgi.input" in meta:
+        return meta["wsgi.input"]
+    return request
+
+
 def read_body(request: HttpRequest, limit: int) -> _Body:
     """Read at most limit + 1 bytes; a declared Content-Length over the limit is not read at all."""
     try:
@@ -170,9 +183,10 @@ def read_body(request: HttpRequest, limit: int) -> _Body:
         declared = None  # absent or garbage: the read cap alone protects us
     if declared is not None and declared > limit:
         return _Body(b"", min(declared, MAX_SIZE_FIELD), True)
+    stream = body_stream(request)
     chunks, total = [], 0
     while total <= limit:
-        chunk = request.read(min(READ_CHUNK, limit + 1 - total))
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
         if not chunk:
             break
         chunks.append(chunk)
