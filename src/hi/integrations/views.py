@@ -5,6 +5,7 @@ import json
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +25,7 @@ from .calllog import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
+from .refusals import refusal_floods
 from .store import display_values, specs_for
 from .summary import revealed_values
 from .summary import receive_url
@@ -110,6 +112,7 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
     """Everything the manage page and its regions show."""
     gateway = get_integration_gateway(integration.integration_type)
     state = S(integration.state)
+    inbound = gateway.supports(Capability.INBOUND_WEBHOOKS)
     return {
         "integration": integration,
         "gateway": gateway,
@@ -129,10 +132,13 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
         "call_log_days": call_log_days(),
         "entities": integration.entities.all()[:200],
         # Inbound webhooks: the latest requests providers sent, accepted or not (lazy: only the page reads it).
-        "supports_inbound": gateway.supports(Capability.INBOUND_WEBHOOKS),
+        "supports_inbound": inbound,
         "inbound_events": integration.inbound_events.all()[:25],
         "receive_url": receive_url(integration),
-        "receive_url_retired_until": hookkeys.retired_until(integration),
+        "receive_url_retired_until": hookkeys.retired_until(integration) if inbound else None,
+        "refusal_floods": refusal_floods(integration) if inbound else [],
+        "rejected_excerpt_bytes": settings.HI_INBOUND_REJECTED_EXCERPT_BYTES,
+        "rejected_days": f"{settings.HI_INBOUND_REJECTED_DAYS:g}",
     }
 
 

@@ -21,7 +21,7 @@ from .engine import (
     ProviderCall,
     Worker,
 )
-from .inbound import HookKey
+from .inbound import HookKey, RefusalTally
 
 __all__ = [
     "AttributeChange",
@@ -41,6 +41,7 @@ __all__ = [
     "Lease",
     "ListenerState",
     "ProviderCall",
+    "RefusalTally",
     "StateChange",
     "Worker",
 ]

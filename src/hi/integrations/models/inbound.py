@@ -1,4 +1,4 @@
-"""Rows of the inbound flow beside InboundEvent: the secret keys of receive URLs."""
+"""Rows of the inbound flow beside InboundEvent: the secret keys of receive URLs, and refusals counted per source."""
 from __future__ import annotations
 
 from django.db import models
@@ -28,3 +28,30 @@ class HookKey(models.Model):
 
     def __str__(self) -> str:
         return f"hook key of {self.integration_id} ({'current' if self.expires_at is None else 'retired'})"
+
+
+class RefusalTally(models.Model):
+    """Refused requests from one source (an address, or an IPv6 /64) to one integration, counted in one row.
+
+    The rate limit reads `window_started_at` and `in_window`; a flood is shown from the streak's
+    counters: `refused` since `first_at`, of which `unlogged` were answered but not stored row by row.
+    A streak ends after an hour without refusals.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="refusal_tallies")
+    source = models.CharField(max_length=64)
+    window_started_at = models.DateTimeField()
+    in_window = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    refused = models.PositiveBigIntegerField(default=0)
+    unlogged = models.PositiveBigIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(default=0)
+    last_reason = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-last_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["integration", "source"], name="one_refusal_tally_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.refused} refused from {self.source} to {self.integration_id}"

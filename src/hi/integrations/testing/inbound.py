@@ -15,9 +15,9 @@ from ..redaction import REDACTED
 Status = InboundEvent.Status
 
 
-def post_as_provider(url: str, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json"):
-    """POST like a provider does: anonymous, no session, no CSRF token (and CSRF checks enforced)."""
-    return Client(enforce_csrf_checks=True).post(url, data=body, content_type=content_type, headers=headers or {})
+def post_as_provider(url: str, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json", **environ: str):
+    """POST like a provider does: anonymous, no session, no CSRF token (and CSRF checks enforced); `environ` sets e.g. REMOTE_ADDR."""
+    return Client(enforce_csrf_checks=True).post(url, data=body, content_type=content_type, headers=headers or {}, **environ)
 
 
 @pytest.mark.django_db
@@ -125,15 +125,27 @@ class InboundReceiverContractTests:
         assert (row.status, row.body_size) == (Status.REJECTED, len(body))
         assert self.processed(integration) == 0
 
-    def test_an_integration_that_is_not_active_answers_503_with_retry_after(self, integration):
+    def test_an_integration_that_is_not_active_answers_503_with_retry_after_and_keeps_no_body(self, integration):
         # given
         Integration.objects.filter(pk=integration.pk).update(state=IntegrationState.PAUSED)
+        body = self.valid_body("evt-contract-6")
         # when
-        response = self.post_signed(integration, self.valid_body("evt-contract-6"))
+        response = self.post_signed(integration, body)
         # then
         assert response.status_code == 503 and int(response["Retry-After"]) > 0
-        assert InboundEvent.objects.get(integration=integration).http_status == 503
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.http_status, row.body, row.body_size) == (503, "", len(body))
         assert self.processed(integration) == 0
+
+    def test_a_refused_request_keeps_only_an_excerpt_of_its_body(self, integration, settings):
+        # given an unsigned body far larger than the excerpt
+        body = self.valid_body("evt-contract-8").rstrip(b"}") + b', "padding": "' + b"p" * 200_000 + b'"}'
+        # when
+        response = self.post(integration, body)
+        # then the metadata and the first HI_INBOUND_REJECTED_EXCERPT_BYTES are kept, not the body
+        assert response.status_code == 401
+        row = InboundEvent.objects.get(integration=integration)
+        assert row.body_size == len(body) and row.body == body[: settings.HI_INBOUND_REJECTED_EXCERPT_BYTES].decode()
 
     def test_only_post_is_allowed(self, integration):
         # when
