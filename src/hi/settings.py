@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
     "hi.integrations.middleware.SecretKeysMiddleware",
+    "hi.integrations.dblocks.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "hi.urls"
@@ -148,6 +149,12 @@ TEMPLATES = [
     }
 ]
 
+# How long a database connection waits for a lock before giving up. A web request that hits it answers
+# 503 with Retry-After (providers retry) instead of hanging past the server's timeout; the worker, which
+# nobody waits on, waits longer (hi_worker applies HI_WORKER_DB_LOCK_WAIT_S).
+HI_DB_LOCK_WAIT_S = float(os.environ.get("HI_DB_LOCK_WAIT_S", "5"))
+HI_WORKER_DB_LOCK_WAIT_S = float(os.environ.get("HI_WORKER_DB_LOCK_WAIT_S", "30"))
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hi.sqlite3'}",
@@ -160,7 +167,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": HI_DB_LOCK_WAIT_S,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # The test database is a file (worker tests run `hi_worker` in other processes against it),
@@ -169,6 +176,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "NAME": os.path.join(tempfile.gettempdir(), f"hi-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
     }
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c lock_timeout={int(HI_DB_LOCK_WAIT_S * 1000)}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

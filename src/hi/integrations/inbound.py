@@ -7,7 +7,8 @@
 # counted (refusals.py). The worker then runs process() on each accepted row, once, and marks it
 # processed (or failed): the provider's request only verifies, stores and answers.
 # Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected), 413 too large, 503 +
-# Retry-After when the integration is not active or hi's own code failed.
+# Retry-After when the integration is not active, hi's own code failed, or the database stayed locked
+# past HI_DB_LOCK_WAIT_S (dblocks.py; that request is not logged: logging it would wait again).
 # Never a 500: for our own errors a provider endpoint answers "try again" (503), so the provider
 # retries and nothing is lost; the error is logged with the integration's secrets removed, and the row
 # is `rejected` (not `failed`, which the dedupe constraint counts) so the redelivery can be accepted.
@@ -24,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostE
 from django.utils import timezone
 
 from . import refusals
+from .dblocks import busy_response, is_lock_timeout
 from .inbound_body import declared_length, read_body
 from .models import InboundEvent, Integration, IntegrationState
 from .redaction import REDACTED, redact_text
@@ -285,6 +287,10 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
     except InboundRejected as exc:
         rejection = exc
     except Exception as exc:  # noqa: BLE001 - a provider endpoint never answers 500
+        if is_lock_timeout(exc):
+            # The database stayed locked past HI_DB_LOCK_WAIT_S: answer now (logging would wait again).
+            logger.warning("Inbound webhook for integration %s: the database is locked; answered 503.", integration.pk)
+            return busy_response(request, provider=True)
         rejection = _unexpected(receiver, integration, stage, exc)
     if rejection.status >= 500 and rejection.retry_after is None:
         rejection.retry_after = receiver.retry_after_s
