@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations import ssrf, standard_webhooks
+from hi.integrations import hookkeys, ssrf, standard_webhooks
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.exceptions import (
@@ -31,7 +31,7 @@ from . import deliveries
 from .attributes import WebhookAttribute
 from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
 from .deliveries import disable_rule
-from .handlers import DELIVER_HANDLER, DELIVERY_HOOK
+from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL
 from .inbound import WebhookReceiver
 from .models import Delivery
 from .rotation import overlap_ends, signing_secrets
@@ -69,6 +69,8 @@ class WebhookGateway(IntegrationGateway):
             ssrf.check_url(attributes.get("url") or "", resolve=False)
         except ssrf.UnsafeURL as exc:
             errors["url"] = f"This URL cannot be used: {exc}."
+        if "url" not in errors and hookkeys.is_own_receive_url(attributes.get("url") or ""):
+            errors["url"] = f"This URL cannot be used: {OWN_URL}"
         try:
             parse_patterns(attributes.get("events") or "*")
         except ValueError as exc:
@@ -130,7 +132,7 @@ class WebhookGateway(IntegrationGateway):
         return [DELIVERY_HOOK]
 
     def receiver(self, integration: Integration) -> WebhookReceiver:
-        """Senders post Standard Webhooks signed with the endpoint's secret to /hooks/<id>/."""
+        """Senders post Standard Webhooks signed with the endpoint's secret to its receive URL, /hooks/<key>/."""
         return WebhookReceiver()
 
     def scheduled_jobs(self) -> list[ScheduledJob]:

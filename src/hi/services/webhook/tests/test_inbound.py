@@ -52,7 +52,7 @@ def received(integration) -> list[Event]:
 
 
 class TestWebhookReceiverContract(InboundReceiverContractTests):
-    """The framework's receiver contract, through /hooks/<id>/ of a webhook endpoint."""
+    """The framework's receiver contract, through /hooks/<key>/ of a webhook endpoint."""
 
     signature_header = "webhook-signature"
 
