@@ -39,6 +39,8 @@ from .rotation import overlap_ends, signing_secrets
 
 def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
     """Send a signed `ping` event; raise UnsafeURL or a ProviderError unless the receiver answers 2xx."""
+    if hookkeys.is_own_receive_url(url):
+        raise ssrf.UnsafeURL(OWN_URL)
     ssrf.check_url(url, resolve=True)
     stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
     body = body_bytes("ping", stamp, {})

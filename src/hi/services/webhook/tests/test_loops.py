@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.db import transaction
 
-from hi.integrations import origin, standard_webhooks
+from hi.integrations import lifecycle, origin, standard_webhooks
 from hi.integrations.directives import DirectiveFailed
 from hi.integrations.events import publish
 from hi.integrations.exceptions import ConfigurationInvalid
@@ -154,3 +154,16 @@ def test_a_stored_delivery_url_that_is_one_of_our_receive_urls_is_refused_at_sen
     assert sink.requests == []
     delivery = Delivery.objects.get(integration=looped)
     assert delivery.status == Delivery.Status.FAILED and "own receive URLs" in delivery.reason
+
+
+@pytest.mark.django_db
+def test_activating_an_endpoint_whose_url_is_one_of_our_receive_urls_fails_without_calling_it(workspace, sink):
+    # given a disabled endpoint whose stored URL is another endpoint's receive URL, reached through the sink's host
+    other = endpoint(workspace, "other", "https://other.example.com/hook", events="nothing.matches")
+    looped = Integration.objects.create(workspace=workspace, integration_type="webhook", name="looped", unique_id="looped", state=IntegrationState.DISABLED)
+    save_attributes(looped, {"url": f"{sink.url}{receive_path(other)}", "secret": SECRET}, actor="test")
+    # when it is activated
+    looped = lifecycle.activate(looped, "test")
+    # then its ping was refused before any request, and the reason says why
+    assert looped.state == IntegrationState.SETUP_ERROR and "own receive URLs" in looped.reason
+    assert sink.requests == []
