@@ -94,7 +94,7 @@ def rotate(integration: Integration, actor: str, overlap: timedelta = OVERLAP) -
 
     now = timezone.now()
     # Two rotations at once: the second waits here, then retires the first one's key.
-    Integration.objects.select_for_update().filter(pk=integration.pk).exists()
+    list(Integration.objects.select_for_update().filter(pk=integration.pk).values_list("pk", flat=True))
     old = HookKey.objects.filter(integration=integration)
     if overlap <= timedelta(0):
         old.delete()

@@ -247,7 +247,7 @@ def rotate_receive_url(request: HttpRequest, pk) -> HttpResponse:
     integration = integration_for(request, pk)
     if receive_url(integration) is None:
         raise Http404("This type receives no webhooks.")
-    form = RotateReceiveUrlForm(request.POST or None)
+    form = RotateReceiveUrlForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         at_once = form.cleaned_data["at_once"]
         hookkeys.rotate(integration, actor_of(request), overlap=timedelta(0) if at_once else hookkeys.OVERLAP)

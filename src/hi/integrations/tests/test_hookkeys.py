@@ -100,6 +100,17 @@ def test_an_operator_rotates_from_the_console_after_a_confirmation_naming_the_pr
     assert "give it to the provider" in body and post(old_path).status_code == 404
 
 
+def test_confirming_without_ticking_keeps_the_old_url_for_the_overlap(operator_client, workspace):
+    # given
+    integration = endpoint(workspace)
+    old_path = receive_path(integration)
+    # when the operator confirms, leaving "stop at once" unticked
+    response = operator_client.post(f"/integrations/{integration.pk}/receive-url/rotate/")
+    # then a new URL is issued and the old one still works for now
+    assert response.status_code == 302 and receive_path(integration) != old_path
+    assert post(old_path).status_code == 401 and hookkeys.retired_until(integration) is not None
+
+
 def test_a_viewer_cannot_rotate(viewer_client, workspace):
     integration = endpoint(workspace)
     old_path = receive_path(integration)
