@@ -248,10 +248,12 @@ def main() -> None:
         from django.db import connection
 
         from hi.integrations import standard_webhooks
+        from hi.integrations.hookkeys import receive_path
         from hi.integrations.models import Event
 
         secret = standard_webhooks.generate_secret()
         integration, bare, workspaces = create_integrations(secret)
+        hook_path = receive_path(integration)
         connection.close()  # SQLite: no open handle in this process while gunicorn writes
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -269,7 +271,7 @@ def main() -> None:
 
         every = {
             "bare": Side("bare Django view (verify + insert)", f"{base}/bench/bare-hook/"),
-            "hi": Side(f"hi POST /hooks/<id>/ ({integration.integration_type})", f"{base}/hooks/{integration.pk}/"),
+            "hi": Side(f"hi POST /hooks/<key>/ ({integration.integration_type})", f"{base}{hook_path}"),
         }
         sides = {name: every[name] for name in names}
         for side in sides.values():

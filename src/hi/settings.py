@@ -93,6 +93,19 @@ HI_WEBHOOK_DISABLE_WINDOW_S = float(os.environ.get("HI_WEBHOOK_DISABLE_WINDOW_S"
 HI_WEBHOOK_DISABLE_MIN_ATTEMPTS = int(os.environ.get("HI_WEBHOOK_DISABLE_MIN_ATTEMPTS", "20"))
 HI_WEBHOOK_DISABLE_ERROR_RATE = float(os.environ.get("HI_WEBHOOK_DISABLE_ERROR_RATE", "0.95"))
 HI_WEBHOOK_DISABLE_MIN_SPAN_S = float(os.environ.get("HI_WEBHOOK_DISABLE_MIN_SPAN_S", "3600"))
+# Refused inbound requests (bad signature, integration not active, too large, not JSON, ...) keep their
+# metadata and the first EXCERPT bytes of the body, for REJECTED_DAYS days, at most REJECTED_MAX per
+# integration (the oldest go first). Beyond REFUSAL_LIMIT refusals from one address (an IPv6 /64) to one
+# integration within REFUSAL_WINDOW_S seconds, further refusals get the same answer but are only counted,
+# and shown once on the integration's page as a flood.
+HI_INBOUND_REJECTED_EXCERPT_BYTES = int(os.environ.get("HI_INBOUND_REJECTED_EXCERPT_BYTES", "2048"))
+HI_INBOUND_REJECTED_DAYS = float(os.environ.get("HI_INBOUND_REJECTED_DAYS", "3"))
+HI_INBOUND_REJECTED_MAX = int(os.environ.get("HI_INBOUND_REJECTED_MAX", "1000"))
+HI_INBOUND_REFUSAL_LIMIT = int(os.environ.get("HI_INBOUND_REFUSAL_LIMIT", "30"))
+HI_INBOUND_REFUSAL_WINDOW_S = float(os.environ.get("HI_INBOUND_REFUSAL_WINDOW_S", "600"))
+# A TLS-terminating proxy in front of hi: trust its X-Forwarded-Proto, and take a request's source address
+# from the last X-Forwarded-For entry (the one the proxy added) instead of the proxy's own address.
+HI_BEHIND_PROXY = env_bool("HI_BEHIND_PROXY", False)
 # Seconds between polls of iFood's event queue; iFood expects about 30 (polling keeps the stores online).
 HI_IFOOD_POLL_INTERVAL_S = float(os.environ.get("HI_IFOOD_POLL_INTERVAL_S", "30"))
 
@@ -127,6 +140,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
     "hi.integrations.middleware.SecretKeysMiddleware",
+    "hi.integrations.dblocks.DatabaseBusyMiddleware",
     # Last: turns a locked-out login into the login page's own message (hi.workspaces.logins).
     "axes.middleware.AxesMiddleware",
 ]
@@ -150,6 +164,12 @@ TEMPLATES = [
     }
 ]
 
+# How long a database connection waits for a lock before giving up. A web request that hits it answers
+# 503 with Retry-After (providers retry) instead of hanging past the server's timeout; the worker, which
+# nobody waits on, waits longer (hi_worker applies HI_WORKER_DB_LOCK_WAIT_S).
+HI_DB_LOCK_WAIT_S = float(os.environ.get("HI_DB_LOCK_WAIT_S", "5"))
+HI_WORKER_DB_LOCK_WAIT_S = float(os.environ.get("HI_WORKER_DB_LOCK_WAIT_S", "30"))
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hi.sqlite3'}",
@@ -168,7 +188,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": HI_DB_LOCK_WAIT_S,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # The test database is a file (worker tests run `hi_worker` in other processes against it),
@@ -176,6 +196,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"hi-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
     }
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c lock_timeout={int(HI_DB_LOCK_WAIT_S * 1000)}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -228,7 +251,7 @@ SECURE_SSL_REDIRECT = HI_HTTPS and env_bool("HI_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("HI_HSTS_SECONDS", "31536000")) if HI_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HI_HTTPS
 SECURE_HSTS_PRELOAD = HI_HTTPS
-if env_bool("HI_BEHIND_PROXY", False):
+if HI_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -23,8 +23,9 @@ urlpatterns = [
     # For load balancers and Prometheus: no console login (metrics may require HI_METRICS_TOKEN).
     path("healthz", system_views.healthz, name="healthz"),
     path("metrics", system_views.metrics, name="metrics"),
-    # Providers post webhooks here (no login, no CSRF token: the receiver verifies the signature).
-    path("hooks/<uuid:pk>/", inbound_views.receive, name="inbound-receive"),
+    # Providers post webhooks here (no login, no CSRF token: the receiver verifies the signature). The
+    # key is each integration's own secret (hookkeys.py), not its id.
+    path("hooks/<str:key>/", inbound_views.receive, name="inbound-receive"),
 ]
 # Each service's own pages (its pane's actions) live under /services/<type id>/.
 for _member in IntegrationType:

@@ -10,14 +10,22 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        """Register system checks, the framework's own directive handlers and log redaction."""
+        """Register system checks, the framework's own directive handlers, log redaction and receive-URL keys for new integrations."""
+        from django.db.models.signals import post_save
+
         from . import checks  # noqa: F401
+        from .crypto import register_encrypted_field
         from .directives import DirectiveHandler, register
         from .entities import SYNC_TOPIC, sync_directive
+        from .hookkeys import issue_for_new_integration
+        from .models import Integration
         from .redaction import install_log_redaction
 
         # Every process (web, worker, CLI) redacts the secrets it has loaded from every log record.
         install_log_redaction()
+        # Every integration, however it is created, gets the secret key of its receive URL at once.
+        post_save.connect(issue_for_new_integration, sender=Integration, dispatch_uid="hi.hookkeys.issue")
+        register_encrypted_field("integrations.HookKey", "encrypted")
 
         # Operator-requested syncs run in the worker, retried like any provider call; few retries.
         register(DirectiveHandler(SYNC_TOPIC, sync_directive, schedule=(5, 30, 120), max_attempts=4))

@@ -114,3 +114,12 @@ class RemoveForm(forms.Form):
         label="Remove even if the provider cannot be told (deactivation fails)",
         required=False,
     )
+
+
+class RotateReceiveUrlForm(forms.Form):
+    """Confirming a new receive URL: whether the old one stops at once or keeps working for a while."""
+
+    at_once = forms.BooleanField(
+        label="Stop the old URL at once (it leaked); otherwise it keeps working for 24 hours",
+        required=False,
+    )

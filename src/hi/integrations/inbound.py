@@ -1,12 +1,14 @@
 """Inbound webhooks: the receiver base class a service subclasses, and the flow every request goes through."""
-# handle_inbound() runs fixed steps (template method, as anymail's AnymailCoreWebhookView): read the body
-# under a hard cap → is the integration active? → verify (signature over the raw bytes) → parse →
-# event_id / event_type → store the row and accept() it in one transaction, deduped by the database
-# constraint one_accepted_inbound_event_per_provider_id. Every request that reaches an integration
-# leaves one InboundEvent row. The worker then runs process() on each accepted row, once, and marks
-# it processed (or failed): the provider's request only verifies, stores and answers.
+# handle_inbound() runs fixed steps (template method, as anymail's AnymailCoreWebhookView): is the
+# integration active? → read the body under a hard cap (chunked too) → verify (signature over the raw
+# bytes) → parse → event_id / event_type → store the row and accept() it in one transaction, deduped by
+# the database constraint one_accepted_inbound_event_per_provider_id. An accepted request keeps its
+# whole body; a refused one its metadata and an excerpt, and past a per-source rate limit it is only
+# counted (refusals.py). The worker then runs process() on each accepted row, once, and marks it
+# processed (or failed): the provider's request only verifies, stores and answers.
 # Answers: 202 accepted, 200 duplicate, 4xx refused (InboundRejected), 413 too large, 503 +
-# Retry-After when the integration is not active or hi's own code failed.
+# Retry-After when the integration is not active, hi's own code failed, or the database stayed locked
+# past HI_DB_LOCK_WAIT_S (dblocks.py; that request is not logged: logging it would wait again).
 # Never a 500: for our own errors a provider endpoint answers "try again" (503), so the provider
 # retries and nothing is lost; the error is logged with the integration's secrets removed, and the row
 # is `rejected` (not `failed`, which the dedupe constraint counts) so the redelivery can be accepted.
@@ -16,13 +18,15 @@ import json
 import logging
 import re
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import timezone
 
+from . import refusals
+from .dblocks import busy_response, is_lock_timeout
+from .inbound_body import declared_length, read_body
 from .models import InboundEvent, Integration, IntegrationState
 from .redaction import REDACTED, redact_text
 from .signing import verify_hmac_sha256
@@ -34,9 +38,6 @@ Status = InboundEvent.Status
 MAX_BODY_BYTES = 1024 * 1024
 #: Longest stored header value; providers' real headers are far shorter.
 MAX_HEADER_VALUE = 2000
-#: Largest value a PositiveIntegerField holds on every database.
-MAX_SIZE_FIELD = 2**31 - 1
-READ_CHUNK = 64 * 1024
 #: What a provider is told when hi's own code failed (the details are logged and stored).
 UNAVAILABLE = "temporarily unavailable, try again later"
 
@@ -153,34 +154,6 @@ class UnavailableReceiver(InboundReceiver):
         raise InboundRejected(503, self.reason, retry_after=self.retry_after_s, public_reason=UNAVAILABLE)
 
 
-@dataclass
-class _Body:
-    """What was read of the request body."""
-
-    data: bytes
-    size: int
-    too_large: bool
-
-
-def read_body(request: HttpRequest, limit: int) -> _Body:
-    """Read at most limit + 1 bytes; a declared Content-Length over the limit is not read at all."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        declared = None  # absent or garbage: the read cap alone protects us
-    if declared is not None and declared > limit:
-        return _Body(b"", min(declared, MAX_SIZE_FIELD), True)
-    chunks, total = [], 0
-    while total <= limit:
-        chunk = request.read(min(READ_CHUNK, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    data = b"".join(chunks)
-    return _Body(data[:limit], min(total, MAX_SIZE_FIELD), total > limit)
-
-
 def _clean(text: Any) -> str:
     """Text safe for every database (PostgreSQL refuses NUL characters)."""
     return str(text).replace("\x00", "\\x00")
@@ -278,22 +251,26 @@ def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[st
 
 
 def handle_inbound(request: HttpRequest, integration: Integration, receiver: InboundReceiver) -> HttpResponse:
-    """Run one provider request through read → active? → verify → parse → dedupe → store + accept."""
-    fields: dict[str, Any] = {"headers": {}, "body": "", "body_size": 0, "provider_event_id": "", "event_type": ""}
+    """Run one provider request through active? → read → verify → parse → dedupe → store + accept."""
+    address = refusals.client_address(request)
+    fields: dict[str, Any] = {"headers": {}, "body": "", "body_size": 0, "provider_event_id": "", "event_type": "", "source_address": address}
+    data = b""
     stage = "redacted_headers"
     try:
         fields["headers"] = receiver.redacted_headers(request)
+        if integration.state != IntegrationState.ACTIVE:
+            # Before reading: a paused or disabled integration keeps nothing of the body.
+            fields["body_size"] = declared_length(request) or 0
+            label = IntegrationState(integration.state).label.lower()
+            raise InboundRejected(503, f"integration is {label}: not accepting webhooks now", retry_after=receiver.retry_after_s)
         stage = "read"
         try:
             body = read_body(request, receiver.max_body_bytes)
         except (UnreadablePostError, OSError):
             raise InboundRejected(400, "the body could not be read") from None
-        fields.update(body=decode_body(body.data), body_size=body.size)
+        data, fields["body_size"] = body.data, body.size
         if body.too_large:
             raise InboundRejected(413, f"the body exceeds the {receiver.max_body_bytes}-byte limit")
-        if integration.state != IntegrationState.ACTIVE:
-            label = IntegrationState(integration.state).label.lower()
-            raise InboundRejected(503, f"integration is {label}: not accepting webhooks now", retry_after=receiver.retry_after_s)
         stage = "verify"
         receiver.verify(request, body.data, integration)
         stage = "parse"
@@ -305,15 +282,24 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
         stage = "event_type"
         fields.update(provider_event_id=event_id, event_type=_clean(receiver.event_type(payload) or "")[:100])
         stage = "accept"
+        fields["body"] = decode_body(body.data)  # accepted: the whole body is kept
         return _accept(receiver, integration, fields, payload)
     except InboundRejected as exc:
         rejection = exc
     except Exception as exc:  # noqa: BLE001 - a provider endpoint never answers 500
+        if is_lock_timeout(exc):
+            # The database stayed locked past HI_DB_LOCK_WAIT_S: answer now (logging would wait again).
+            logger.warning("Inbound webhook for integration %s: the database is locked; answered 503.", integration.pk)
+            return busy_response(request, provider=True)
         rejection = _unexpected(receiver, integration, stage, exc)
     if rejection.status >= 500 and rejection.retry_after is None:
         rejection.retry_after = receiver.retry_after_s
-    _store(integration, fields, Status.REJECTED, rejection.status, rejection.reason)
-    level = logging.WARNING if rejection.status >= 500 else logging.INFO
+    # Refused: metadata and an excerpt only, and past the rate limit not even a row (refusals.py).
+    stored = refusals.admit(integration, address, rejection.status, rejection.reason)
+    if stored:
+        fields["body"] = decode_body(data[: refusals.excerpt_bytes()])
+        _store(integration, fields, Status.REJECTED, rejection.status, rejection.reason)
+    level = (logging.WARNING if rejection.status >= 500 else logging.INFO) if stored else logging.DEBUG
     logger.log(level, "Inbound webhook for integration %s refused with %s: %s", integration.pk, rejection.status, rejection.reason)
     try:
         return receiver.rejected_response(rejection)

@@ -1,4 +1,4 @@
-"""The provider endpoint /hooks/<integration id>/: a thin view over inbound.handle_inbound."""
+"""The provider endpoint /hooks/<key>/: a thin view over inbound.handle_inbound."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .factory import get_integration_gateway
 from .gateway import Capability
+from .hookkeys import find
 from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
 from .models import Integration
 
@@ -29,7 +30,7 @@ def provider_endpoint(view):
 
 
 def not_found() -> HttpResponse:
-    """The same answer for an unknown id and a type without webhooks: nothing to learn from it."""
+    """The same answer for an unknown or expired key and a type without webhooks: nothing to learn from it."""
     return JsonResponse({"error": "not found"}, status=404)
 
 
@@ -49,16 +50,15 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
 
     @provider_endpoint
     @require_POST
-    def receive(request: HttpRequest, pk) -> HttpResponse:
-        """POST /hooks/<id>/: find the integration and its receiver, then run inbound.handle_inbound."""
+    def receive(request: HttpRequest, key: str) -> HttpResponse:
+        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound."""
         try:
-            # get(), not filter().first(): no ORDER BY to compile on the hottest anonymous path.
-            integration = Integration.objects.get(pk=pk)
-        except Integration.DoesNotExist:
-            return not_found()
+            integration = find(key)
         except DatabaseError as exc:  # the database is down: ask the provider to retry, never a 500
-            logger.error("Inbound webhook for %s: the integration could not be read: %s", pk, type(exc).__name__)
+            logger.error("Inbound webhook: the integration could not be read: %s", type(exc).__name__)
             return JsonResponse({"error": UNAVAILABLE}, status=503, headers={"Retry-After": str(InboundReceiver.retry_after_s)})
+        if integration is None:
+            return not_found()
         try:
             receiver = resolve(integration)
         except Exception as exc:  # noqa: BLE001 - logged; the provider is asked to retry
@@ -71,5 +71,5 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
     return receive
 
 
-#: The view routed at /hooks/<uuid:pk>/.
+#: The view routed at /hooks/<key>/.
 receive = receiver_view()

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from .factory import get_integration_gateway
 from .gateway import Capability
+from .hookkeys import receive_url_of
 from .models import Integration
 
 
 def receive_url(integration: Integration) -> str | None:
-    """The URL a provider posts webhooks to, or None when the type receives no webhooks."""
+    """The URL a provider posts webhooks to (HI_BASE_URL + /hooks/<key>/), or None when the type receives no webhooks."""
     gateway = get_integration_gateway(integration.integration_type)
     if not gateway.supports(Capability.INBOUND_WEBHOOKS):
         return None
-    return f"{settings.HI_BASE_URL.rstrip('/')}/hooks/{integration.pk}/"
+    return receive_url_of(integration)
 
 
 def revealed_values(integration: Integration) -> dict[str, Any]:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:pk>/reauth/", views.reauth, name="integration-reauth"),
     path("<uuid:pk>/remove/", views.remove, name="integration-remove"),
     path("<uuid:pk>/diagnostics.json", views.diagnostics, name="integration-diagnostics"),
+    path("<uuid:pk>/receive-url/rotate/", views.rotate_receive_url, name="integration-rotate-receive-url"),
     # Before the catch-all action route below, which would otherwise take "directives".
     path("<uuid:pk>/directives/", directive_views.directive_list, name="integration-directives"),
     path("<uuid:pk>/directives/<int:directive_id>/", directive_views.directive_detail, name="integration-directive"),

@@ -3,26 +3,29 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from . import setup
+from . import hookkeys, setup
 from .diagnostics import build_diagnostics
 from .directive_actions import counts_by_status
 from .factory import get_integration_gateway
-from .forms import NAME_FIELD, AttributeForm, RemoveForm, default_values
+from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
 from .gateway import Capability
 from .health import health_context
 from .calllog import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .queries import integration_for, type_for
+from .refusals import refusal_floods
 from .store import display_values, specs_for
 from .summary import revealed_values
 from .summary import receive_url
@@ -109,6 +112,7 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
     """Everything the manage page and its regions show."""
     gateway = get_integration_gateway(integration.integration_type)
     state = S(integration.state)
+    inbound = gateway.supports(Capability.INBOUND_WEBHOOKS)
     return {
         "integration": integration,
         "gateway": gateway,
@@ -128,9 +132,13 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
         "call_log_days": call_log_days(),
         "entities": integration.entities.all()[:200],
         # Inbound webhooks: the latest requests providers sent, accepted or not (lazy: only the page reads it).
-        "supports_inbound": gateway.supports(Capability.INBOUND_WEBHOOKS),
+        "supports_inbound": inbound,
         "inbound_events": integration.inbound_events.all()[:25],
         "receive_url": receive_url(integration),
+        "receive_url_retired_until": hookkeys.retired_until(integration) if inbound else None,
+        "refusal_floods": refusal_floods(integration) if inbound else [],
+        "rejected_excerpt_bytes": settings.HI_INBOUND_REJECTED_EXCERPT_BYTES,
+        "rejected_days": f"{settings.HI_INBOUND_REJECTED_DAYS:g}",
     }
 
 
@@ -231,6 +239,23 @@ def remove(request: HttpRequest, pk) -> HttpResponse:
             messages.success(request, f"{integration.name} was removed ({deleted} entities deleted, {kept} kept).")
             return redirect("dashboard")
     return render(request, "integrations/remove.html", {"integration": integration, "form": form, "entity_count": integration.entities.count()})
+
+
+@workspace_required(Role.OPERATOR)
+def rotate_receive_url(request: HttpRequest, pk) -> HttpResponse:
+    """Confirm, then give the integration a new receive URL; the old one works 24 h more unless stopped at once."""
+    integration = integration_for(request, pk)
+    if receive_url(integration) is None:
+        raise Http404("This type receives no webhooks.")
+    form = RotateReceiveUrlForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        at_once = form.cleaned_data["at_once"]
+        hookkeys.rotate(integration, actor_of(request), overlap=timedelta(0) if at_once else hookkeys.OVERLAP)
+        old = "The old URL no longer accepts requests." if at_once else "The old URL keeps working for 24 hours."
+        messages.success(request, f"New receive URL issued: give it to the provider now. {old}")
+        return redirect(f"{integration.get_absolute_url()}#inbound")
+    context = {"integration": integration, "form": form, "receive_url": receive_url(integration)}
+    return render(request, "integrations/rotate_receive_url.html", context)
 
 
 @workspace_required()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from . import directives, events, inbound, leases, lifecycle, schedule
+from . import directives, events, hookkeys, inbound, leases, lifecycle, refusals, schedule
 from .calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .gateway import Capability
@@ -56,7 +56,7 @@ def _reap(worker: "WorkerProcess") -> int:
 
 
 def _prune(worker: "WorkerProcess") -> int:
-    """Drop old call logs, finished directives, dispatched events and stopped workers."""
+    """Drop old call logs, finished directives, dispatched events, inbound requests, replaced receive-URL keys and stopped workers."""
     from .models import Event, InboundEvent, IntegrationLog
 
     now = timezone.now()
@@ -68,6 +68,8 @@ def _prune(worker: "WorkerProcess") -> int:
     pruned += Event.objects.filter(dispatched_at__lt=now - keep).delete()[0]
     pruned += IntegrationLog.objects.filter(at__lt=now - keep).delete()[0]
     pruned += InboundEvent.objects.filter(received_at__lt=now - keep).delete()[0]
+    pruned += refusals.prune(now)  # refused requests and their tallies go sooner (HI_INBOUND_REJECTED_DAYS)
+    pruned += hookkeys.prune()
     pruned += Worker.objects.filter(heartbeat_at__lt=now - timedelta(days=1)).delete()[0]
     return pruned
 
@@ -79,6 +81,8 @@ HOUSEKEEPING = (
     # Providers' requests are only verified and stored in the web process: the worker acts on them.
     Housekeeping("process_inbound_events", 1, lambda worker: inbound.process_pending()),
     Housekeeping("prune", 3600, _prune),
+    # Refused requests beyond HI_INBOUND_REJECTED_MAX per integration: checked often, never in the request.
+    Housekeeping("cap_rejected_inbound", 60, lambda worker: refusals.enforce_cap()),
 )
 
 

@@ -1,4 +1,4 @@
-"""The framework's models: integrations and their configuration (core), and the engine's rows."""
+"""The framework's models: integrations and their configuration (core), the engine's rows, and inbound keys."""
 from .core import (
     AttributeChange,
     Entity,
@@ -21,6 +21,7 @@ from .engine import (
     ProviderCall,
     Worker,
 )
+from .inbound import HookKey, RefusalTally
 
 __all__ = [
     "AttributeChange",
@@ -30,6 +31,7 @@ __all__ = [
     "DirectiveStatus",
     "Entity",
     "Event",
+    "HookKey",
     "InboundEvent",
     "Integration",
     "IntegrationAttribute",
@@ -39,6 +41,7 @@ __all__ = [
     "Lease",
     "ListenerState",
     "ProviderCall",
+    "RefusalTally",
     "StateChange",
     "Worker",
 ]

@@ -239,10 +239,13 @@ class InboundEvent(models.Model):
     reason = RedactedTextField(blank=True, default="")
     # Request headers with credentials and signatures replaced by **REDACTED**.
     headers = models.JSONField(default=dict, blank=True)
-    # The raw body as received (decoded as UTF-8, undecodable bytes escaped), cut at the size limit.
+    # The raw body as received (decoded as UTF-8, undecodable bytes escaped); a refused request keeps only
+    # its first HI_INBOUND_REJECTED_EXCERPT_BYTES (body_size is still the size received).
     body = models.TextField(blank=True, default="")
     body_size = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Where the request came from (REMOTE_ADDR, or the proxy's X-Forwarded-For entry behind HI_BEHIND_PROXY).
+    source_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

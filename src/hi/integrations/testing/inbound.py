@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from ..hookkeys import new_key, receive_path
 from ..inbound import process_pending
 from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
 from ..redaction import REDACTED
@@ -14,9 +15,9 @@ from ..redaction import REDACTED
 Status = InboundEvent.Status
 
 
-def post_as_provider(url: str, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json"):
-    """POST like a provider does: anonymous, no session, no CSRF token (and CSRF checks enforced)."""
-    return Client(enforce_csrf_checks=True).post(url, data=body, content_type=content_type, headers=headers or {})
+def post_as_provider(url: str, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json", **environ: str):
+    """POST like a provider does: anonymous, no session, no CSRF token (and CSRF checks enforced); `environ` sets e.g. REMOTE_ADDR."""
+    return Client(enforce_csrf_checks=True).post(url, data=body, content_type=content_type, headers=headers or {}, **environ)
 
 
 @pytest.mark.django_db
@@ -52,8 +53,8 @@ class InboundReceiverContractTests:
         return Event.objects.filter(integration=integration).count() + Directive.objects.filter(integration=integration).count()
 
     def url(self, integration: Integration) -> str:
-        """Where the provider posts."""
-        return f"/hooks/{integration.pk}/"
+        """Where the provider posts: the integration's receive path, /hooks/<key>/."""
+        return receive_path(integration)
 
     # Helpers ---------------------------------------------------------------------------------
     def post(self, integration: Integration, body: bytes, headers: dict[str, str] | None = None):
@@ -124,15 +125,27 @@ class InboundReceiverContractTests:
         assert (row.status, row.body_size) == (Status.REJECTED, len(body))
         assert self.processed(integration) == 0
 
-    def test_an_integration_that_is_not_active_answers_503_with_retry_after(self, integration):
+    def test_an_integration_that_is_not_active_answers_503_with_retry_after_and_keeps_no_body(self, integration):
         # given
         Integration.objects.filter(pk=integration.pk).update(state=IntegrationState.PAUSED)
+        body = self.valid_body("evt-contract-6")
         # when
-        response = self.post_signed(integration, self.valid_body("evt-contract-6"))
+        response = self.post_signed(integration, body)
         # then
         assert response.status_code == 503 and int(response["Retry-After"]) > 0
-        assert InboundEvent.objects.get(integration=integration).http_status == 503
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.http_status, row.body, row.body_size) == (503, "", len(body))
         assert self.processed(integration) == 0
+
+    def test_a_refused_request_keeps_only_an_excerpt_of_its_body(self, integration, settings):
+        # given an unsigned body far larger than the excerpt
+        body = self.valid_body("evt-contract-8").rstrip(b"}") + b', "padding": "' + b"p" * 200_000 + b'"}'
+        # when
+        response = self.post(integration, body)
+        # then the metadata and the first HI_INBOUND_REJECTED_EXCERPT_BYTES are kept, not the body
+        assert response.status_code == 401
+        row = InboundEvent.objects.get(integration=integration)
+        assert row.body_size == len(body) and row.body == body[: settings.HI_INBOUND_REJECTED_EXCERPT_BYTES].decode()
 
     def test_only_post_is_allowed(self, integration):
         # when
@@ -140,9 +153,14 @@ class InboundReceiverContractTests:
         # then
         assert response.status_code == 405 and not InboundEvent.objects.exists()
 
-    def test_an_unknown_integration_is_404_and_logs_nothing(self, integration):
-        # when
-        response = post_as_provider(f"/hooks/{uuid.uuid4()}/", self.valid_body("evt-contract-7"))
-        # then
-        assert response.status_code == 404 and json.loads(response.content) == {"error": "not found"}
+    def test_an_unknown_key_and_the_integration_id_are_404_and_log_nothing(self, integration):
+        # when: a key nobody was given, another integration's id, and this integration's own id
+        body = self.valid_body("evt-contract-7")
+        answers = [
+            post_as_provider(f"/hooks/{key}/", body, self.signed_headers(integration, body))
+            for key in (new_key(), uuid.uuid4(), integration.pk)
+        ]
+        # then: the id is not where a provider posts; only the key is
+        assert [r.status_code for r in answers] == [404, 404, 404]
+        assert all(json.loads(r.content) == {"error": "not found"} for r in answers)
         assert not InboundEvent.objects.exists()

@@ -1,7 +1,9 @@
-"""Real `manage.py hi_worker` processes against the test database, for tests that kill or race workers."""
+"""Real `manage.py hi_worker` and gunicorn processes against the test database, for tests that need real servers."""
 from __future__ import annotations
 
 import os
+import socket
+import time
 from contextlib import contextmanager
 import subprocess
 import sys
@@ -22,9 +24,9 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`manage.py hi_worker` on the test database with a fast heartbeat; `env` adds settings a subprocess reads."""
-    full_env = {
+def subprocess_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a hi subprocess on the test database, with this process's keys; `env` adds settings."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url(),
         "HI_SECRET_KEY": settings.SECRET_KEY,
@@ -36,6 +38,11 @@ def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Po
         "PYTHONUNBUFFERED": "1",  # tests read the worker's output line by line
         **(env or {}),
     }
+
+
+def start_worker(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`manage.py hi_worker` on the test database with a fast heartbeat; `env` adds settings a subprocess reads."""
+    full_env = subprocess_env(env)
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "hi_worker", "--poll", "0.05", *args],
         env=full_env,
@@ -62,3 +69,40 @@ def worker_pool(env: dict[str, str] | None = None) -> Iterator[Callable[..., sub
             if worker.poll() is None:
                 worker.kill()
             worker.communicate(timeout=10)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(*args: str, env: dict[str, str] | None = None, timeout_s: float = 30) -> Iterator[str]:
+    """Run hi under gunicorn (`--chdir src hi.wsgi`, as production does) on the test database; yield its base URL."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--chdir", str(ROOT / "src"), "--bind", f"127.0.0.1:{port}", *args, "hi.wsgi:application"]
+    server = subprocess.Popen(command, env=subprocess_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _listening(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"gunicorn did not start:\n{server.communicate(timeout=10)[0][-3000:]}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        server.communicate(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    """Whether something accepts connections on the port."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

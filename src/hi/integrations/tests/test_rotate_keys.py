@@ -8,7 +8,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hi.integrations import crypto
+from hi.integrations import crypto, hookkeys
 from hi.integrations.models import Integration, IntegrationAttribute
 from hi.integrations.store import save_attributes
 from hi.workspaces.models import Workspace
@@ -55,17 +55,19 @@ def test_rotation_re_encrypts_secrets_with_the_new_key(workspace, settings):
     second = make_integration(workspace, "acct-2", "secret-two")
     before = {i.pk: stored(i, "api_key") for i in (first, second)}
     url_before = stored(first, "api_url")
+    hook_key = hookkeys.current_key(first)
 
     settings.HI_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
     output = rotate()
 
-    assert "Re-encrypted 2 secret(s)" in output
+    assert "Re-encrypted 4 secret(s)" in output  # two api keys, and the two receive-URL keys
     after = {i.pk: stored(i, "api_key") for i in (first, second)}
     assert all(after[pk] != before[pk] for pk in before)
     assert stored(first, "api_url") == url_before  # plain attributes are untouched
     settings.HI_ENCRYPTION_KEYS = [NEW_KEY]
     assert crypto.decrypt(after[first.pk]) == "secret-one"
     assert crypto.decrypt(after[second.pk]) == "secret-two"
+    assert hookkeys.current_key(first, create=False) == hook_key
     settings.HI_ENCRYPTION_KEYS = [OLD_KEY]
     with pytest.raises(crypto.SecretDecryptionError):
         crypto.decrypt(after[first.pk])
@@ -80,7 +82,7 @@ def test_rotation_skips_empty_secrets(workspace, settings):
     settings.HI_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
     output = rotate()
 
-    assert "Re-encrypted 0 secret(s)" in output
+    assert "Re-encrypted 1 secret(s)" in output  # the receive-URL key only
     assert stored(integration, "api_key") == ""
 
 

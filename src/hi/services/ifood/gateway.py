@@ -96,7 +96,7 @@ class IFoodGateway(IntegrationGateway):
         return [FETCH_HANDLER, ACTION_HANDLER]
 
     def receiver(self, integration: Integration) -> IFoodReceiver:
-        """Webhook mode's /hooks/<id>/, and the processing of polled events too."""
+        """Webhook mode's /hooks/<key>/, and the processing of polled events too."""
         return IFoodReceiver()
 
     def order_actions(self, integration: Integration, order: Order) -> list[OrderAction]:

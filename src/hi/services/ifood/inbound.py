@@ -17,7 +17,7 @@ KEEPALIVE = "KEEPALIVE"
 
 
 class IFoodReceiver(HmacSha256Receiver):
-    """POST /hooks/<id>/: lowercase hex HMAC-SHA256 of the raw body keyed with the client secret (§1.9)."""
+    """POST /hooks/<key>/: lowercase hex HMAC-SHA256 of the raw body keyed with the client secret (§1.9)."""
 
     signature_header = "X-IFood-Signature"
     signature_encoding = "hex"

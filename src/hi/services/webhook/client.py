@@ -7,7 +7,7 @@ import time
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from hi.integrations import standard_webhooks
+from hi.integrations import origin, standard_webhooks
 from hi.integrations.http import ProviderClient, client_for_integration
 
 PROVIDER = "webhook"
@@ -15,7 +15,7 @@ TIMEOUT_S = 15.0
 #: Headers hi sets itself on every delivery (Standard Webhooks, and what HTTP needs).
 RESERVED_HEADERS = frozenset({
     "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "host",
-    "user-agent", "transfer-encoding", "connection",
+    "user-agent", "transfer-encoding", "connection", origin.ORIGIN_HEADER.lower(),
 })
 MAX_EXTRA_HEADERS = 20
 # RFC 9110 §5.6.2: a field name is a token.
@@ -88,11 +88,13 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def signed_headers(msg_id: str, body: bytes, secrets: Sequence[str], extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Every header of one attempt: the operator's extra ones, then the Standard Webhooks ones (signed now)."""
+def signed_headers(msg_id: str, body: bytes, secrets: Sequence[str], extra: dict[str, str] | None = None, via: Sequence[str] = ()) -> dict[str, str]:
+    """Every header of one attempt: the operator's extra ones, the Standard Webhooks ones (signed now), and
+    Hi-Origin (the hi installations the message went through, `via`, then this one) against loops."""
     headers = dict(extra or {})
     headers.update(standard_webhooks.headers(msg_id, int(time.time()), body, list(secrets)))
     headers["Content-Type"] = "application/json"
+    headers.update(origin.outbound_headers(via))
     return headers
 
 

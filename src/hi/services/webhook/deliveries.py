@@ -51,10 +51,13 @@ def _queue(delivery: Delivery) -> Directive:
     return directive
 
 
-def for_event(event: Event, integration: Integration) -> Delivery | None:
-    """The delivery of an event to an endpoint: pending when the endpoint is active, else kept as skipped."""
+def for_event(event: Event, integration: Integration, skip_reason: str = "") -> Delivery | None:
+    """The delivery of an event to an endpoint: pending when the endpoint is active, else (or with a
+    `skip_reason`) kept as skipped, so the delivery log says why nothing was sent."""
     timestamp = event.created_at.isoformat()
-    if integration.state in SENDING_STATES:
+    if skip_reason:
+        status, reason = Status.SKIPPED, skip_reason
+    elif integration.state in SENDING_STATES:
         status, reason = Status.PENDING, ""
     else:
         label = IntegrationState(integration.state).label.lower()

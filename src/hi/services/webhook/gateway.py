@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations import standard_webhooks
+from hi.integrations import hookkeys, standard_webhooks
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
@@ -24,7 +24,7 @@ from . import deliveries
 from .attributes import WebhookAttribute
 from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
 from .deliveries import disable_rule
-from .handlers import DELIVER_HANDLER, DELIVERY_HOOK
+from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL
 from .inbound import WebhookReceiver
 from .models import Delivery
 from .rotation import overlap_ends, signing_secrets
@@ -32,6 +32,8 @@ from .rotation import overlap_ends, signing_secrets
 
 def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
     """Send a signed `ping` event; raise a ProviderError (UnsafeDestination for a refused URL) unless the receiver answers 2xx."""
+    if hookkeys.is_own_receive_url(url):
+        raise UnsafeDestination("webhook", f"refused to call the endpoint: {OWN_URL}")
     stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
     body = body_bytes("ping", stamp, {})
     headers = signed_headers(standard_webhooks.new_message_id(), body, secrets, extra)
@@ -55,8 +57,11 @@ class WebhookGateway(IntegrationGateway):
     capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.INBOUND_WEBHOOKS, Capability.SCHEDULED_JOBS})
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
-        """Offline rules: a well-formed events filter and a Standard Webhooks secret (the URL's type checks the URL)."""
+        """Offline rules: not one of hi's own receive URLs, a well-formed events filter and a Standard Webhooks secret."""
         errors: dict[str, str] = {}
+        # The URL's type has checked it is a URL hi may call; forwarding to ourselves would loop.
+        if hookkeys.is_own_receive_url(attributes.get("url") or ""):
+            errors["url"] = f"This URL cannot be used: {OWN_URL}"
         try:
             parse_patterns(attributes.get("events") or "*")
         except ValueError as exc:
@@ -115,7 +120,7 @@ class WebhookGateway(IntegrationGateway):
         return [DELIVERY_HOOK]
 
     def receiver(self, integration: Integration) -> WebhookReceiver:
-        """Senders post Standard Webhooks signed with the endpoint's secret to /hooks/<id>/."""
+        """Senders post Standard Webhooks signed with the endpoint's secret to its receive URL, /hooks/<key>/."""
         return WebhookReceiver()
 
     def scheduled_jobs(self) -> list[ScheduledJob]:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.utils import timezone
 
 import hi
+from hi.integrations import hookkeys, origin
 from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
 from hi.integrations.events import EventHook
 from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
@@ -26,6 +28,14 @@ SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 GONE_REASON = "The receiver answered 410 Gone"
 TEST_EVENT_TYPE = "webhook.test"
 RECEIVED_EVENT_TYPE = "webhook.received"
+#: Why a delivery URL that is one of this hi's own receive URLs is refused.
+OWN_URL = "it is one of this hi's own receive URLs, and forwarding events to it would loop."
+
+
+def received_via(data: Any) -> list[str]:
+    """The hi installations a webhook.received event's message went through before (its `via`)."""
+    via = data.get("via") if isinstance(data, dict) else None
+    return [str(entry) for entry in via] if isinstance(via, list) else []
 
 
 def queue_delivery(event: Event, integration: Integration) -> None:
@@ -34,7 +44,9 @@ def queue_delivery(event: Event, integration: Integration) -> None:
         return  # what an endpoint sent in is never echoed back to it (no loops)
     if not wants(attribute_values(integration).get("events") or "*", event.type):
         return
-    deliveries.for_event(event, integration)
+    # A message that already went through this hi would come back again and again (integrations/origin.py): kept as skipped.
+    loop = origin.loop_reason(received_via(event.data)) if event.type == RECEIVED_EVENT_TYPE else ""
+    deliveries.for_event(event, integration, skip_reason=f"Not forwarded: {loop}." if loop else "")
 
 
 def queue_test_delivery(integration: Integration) -> Delivery:
@@ -78,13 +90,17 @@ def deliver(directive: Directive) -> None:
     if not secrets:
         raise DirectiveRetry("The endpoint has no signing secret yet; it gets one when activated.")
     final = directive.attempts >= directive.max_attempts
+    if hookkeys.is_own_receive_url(url):
+        deliveries.finish_failed(delivery, f"Refused to call the endpoint: {OWN_URL}")
+        raise DirectiveFailed(f"Refused to call the endpoint: {OWN_URL}")
     try:
         extra = parse_headers(values.get("headers") or "")
     except ValueError as exc:
         deliveries.finish_failed(delivery, f"The extra headers are not valid: {exc}")
         raise DirectiveFailed(f"The extra headers are not valid: {exc}") from None
     body = body_bytes(delivery.event_type, delivery.timestamp, delivery.data)
-    headers = signed_headers(delivery.message_id, body, secrets, extra)
+    via = received_via(delivery.data) if delivery.event_type == RECEIVED_EVENT_TYPE else []
+    headers = signed_headers(delivery.message_id, body, secrets, extra, via=via)
     logged = deliveries.redacted_headers({**headers, "User-Agent": f"hi/{hi.__version__}"}, extra)
     started = time.monotonic()
     sent_secrets = [*secrets, *extra.values()]

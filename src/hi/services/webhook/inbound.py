@@ -1,11 +1,11 @@
-"""Receiving events: Standard Webhooks requests to /hooks/<id>/, verified, stored and published as webhook.received."""
+"""Receiving events: Standard Webhooks requests to /hooks/<key>/, verified, stored and published as webhook.received."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
 
-from hi.integrations import standard_webhooks
+from hi.integrations import origin, standard_webhooks
 from hi.integrations.events import publish
 from hi.integrations.inbound import UNAVAILABLE, InboundReceiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
@@ -48,7 +48,7 @@ class WebhookReceiver(InboundReceiver):
         return value[:100] if isinstance(value, str) else ""
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:
-        """In the worker: publish webhook.received with the sender's type and body."""
+        """In the worker: publish webhook.received with the sender's type and body, and where it has been."""
         integration = inbound_event.integration
         data = {
             "integration": str(integration.pk),
@@ -56,5 +56,7 @@ class WebhookReceiver(InboundReceiver):
             "webhook_id": inbound_event.provider_event_id,
             "type": inbound_event.event_type,
             "payload": payload,
+            # The hi installations the message came through (Hi-Origin): forwarding stops at a loop.
+            "via": origin.via_of(inbound_event.headers),
         }
         publish("webhook.received", data, integration.workspace_id, integration=integration)

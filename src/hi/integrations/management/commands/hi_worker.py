@@ -1,6 +1,8 @@
 """manage.py hi_worker: run directives, the schedule and listeners until stopped."""
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from hi.integrations.dblocks import set_lock_wait
 from hi.integrations.worker import WorkerProcess
 
 
@@ -17,6 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch: int, poll: float, drain: bool, **options) -> None:
         """Run until SIGINT/SIGTERM (or, with --drain, until the queue is empty)."""
+        # Nobody waits on the worker: it may wait for a database lock longer than a web request does.
+        set_lock_wait(settings.HI_WORKER_DB_LOCK_WAIT_S)
         worker = WorkerProcess(batch=batch, poll_s=poll, drain=drain)
         worker.install_signals()
         self.stdout.write(f"hi worker {worker.id} started (Ctrl-C stops it after the current directive).")

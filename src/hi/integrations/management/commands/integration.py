@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import uuid
+from datetime import timedelta
 from typing import Any, Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hi.integrations import lifecycle, setup
+from hi.integrations import hookkeys, lifecycle, setup
 from hi.integrations.crypto import SecretDecryptionError
 from hi.integrations.diagnostics import build_diagnostics
 from hi.integrations.entities import SyncFailed, run_sync
@@ -77,7 +78,10 @@ def find_type(type_id: str) -> IntegrationType:
 class Command(BaseCommand):
     """manage.py integration <action>: the console's operations for scripts and operators at a shell."""
 
-    help = "Manage integrations: list, add, configure, activate, deactivate, pause, resume, test, sync, remove, diagnostics."
+    help = (
+        "Manage integrations: list, add, configure, activate, deactivate, pause, resume, test, sync, remove, "
+        "diagnostics, rotate-receive-url."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         """Declare one subcommand per action."""
@@ -115,6 +119,11 @@ class Command(BaseCommand):
         remove.add_argument("--delete-entities", action="store_true", help="Also delete entities an operator edited.")
         remove.add_argument("--force", action="store_true", help="Remove even if the provider fails to deactivate.")
         actions.add_parser("diagnostics", parents=[common, target], help="Print the diagnostics document (secrets redacted).")
+        rotate = actions.add_parser(
+            "rotate-receive-url", parents=[common, as_json, target],
+            help="Issue a new receive URL; the old one works 24 hours more (give the provider the new one).",
+        )
+        rotate.add_argument("--now", action="store_true", help="Stop the old URL at once (it leaked).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Dispatch to the action's handler."""
@@ -130,6 +139,7 @@ class Command(BaseCommand):
             "sync": self.do_sync,
             "remove": self.do_remove,
             "diagnostics": self.do_diagnostics,
+            "rotate-receive-url": self.do_rotate_receive_url,
         }
         try:
             handlers[options["action"]](options)
@@ -240,3 +250,19 @@ class Command(BaseCommand):
         """Print the diagnostics document, secrets redacted."""
         integration = find_integration(options["id"], options["workspace"])
         self.stdout.write(json.dumps(build_diagnostics(integration), indent=2))
+
+    def do_rotate_receive_url(self, options: dict[str, Any]) -> None:
+        """Issue a new receive-URL key; print the new URL and until when the old one works."""
+        integration = find_integration(options["id"], options["workspace"])
+        summary = integration_summary(integration)
+        if summary["receive_url"] is None:
+            raise CommandError(f"{integration.name} is a {integration.integration_type} integration, which receives no webhooks.")
+        hookkeys.rotate(integration, ACTOR, overlap=timedelta(0) if options["now"] else hookkeys.OVERLAP)
+        summary = integration_summary(integration)
+        until = hookkeys.retired_until(integration)
+        if options["json"]:
+            self.stdout.write(json.dumps({**summary, "previous_url_works_until": until.isoformat() if until else None}))
+            return
+        self.stdout.write(f"New receive URL: {summary['receive_url']}")
+        self.stdout.write(f"The old URL works until {until:%Y-%m-%d %H:%M UTC}." if until else "The old URL no longer works.")
+        self.stdout.write("Give the provider the new URL.")

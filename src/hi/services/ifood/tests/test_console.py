@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from hi.integrations.hookkeys import receive_path
 from hi.integrations.models import Directive
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_ACTION
@@ -95,4 +96,4 @@ def test_the_pane_in_webhook_mode_gives_the_receive_url(operator_client, workspa
 
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     page = operator_client.get(f"/integrations/{integration.pk}/").content.decode()
-    assert f"/hooks/{integration.pk}/" in page and "X-IFood-Signature" in page
+    assert receive_path(integration) in page and "X-IFood-Signature" in page

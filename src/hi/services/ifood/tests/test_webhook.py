@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from hi.integrations.hookkeys import receive_path
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import InboundEvent
 from hi.integrations.signing import verify_hmac_sha256
@@ -45,7 +46,7 @@ def test_the_receiver_accepts_the_documented_vector(workspace, ifood_sim):
     """Given an integration whose client secret is dummysecret, when iFood's vector is posted, then it is accepted."""
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     save_attributes(integration, {"client_secret": VECTOR_SECRET}, actor="test")
-    response = post_as_provider(f"/hooks/{integration.pk}/", VECTOR_BODY, {"X-IFood-Signature": VECTOR_SIGNATURE})
+    response = post_as_provider(receive_path(integration), VECTOR_BODY, {"X-IFood-Signature": VECTOR_SIGNATURE})
     assert response.status_code == 202
     assert InboundEvent.objects.get(integration=integration).provider_event_id == "a38ba215-f949-4b2c-982a-0582a9d0c10e"
 
@@ -80,7 +81,7 @@ class TestWebhookMode:
         return add_ifood(workspace, ifood_sim, event_mode="webhook")
 
     def post(self, integration, body: bytes, signature: str | None = None):
-        return post_as_provider(f"/hooks/{integration.pk}/", body, {"X-IFood-Signature": signature if signature is not None else sign(body)})
+        return post_as_provider(receive_path(integration), body, {"X-IFood-Signature": signature if signature is not None else sign(body)})
 
     def test_a_bad_signature_is_refused_with_401_and_nothing_is_processed(self, integration):
         body = event_body("evt-bad")
@@ -127,7 +128,7 @@ def test_the_simulators_signed_webhooks_become_orders_once_and_bad_signatures_ar
 
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     ifood_sim.duplicates = True
-    sender = ifood_sim.configure_webhook(f"{live_server.url}/hooks/{integration.pk}/", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True)
+    sender = ifood_sim.configure_webhook(f"{live_server.url}{receive_path(integration)}", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True)
     placed = set(ifood_sim.place_orders(3))
     assert wait_for(lambda: len(sender.delivered) >= 6, 20), sender.attempts
     process_pending()

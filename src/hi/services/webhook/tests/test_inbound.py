@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hi.integrations import standard_webhooks
+from hi.integrations.hookkeys import receive_path
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
 from hi.integrations.store import save_attributes
@@ -51,7 +52,7 @@ def received(integration) -> list[Event]:
 
 
 class TestWebhookReceiverContract(InboundReceiverContractTests):
-    """The framework's receiver contract, through /hooks/<id>/ of a webhook endpoint."""
+    """The framework's receiver contract, through /hooks/<key>/ of a webhook endpoint."""
 
     signature_header = "webhook-signature"
 
@@ -71,7 +72,7 @@ def test_a_verified_request_is_published_as_webhook_received_with_the_senders_ty
     integration = endpoint(workspace)
     body = body_for("msg_abc")
     # when
-    response = post_as_provider(f"/hooks/{integration.pk}/", body, signed(body))
+    response = post_as_provider(receive_path(integration), body, signed(body))
     # then the request only stored it
     assert response.status_code == 202
     row = InboundEvent.objects.get(integration=integration)
@@ -90,7 +91,7 @@ def test_a_verified_request_is_published_as_webhook_received_with_the_senders_ty
 def test_a_stale_or_future_timestamp_is_refused_with_401(workspace, age_s, public):
     integration = endpoint(workspace)
     body = body_for("msg_old")
-    response = post_as_provider(f"/hooks/{integration.pk}/", body, signed(body, timestamp=int(time.time()) - age_s))
+    response = post_as_provider(receive_path(integration), body, signed(body, timestamp=int(time.time()) - age_s))
     assert response.status_code == 401 and json.loads(response.content) == {"error": public}
     assert InboundEvent.objects.get(integration=integration).status == Status.REJECTED
     assert received(integration) == []
@@ -99,7 +100,7 @@ def test_a_stale_or_future_timestamp_is_refused_with_401(workspace, age_s, publi
 @pytest.mark.parametrize("body, status", [(b"not json", 400), (b"[1, 2]", 400)])
 def test_a_signed_body_that_is_not_a_json_object_is_400_and_logged(workspace, body, status):
     integration = endpoint(workspace)
-    response = post_as_provider(f"/hooks/{integration.pk}/", body, signed(body))
+    response = post_as_provider(receive_path(integration), body, signed(body))
     assert response.status_code == status
     row = InboundEvent.objects.get(integration=integration)
     assert (row.status, row.http_status) == (Status.REJECTED, status) and received(integration) == []
@@ -112,11 +113,11 @@ def test_the_retired_secret_is_accepted_during_the_overlap_only(workspace):
     integration.refresh_from_db()
     old_body, new_body, late_body = body_for("msg_1"), body_for("msg_2"), body_for("msg_3")
     # when senders still sign with the old secret, or already with the new one
-    assert post_as_provider(f"/hooks/{integration.pk}/", old_body, signed(old_body, SECRET)).status_code == 202
-    assert post_as_provider(f"/hooks/{integration.pk}/", new_body, signed(new_body, new)).status_code == 202
+    assert post_as_provider(receive_path(integration), old_body, signed(old_body, SECRET)).status_code == 202
+    assert post_as_provider(receive_path(integration), new_body, signed(new_body, new)).status_code == 202
     # then after the overlap the old secret is refused
     time.sleep(1.1)
-    assert post_as_provider(f"/hooks/{integration.pk}/", late_body, signed(late_body, SECRET)).status_code == 401
+    assert post_as_provider(receive_path(integration), late_body, signed(late_body, SECRET)).status_code == 401
     process_pending()
     assert len(received(integration)) == 2
 
@@ -128,7 +129,7 @@ def test_received_events_reach_other_endpoints_but_never_echo_back(workspace, dj
     body = body_for("msg_echo")
     # when the first receives an event
     with django_capture_on_commit_callbacks(execute=True):
-        post_as_provider(f"/hooks/{sender.pk}/", body, signed(body))
+        post_as_provider(receive_path(sender), body, signed(body))
     # then nothing ran in the request: the worker processes it
     assert not Delivery.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -147,7 +148,7 @@ def test_fuzz_random_bodies_and_headers_never_500_and_never_create_an_event(work
     # given
     integration = Integration.objects.filter(workspace=workspace).first() or endpoint(workspace)
     # when
-    response = post_as_provider(f"/hooks/{integration.pk}/", body, headers)
+    response = post_as_provider(receive_path(integration), body, headers)
     # then
     assert response.status_code in (400, 401, 413), response.content
     assert process_pending() == 0 and received(integration) == []
@@ -161,7 +162,7 @@ def test_a_running_worker_publishes_what_was_received(workspace):
     # given a received request, stored and answered
     integration = endpoint(workspace)
     body = body_for("msg_worker")
-    assert post_as_provider(f"/hooks/{integration.pk}/", body, signed(body)).status_code == 202
+    assert post_as_provider(receive_path(integration), body, signed(body)).status_code == 202
     # when a worker runs until nothing is due
     WorkerProcess(drain=True, poll_s=0.05).run()
     # then the event was published and dispatched
