@@ -226,11 +226,11 @@ def _store(integration: Integration, fields: dict[str, Any], status: str, http_s
         return None
 
 
-def log_unexpected(integration: Integration, what: str, exc: BaseException) -> str:
+def log_unexpected(integration: Integration, what: str, exc: BaseException, source: str = "Inbound webhook") -> str:
     """Log an unexpected error with its traceback, secrets removed; return the redacted message."""
     secrets = _secrets(integration)
     trace = redact_text("".join(traceback.format_exception(exc)), secrets)
-    logger.error("Inbound webhook for integration %s: %s failed: %s", integration.pk, what, trace)
+    logger.error("%s for integration %s: %s failed: %s", source, integration.pk, what, trace)
     return redact_text(str(exc) or type(exc).__name__, secrets)
 
 
