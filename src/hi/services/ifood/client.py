@@ -97,8 +97,8 @@ class IFoodClient:
         """A valid access token (fetched when missing or due)."""
         return self.http.token_manager.get()
 
-    def poll(self, merchant_ids: list[str]) -> list[dict[str, Any]]:
-        """New events for up to 100 merchants: [] on 204 (§1.3: the normal case)."""
+    def poll(self, merchant_ids: list[str]) -> list[Any]:
+        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (§1.3)."""
         response = self.http.request(
             "GET", f"{self.events_prefix}/events:polling", headers={"x-polling-merchants": ",".join(merchant_ids)}
         )
@@ -110,7 +110,7 @@ class IFoodClient:
             raise ProviderRejected(PROVIDER, "polling answer is not JSON", response.status_code, response.text[:300]) from None
         if not isinstance(events, list):
             raise ProviderRejected(PROVIDER, "polling answer is not a JSON array", response.status_code, response.text[:300])
-        return [event for event in events if isinstance(event, dict)]
+        return events
 
     def acknowledge(self, event_ids: list[str]) -> None:
         """Acknowledge events by id (§1.4: a JSON array of {"id"}; 202)."""

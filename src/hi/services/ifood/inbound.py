@@ -6,12 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from hi.integrations.batches import ItemInvalid
 from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
 from hi.integrations.store import attribute_values
 
 from .client import parse_merchants
-from .processing import apply_event
+from .processing import apply_event, identify
 
 KEEPALIVE = "KEEPALIVE"
 
@@ -37,10 +38,12 @@ class IFoodReceiver(HmacSha256Receiver):
         return value[:100] if isinstance(value, str) else ""
 
     def parse(self, body: bytes) -> Any:
-        """A JSON object with a code; iFood sends one event per POST."""
+        """A JSON object hi can act on, read as a polled event is; iFood sends one event per POST."""
         payload = super().parse(body)
-        if not isinstance(payload.get("code"), str):
-            raise InboundRejected(400, "not an iFood event: no code")
+        try:
+            identify(payload)
+        except ItemInvalid as exc:
+            raise InboundRejected(400, f"not an iFood event hi can read: {exc}") from None
         return payload
 
     def success_response(self, inbound_event: InboundEvent) -> HttpResponse:

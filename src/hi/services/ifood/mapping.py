@@ -49,11 +49,12 @@ def parse_time(text: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt_timezone.utc)  # iFood's timestamps are UTC (§1.5)
+        # A valid ISO date can still fall outside datetime's range once in UTC (9999-12-31T23:59:59-23:59).
+        return moment.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt_timezone.utc)  # iFood's timestamps are UTC (§1.5)
-    return moment.astimezone(dt_timezone.utc)
 
 
 def _text(value: Any) -> str:
