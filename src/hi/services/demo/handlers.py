@@ -58,5 +58,5 @@ def sync_items(integration: Integration) -> None:
     sync_now(integration)
 
 
-HEALTH_JOB = ScheduledJob("health_check", 60, health_check)
-SYNC_JOB = ScheduledJob("sync_items", 600, sync_items, single_owner=True)
+HEALTH_JOB = ScheduledJob("health_check", 60, health_check, label="The health check")
+SYNC_JOB = ScheduledJob("sync_items", 600, sync_items, single_owner=True, label="The item sync")

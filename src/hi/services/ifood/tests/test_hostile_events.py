@@ -98,3 +98,12 @@ def test_one_bad_event_among_many_in_a_direct_poll_does_not_fail_the_poll(ifood,
     assert InboundEvent.objects.filter(integration=ifood, status=Status.ACCEPTED).count() == 20
     assert InboundEvent.objects.filter(integration=ifood, status=Status.FAILED).count() == 1
     assert not ifood_sim.unacked(CLIENT_ID)
+
+
+def test_the_pane_counts_failed_events_and_the_inbound_log_shows_them_with_their_reason(ifood, ifood_sim, operator_client):
+    """Given a polled event with a bad date, then the iFood pane counts it and the inbound log shows it failed, with why."""
+    ifood_sim.queue_raw_event(hostile("evt-pane", createdAt=OVERFLOWING))
+    polling.poll(ifood)
+    page = operator_client.get(ifood.get_absolute_url()).content.decode()
+    assert "data-ifood-failed-events>1<" in page
+    assert 'data-inbound-status="failed"' in page and "createdAt" in page
