@@ -90,7 +90,7 @@ def apply_to_order(integration: Integration, order: Order, event: dict[str, Any]
     """Change the order as the event says: a status walk, or a cancellation request shown to the operator."""
     code = str(event.get("code"))
     if code == "CAR":
-        metadata = event.get("metadata") or {}
+        metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
         reason = " — ".join(str(metadata.get(k)) for k in ("reason_code", "details") if metadata.get(k)) or "no reason given"
         origin = metadata.get("ORIGIN") or metadata.get("origin")
         orders.set_cancellation_request(order, f"{reason} (from {origin})" if origin else reason, actor=ACTOR, integration=integration)
