@@ -321,13 +321,15 @@ class ProviderClient:
         raise ProviderRejected(self.provider, "request refused", status, excerpt)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        """GET a JSON document."""
+        """GET a JSON document (bounded nesting, no NaN: provider_data.loads)."""
+        from .provider_data import ProviderDataError, loads
+
         response = self.request("GET", path, **kwargs)
         try:
-            return response.json()
-        except ValueError:
+            return loads(response.content)
+        except ProviderDataError as exc:
             excerpt = redact_text(response.text[: EXCERPT * 2], self.secrets)
-            raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, excerpt) from None
+            raise ProviderRejected(self.provider, f"answer is not usable JSON ({exc})", response.status_code, excerpt) from None
 
 
 _clients: dict[tuple, ProviderClient] = {}
