@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from .inbound import MAX_BODY_BYTES, MAX_EVENT_ID, MAX_EVENT_TYPE, log_unexpected, stored_fields
 from .models import InboundEvent, Integration
-from .provider_data import clean_text, is_clean_text
+from .provider_data import ProviderDataError, check_depth, clean_text, is_clean_text
 
 logger = logging.getLogger(__name__)
 Status = InboundEvent.Status
@@ -65,9 +65,12 @@ def parse_items(items: Iterable[Any], parse: Callable[[Any], T], integration: In
     failures: list[ItemFailure] = []
     for index, raw in enumerate(items):
         try:
+            check_depth(raw)  # an envelope parsed with max_depth=None leaves each item's depth to here
             parsed.append((raw, parse(raw)))
         except ItemInvalid as exc:
             failures.append(ItemFailure(index, raw, str(exc), exc.event_id, exc.event_type))
+        except ProviderDataError as exc:
+            failures.append(ItemFailure(index, raw, str(exc)))
         except Exception as exc:  # noqa: BLE001 - a parser's bug costs one item, never the batch
             # Expected bad data raises ItemInvalid; anything else is a bug worth a traceback in the log.
             message = log_unexpected(integration, "parsing a batch item", exc, "Provider batch") if integration else str(exc)
@@ -90,7 +93,10 @@ def item_body(raw: Any) -> str:
     try:
         text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str)
     except (TypeError, ValueError, RecursionError):
-        text = repr(raw)[:MAX_BODY_BYTES]
+        try:
+            text = repr(raw)[:MAX_BODY_BYTES]
+        except RecursionError:
+            text = "(an item nested too deep to be written out)"
     return clean_text(text)
 
 

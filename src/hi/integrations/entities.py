@@ -68,7 +68,7 @@ def parse_entities(integration: Integration, items: Iterable[Any], parse: Callab
     from .batches import parse_items
     from .lifecycle import log
 
-    parsed, failures = parse_items(items, lambda raw: checked(parse(raw)), integration)
+    parsed, failures = parse_items(items, lambda raw: bounded(checked(parse(raw))), integration)
     if failures:
         shown = "; ".join(f"item {f.index + 1}: {f.reason}" for f in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""

@@ -22,6 +22,7 @@ import hi
 
 from . import breakers
 from .calllog import _CallLog, redact_url
+from .provider_data import MAX_DEPTH
 from .redaction import redact_text
 
 logger = logging.getLogger(__name__)
@@ -320,13 +321,13 @@ class ProviderClient:
             raise error
         raise ProviderRejected(self.provider, "request refused", status, excerpt)
 
-    def get_json(self, path: str, **kwargs: Any) -> Any:
-        """GET a JSON document (bounded nesting, no NaN: provider_data.loads)."""
+    def get_json(self, path: str, *, max_depth: int | None = MAX_DEPTH, **kwargs: Any) -> Any:
+        """GET a JSON document (bounded nesting, no NaN: provider_data.loads; max_depth=None for a batch's envelope)."""
         from .provider_data import ProviderDataError, loads
 
         response = self.request("GET", path, **kwargs)
         try:
-            return loads(response.content)
+            return loads(response.content, max_depth=max_depth)
         except ProviderDataError as exc:
             excerpt = redact_text(response.text[: EXCERPT * 2], self.secrets)
             raise ProviderRejected(self.provider, f"answer is not usable JSON ({exc})", response.status_code, excerpt) from None

@@ -88,16 +88,21 @@ def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-def loads(data: bytes | str, *, parse_float: Callable[[str], Any] | None = None, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse a provider's JSON; ProviderDataError for anything hi will not read (a ValueError)."""
+def loads(data: bytes | str, *, parse_float: Callable[[str], Any] | None = None, max_depth: int | None = MAX_DEPTH) -> Any:
+    """Parse a provider's JSON; ProviderDataError for anything hi will not read (a ValueError).
+
+    A batch's envelope passes max_depth=None: each item's depth is then checked on its own
+    (batches.store_batch), so one deep item fails alone instead of refusing the whole batch.
+    """
     try:
         value = json.loads(data, parse_float=parse_float or _finite_float, parse_constant=_refuse_constant)
     except RecursionError:
         # The C parser stops at the interpreter's recursion limit (~1,000 levels): far past ours.
-        raise ProviderDataError(f"nested deeper than {max_depth} levels") from None
+        raise ProviderDataError(f"nested deeper than {max_depth or MAX_DEPTH} levels") from None
     except ProviderDataError:
         raise
     except ValueError as exc:  # JSONDecodeError, undecodable bytes, an integer of over 4,300 digits
         raise ProviderDataError(f"not JSON: {exc}") from None
-    check_depth(value, max_depth)
+    if max_depth is not None:
+        check_depth(value, max_depth)
     return value

@@ -92,3 +92,18 @@ def test_parse_items_returns_the_good_items_and_the_failures_in_order():
     parsed, failures = parse_items([{"id": "a", "kind": "k"}, 3, {"id": "b", "kind": "boom"}], identify)
     assert [item.event_id for _, item in parsed] == ["a"]
     assert [(f.index, f.reason) for f in failures] == [(1, "not a JSON object"), (2, "KeyError: 'a bug in the parser'")]
+
+
+def test_an_item_nested_past_the_limit_is_failed_alone(integration):
+    """Given one item nested 40 levels deep beside a good one, then only the deep one is failed (the envelope is not refused)."""
+    from hi.integrations.provider_data import MAX_DEPTH, loads
+
+    deep: dict = {"id": "deep", "kind": "placed"}
+    node = deep
+    for _ in range(40):
+        node["x"] = {}
+        node = node["x"]
+    batch = loads(__import__("json").dumps([deep, {"id": "e1", "kind": "placed"}]), max_depth=None)
+    outcome = store_batch(integration, batch, identify, source="polling")
+    assert (outcome.new, outcome.failed) == (1, 1)
+    assert f"nested deeper than {MAX_DEPTH} levels" in rows(integration, Status.FAILED)[0].reason

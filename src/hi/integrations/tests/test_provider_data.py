@@ -79,3 +79,10 @@ def test_clean_json_refuses_data_nested_past_the_limit():
         deep = [deep]
     with pytest.raises(ProviderDataError):
         clean_json(deep)
+
+
+def test_an_envelope_can_leave_the_depth_of_its_items_to_the_batch_but_never_recurses_without_bound():
+    """Given max_depth=None (a batch envelope), then 40 levels parse and 100,000 are still refused."""
+    assert loads(nested(40), max_depth=None)
+    with pytest.raises(ProviderDataError, match="nested"):
+        loads(nested(100_000), max_depth=None)

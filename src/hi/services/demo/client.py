@@ -39,7 +39,8 @@ class DemoClient:
         """Every item of the catalog, following the provider's paging."""
         offset: int | None = 0
         while offset is not None:
-            page = self.http.get_json("/api/v1/items", params={"status": catalog, "limit": page_size, "offset": offset})
+            # A page is a batch's envelope: each item's depth is checked on its own (parse_entities).
+            page = self.http.get_json("/api/v1/items", params={"status": catalog, "limit": page_size, "offset": offset}, max_depth=None)
             items = page.get("items", []) if isinstance(page, dict) else None
             if not isinstance(items, list):
                 raise ProviderRejected("demo", "the items page is not {items: [...], next_offset}", 200)

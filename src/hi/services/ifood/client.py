@@ -105,7 +105,7 @@ class IFoodClient:
         if response.status_code == 204 or not response.content:
             return []
         try:
-            events = loads(response.content)
+            events = loads(response.content, max_depth=None)  # each event's depth is checked on its own
         except ProviderDataError as exc:
             raise ProviderRejected(PROVIDER, f"polling answer is not usable JSON ({exc})", response.status_code, response.text[:300]) from None
         if not isinstance(events, list):

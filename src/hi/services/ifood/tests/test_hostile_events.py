@@ -107,3 +107,17 @@ def test_the_pane_counts_failed_events_and_the_inbound_log_shows_them_with_their
     page = operator_client.get(ifood.get_absolute_url()).content.decode()
     assert "data-ifood-failed-events>1<" in page
     assert 'data-inbound-status="failed"' in page and "createdAt" in page
+
+
+def test_one_event_nested_deep_in_a_poll_answer_fails_alone(ifood, ifood_sim):
+    """Given a poll answer whose first event carries metadata 40 levels deep, then that event fails and the PLC after it is stored."""
+    deep: dict = {}
+    node = deep
+    for _ in range(40):
+        node["x"] = {}
+        node = node["x"]
+    ifood_sim.queue_raw_event(hostile("evt-deep", metadata=deep))
+    order_id = ifood_sim.place_order()
+    work_until(ifood, lambda: Order.objects.filter(external_id=order_id).exists())
+    assert "nested deeper than" in InboundEvent.objects.get(integration=ifood, status=Status.FAILED).reason
+    assert not ifood_sim.unacked(CLIENT_ID)
