@@ -1,7 +1,6 @@
 """iFood's webhooks and polled events: one receiver verifies X-IFood-Signature and processes both in the worker."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from hi.integrations.batches import ItemInvalid
 from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.provider_data import loads
 from hi.integrations.store import attribute_values
 
 from .client import parse_merchants
@@ -50,12 +50,12 @@ class IFoodReceiver(HmacSha256Receiver):
         """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (§1.9)."""
         if inbound_event.event_type == KEEPALIVE:
             try:
-                asked = json.loads(inbound_event.body).get("merchantIds")
+                asked = loads(inbound_event.body).get("merchantIds")
             except (ValueError, AttributeError):
                 asked = None
             if isinstance(asked, list):
                 ours = set(parse_merchants(attribute_values(inbound_event.integration).get("merchant_ids") or ""))
-                return JsonResponse({"merchantIds": [m for m in asked if m in ours]}, status=202)
+                return JsonResponse({"merchantIds": [m for m in asked if isinstance(m, str) and m in ours]}, status=202)
         return super().success_response(inbound_event)
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:

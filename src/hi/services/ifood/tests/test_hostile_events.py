@@ -121,3 +121,11 @@ def test_one_event_nested_deep_in_a_poll_answer_fails_alone(ifood, ifood_sim):
     work_until(ifood, lambda: Order.objects.filter(external_id=order_id).exists())
     assert "nested deeper than" in InboundEvent.objects.get(integration=ifood, status=Status.FAILED).reason
     assert not ifood_sim.unacked(CLIENT_ID)
+
+
+def test_a_keepalive_listing_objects_as_merchant_ids_is_answered_with_the_merchants_hi_serves(workspace, ifood_sim):
+    """Given a signed KEEPALIVE whose merchantIds mixes objects and a real id, then 202 with that id, never 503."""
+    integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
+    body = json.dumps({"code": "KEEPALIVE", "id": "ka-odd", "merchantIds": [{"id": 1}, [2], MERCHANTS[0]]}).encode()
+    response = post_as_provider(f"/hooks/{integration.pk}/", body, {"X-IFood-Signature": sign(body)})
+    assert response.status_code == 202 and response.json() == {"merchantIds": [MERCHANTS[0]]}
