@@ -7,7 +7,7 @@ import pytest
 
 from hi.integrations.health import integration_health
 from hi.integrations.models import InboundEvent
-
+from hi.integrations.problems import problems
 from hi.integrations.testing.inbound import post_as_provider
 from hi.orders.models import Order
 from hi.services.ifood import polling
@@ -47,7 +47,6 @@ def test_a_poll_with_a_bad_date_and_a_surrogate_id_still_delivers_the_normal_ord
     assert state_of(ifood).last_poll_ok
     # and the operator sees them in the health region and among the integration's problems
     assert integration_health(ifood).failed_events == 2
-    from hi.integrations.problems import problems
     assert [p.code for p in problems(ifood)] == ["failed_events"]
 
 
