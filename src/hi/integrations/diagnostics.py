@@ -11,6 +11,7 @@ import hi
 
 from .factory import get_integration_gateway
 from .models import Integration, IntegrationLog
+from .problems import health_word, problems
 from .redaction import REDACTED, redact_data
 from .store import display_values, secret_values, specs_for
 
@@ -24,6 +25,7 @@ def build_diagnostics(integration: Integration) -> dict[str, Any]:
     values = display_values(integration)
     attributes = {spec.key: (REDACTED if values[spec.key] else "") if spec.is_secret else values[spec.key] for spec in specs}
     gateway = get_integration_gateway(integration.integration_type)
+    found = problems(integration)
     try:
         extra = gateway.diagnostics(integration)
     except Exception as exc:  # noqa: BLE001 - diagnostics must download even when the service breaks
@@ -48,6 +50,8 @@ def build_diagnostics(integration: Integration) -> dict[str, Any]:
             "created_at": integration.created_at.isoformat(),
             "capabilities": sorted(c.value for c in gateway.capabilities),
         },
+        "health": health_word(found),
+        "problems": [p.as_dict() for p in found],
         "attributes": attributes,
         "state_history": [
             {

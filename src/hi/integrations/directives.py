@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -168,6 +168,10 @@ def _classify(exc: BaseException) -> str:
     if isinstance(exc, ProviderAuthError):
         return "auth"
     if isinstance(exc, (ProviderRejected, DirectiveFailed, ValidationError, ValueError, KeyError, TypeError)):
+        return "failed"
+    # Data that does not fit (a number past a column, nesting past the stack, a value the database
+    # refuses) fails the same way on every attempt: retrying only repeats a traceback.
+    if isinstance(exc, (ArithmeticError, RecursionError, DataError)):
         return "failed"
     # Provider unavailable, timeouts, rate limits, explicit retries, and anything unexpected.
     return "retry"

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
 
 from django.db import transaction
 
 from .factory import get_integration_gateway
 from .gateway import Capability, EntityData
 from .models import Entity, Integration
+from .provider_data import clean_json, clean_text, is_clean_text
+
+#: The columns' sizes: a provider's longer name or kind is cut, a longer id refused.
+MAX_EXTERNAL_ID, MAX_NAME, MAX_KIND = 255, 255, 64
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +63,45 @@ class SyncResult:
         )
 
 
+def parse_entities(integration: Integration, items: Iterable[Any], parse: Callable[[Any], EntityData]) -> list[EntityData]:
+    """A provider's listing as entities, item by item: an item that cannot be read is skipped and logged for the operator."""
+    from .batches import parse_items
+    from .lifecycle import log
+
+    parsed, failures = parse_items(items, lambda raw: bounded(checked(parse(raw))), integration)
+    if failures:
+        shown = "; ".join(f"item {f.index + 1}: {f.reason}" for f in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        noun = "item" if len(failures) == 1 else "items"
+        log(integration, "warning", clean_text(f"hi skipped {len(failures)} {noun} of the provider's list that it could not read: {shown}{more}.", 2000))
+    return [item for _, item in parsed]
+
+
+def checked(item: EntityData) -> EntityData:
+    """The item, if its id can be an entity's (text of 1 to 255 characters, storable as given); else ItemInvalid."""
+    from .batches import ItemInvalid
+
+    external_id = item.external_id
+    if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > MAX_EXTERNAL_ID or not is_clean_text(external_id):
+        raise ItemInvalid(f"its id {clean_text(repr(external_id), 60)} is not an id (text of 1 to {MAX_EXTERNAL_ID} characters)")
+    return item
+
+
+def bounded(item: EntityData) -> EntityData:
+    """The item as stored: text made safe and cut to the columns, data safe for a JSON column."""
+    return replace(
+        item, external_id=clean_text(item.external_id, MAX_EXTERNAL_ID), name=clean_text(item.name or "", MAX_NAME),
+        kind=clean_text(item.kind or "", MAX_KIND), data=clean_json(item.data or {}),
+    )
+
+
 @transaction.atomic
 def apply_sync(integration: Integration, items: list[EntityData], delete_edited: bool = False) -> SyncResult:
     """Make the stored entities match the provider's list; keep operator-edited ones unless told."""
     result = SyncResult()
     seen: set[str] = set()
     current = {e.external_id: e for e in Entity.objects.select_for_update().filter(integration=integration)}
-    for item in items:
+    for item in map(bounded, items):
         external_id = normalize_external_id(item.external_id)
         if external_id in seen:
             continue  # a provider listing an object twice is not two objects
@@ -107,7 +144,9 @@ def sync_now(integration: Integration, delete_edited: bool = False) -> SyncResul
     gateway = get_integration_gateway(integration.integration_type)
     if not gateway.supports(Capability.ENTITY_SYNC):
         raise ValueError(f"{integration.type.label} does not support entity sync.")
-    result = apply_sync(integration, gateway.sync_entities(integration), delete_edited=delete_edited)
+    # Every listing is read item by item, whether or not the service used parse_entities itself.
+    items = parse_entities(integration, gateway.sync_entities(integration), lambda item: item)
+    result = apply_sync(integration, items, delete_edited=delete_edited)
     from .lifecycle import log
 
     log(integration, "info", f"Synced: {result.summary()}.")
@@ -115,7 +154,8 @@ def sync_now(integration: Integration, delete_edited: bool = False) -> SyncResul
 
 
 def upsert_entity(integration: Integration, item: EntityData) -> Entity:
-    """Apply one pushed change: create or refresh a single entity (an operator's name wins)."""
+    """Apply one pushed change: create or refresh a single entity (an operator's name wins); ItemInvalid for a bad id."""
+    item = bounded(checked(item))
     external_id = normalize_external_id(item.external_id)
     entity, created = Entity.objects.get_or_create(
         integration=integration,

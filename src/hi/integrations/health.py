@@ -11,7 +11,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from .breakers import breaker_state
-from .models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationLog, ProviderCall, Worker
+from .models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, InboundEvent, Integration, IntegrationLog, ProviderCall, Worker
 from .worker import stale_after
 
 WINDOW = timedelta(hours=24)
@@ -111,6 +111,8 @@ class Health:
     breaker_label: str
     breaker_since: datetime | None
     last_error: LastError | None
+    #: Inbound events of the window that could not be read or processed.
+    failed_events: int = 0
 
     @property
     def has_traffic(self) -> bool:
@@ -237,9 +239,10 @@ def integration_health(integration: Integration, now: datetime | None = None) ->
     breaker = BreakerState.objects.filter(integration=integration).first()
     # An open breaker past its reset timeout lets the next call through: breaker_state says half-open.
     state = BreakerState.State(breaker_state(integration))
+    failed = InboundEvent.objects.filter(integration=integration, status=InboundEvent.Status.FAILED, received_at__gte=now - WINDOW).count()
     return Health(
         calls=calls, directives=attempts, breaker_state=state.value, breaker_label=state.label,
-        breaker_since=breaker.last_transition_at if breaker else None, last_error=last_error(integration),
+        breaker_since=breaker.last_transition_at if breaker else None, last_error=last_error(integration), failed_events=failed,
     )
 
 

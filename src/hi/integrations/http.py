@@ -20,6 +20,7 @@ import hi
 
 from . import breakers, ssrf, transport
 from .calllog import _CallLog, redact_url
+from .provider_data import MAX_DEPTH, ProviderDataError, loads
 from .redaction import redact_known, redact_text
 # Re-exported: services and tests import the retry policy from here.
 from .retries import IDEMPOTENT_METHODS, RETRY_STATUSES, ProviderRetry, default_retry, retry_after_seconds, setting  # noqa: F401
@@ -297,13 +298,13 @@ class ProviderClient:
             raise error
         raise ProviderRejected(self.provider, "request refused", status, excerpt)
 
-    def get_json(self, path: str, **kwargs: Any) -> Any:
-        """GET a JSON document."""
+    def get_json(self, path: str, *, max_depth: int | None = MAX_DEPTH, **kwargs: Any) -> Any:
+        """GET a JSON document (bounded nesting, no NaN: provider_data.loads; max_depth=None for a batch's envelope)."""
         response = self.request("GET", path, **kwargs)
         try:
-            return response.json()
-        except ValueError:
-            raise ProviderRejected(self.provider, "answer is not JSON", response.status_code, self.excerpt(response)) from None
+            return loads(response.content, max_depth=max_depth)
+        except ProviderDataError as exc:
+            raise ProviderRejected(self.provider, f"answer is not usable JSON ({exc})", response.status_code, self.excerpt(response)) from None
 
 
 _clients: dict[tuple, ProviderClient] = {}

@@ -14,7 +14,6 @@
 # is `rejected` (not `failed`, which the dedupe constraint counts) so the redelivery can be accepted.
 from __future__ import annotations
 
-import json
 import logging
 import re
 import traceback
@@ -28,6 +27,7 @@ from . import refusals
 from .dblocks import busy_response, is_lock_timeout
 from .inbound_body import declared_length, read_body
 from .models import InboundEvent, Integration, IntegrationState
+from .provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
 from .redaction import REDACTED, redact_text
 from .signing import verify_hmac_sha256
 
@@ -38,6 +38,10 @@ Status = InboundEvent.Status
 MAX_BODY_BYTES = 1024 * 1024
 #: Longest stored header value; providers' real headers are far shorter.
 MAX_HEADER_VALUE = 2000
+#: Longest stored event id, event type and reason (the columns' sizes).
+MAX_EVENT_ID = 255
+MAX_EVENT_TYPE = 100
+MAX_REASON = 4000
 #: What a provider is told when hi's own code failed (the details are logged and stored).
 UNAVAILABLE = "temporarily unavailable, try again later"
 
@@ -81,11 +85,11 @@ class InboundReceiver:
         """In the worker, once, same transaction as marking the row processed: publish an event, enqueue a directive."""
 
     def parse(self, body: bytes) -> Any:
-        """The payload: by default a JSON object, else InboundRejected(400, 'not JSON')."""
+        """The payload: by default a JSON object (bounded nesting), else InboundRejected(400, why)."""
         try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            raise InboundRejected(400, "not JSON") from None
+            payload = loads(body)
+        except ProviderDataError as exc:
+            raise InboundRejected(400, str(exc)) from None
         if not isinstance(payload, dict):
             raise InboundRejected(400, "not JSON: the body must be a JSON object")
         return payload
@@ -112,7 +116,7 @@ class InboundReceiver:
     def redacted_headers(self, request: HttpRequest) -> dict[str, str]:
         """The request headers, with the values of credential and signature headers replaced."""
         return {
-            name: REDACTED if self.sensitive_headers.search(name) else _clean(value)[:MAX_HEADER_VALUE]
+            name: REDACTED if self.sensitive_headers.search(name) else clean_text(value, MAX_HEADER_VALUE)
             for name, value in request.headers.items()
         }
 
@@ -154,14 +158,20 @@ class UnavailableReceiver(InboundReceiver):
         raise InboundRejected(503, self.reason, retry_after=self.retry_after_s, public_reason=UNAVAILABLE)
 
 
-def _clean(text: Any) -> str:
-    """Text safe for every database (PostgreSQL refuses NUL characters)."""
-    return str(text).replace("\x00", "\\x00")
-
-
 def decode_body(data: bytes) -> str:
     """The raw body as stored: UTF-8, undecodable bytes escaped as \\xNN."""
-    return _clean(data.decode("utf-8", errors="backslashreplace"))
+    return clean_text(data.decode("utf-8", errors="backslashreplace"))
+
+
+def stored_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """An inbound row's provider-given fields as stored: text made safe and cut to its column (the one storage boundary)."""
+    stored = dict(fields)
+    for name, limit in (("provider_event_id", MAX_EVENT_ID), ("event_type", MAX_EVENT_TYPE), ("reason", MAX_REASON), ("body", None)):
+        if name in stored:
+            stored[name] = clean_text(stored[name], limit)
+    if "headers" in stored:
+        stored["headers"] = {clean_text(k, MAX_HEADER_VALUE): clean_text(v, MAX_HEADER_VALUE) for k, v in (stored["headers"] or {}).items()}
+    return stored
 
 
 def _secrets(integration: Integration) -> list[str]:
@@ -182,19 +192,18 @@ def _store(integration: Integration, fields: dict[str, Any], status: str, http_s
             integration=integration,
             status=status,
             http_status=http_status,
-            reason=_clean(reason)[:4000],
-            **fields,
+            **stored_fields({**fields, "reason": reason}),
         )
     except Exception:  # noqa: BLE001 - the request is answered whatever happens to the log
         logger.exception("Could not store an inbound request for integration %s", integration.pk)
         return None
 
 
-def log_unexpected(integration: Integration, what: str, exc: BaseException) -> str:
+def log_unexpected(integration: Integration, what: str, exc: BaseException, source: str = "Inbound webhook") -> str:
     """Log an unexpected error with its traceback, secrets removed; return the redacted message."""
     secrets = _secrets(integration)
     trace = redact_text("".join(traceback.format_exception(exc)), secrets)
-    logger.error("Inbound webhook for integration %s: %s failed: %s", integration.pk, what, trace)
+    logger.error("%s for integration %s: %s failed: %s", source, integration.pk, what, trace)
     return redact_text(str(exc) or type(exc).__name__, secrets)
 
 
@@ -216,6 +225,7 @@ def _answered(row: InboundEvent, response: HttpResponse) -> HttpResponse:
 
 def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[str, Any], payload: Any) -> HttpResponse:
     """Store the row and run accept() in one transaction; a duplicate is stored and not processed."""
+    fields = stored_fields(fields)
     event_id = fields["provider_event_id"]
     try:
         # No savepoint around the insert: a refused row rolls the whole (short) transaction back.
@@ -276,14 +286,18 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
         stage = "parse"
         payload = receiver.parse(body.data)
         stage = "event_id"
-        event_id = _clean(receiver.event_id(request, payload) or "")
-        if len(event_id) > 255:
-            raise InboundRejected(400, "the event id is longer than 255 characters")
+        event_id = str(receiver.event_id(request, payload) or "")
+        fields["provider_event_id"] = event_id  # stored escaped and cut, so a refused id still shows
+        if not is_clean_text(event_id):
+            # The id is the dedupe key: altering it could merge two events, so the event is refused.
+            raise InboundRejected(400, "the event id is not valid text (it holds a NUL or a lone surrogate)")
+        if len(event_id) > MAX_EVENT_ID:
+            raise InboundRejected(400, f"the event id is longer than {MAX_EVENT_ID} characters")
         stage = "event_type"
-        fields.update(provider_event_id=event_id, event_type=_clean(receiver.event_type(payload) or "")[:100])
+        fields["event_type"] = str(receiver.event_type(payload) or "")
         stage = "accept"
         fields["body"] = decode_body(body.data)  # accepted: the whole body is kept
-        return _accept(receiver, integration, fields, payload)
+        return _accept(receiver, integration, fields, clean_json(payload))
     except InboundRejected as exc:
         rejection = exc
     except Exception as exc:  # noqa: BLE001 - a provider endpoint never answers 500
@@ -337,12 +351,14 @@ def _process_batch(limit: int, resolve) -> tuple[int, int]:
                     receiver = receivers[row.integration_id]
                     if receiver is None:
                         raise InboundRejected(404, f"the {row.integration.integration_type} type no longer receives webhooks")
-                    receiver.process(row, receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))
+                    # process() sees the provider's text made safe, as everything it stores must be.
+                    payload = clean_json(receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))
+                    receiver.process(row, payload)
                 done.append(row.pk)
             except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
                 message = log_unexpected(row.integration, "process()", exc)
-                reason = f"processing failed: {type(exc).__name__}: {message}"
-                InboundEvent.objects.filter(pk=row.pk).update(status=Status.FAILED, reason=reason[:4000], processed_at=timezone.now())
+                reason = clean_text(f"processing failed: {type(exc).__name__}: {message}", MAX_REASON)
+                InboundEvent.objects.filter(pk=row.pk).update(status=Status.FAILED, reason=reason, processed_at=timezone.now())
         if done:
             InboundEvent.objects.filter(pk__in=done).update(status=Status.PROCESSED, processed_at=timezone.now())
     return len(rows), len(done)

@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Callable
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Integration, JobState
@@ -23,6 +25,13 @@ class ScheduledJob:
     interval_s: float
     run: Callable[[Integration], None]
     single_owner: bool = False
+    #: What the job does, in words an operator reads when it keeps failing ("Polling iFood's event queue").
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label, or the name in words."""
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 def lease_name(integration: Integration | None, job_name: str) -> str:
@@ -52,5 +61,12 @@ def take_due(integration: Integration | None, name: str, interval_s: float) -> b
 
 
 def record(integration: Integration | None, name: str, duration_ms: int, error: str = "") -> None:
-    """Store how the occurrence went."""
-    JobState.objects.filter(integration=integration, name=name).update(last_duration_ms=duration_ms, last_error=error[:2000])
+    """Store how the occurrence went, counting failures in a row (a success resets the count)."""
+    state = JobState.objects.filter(integration=integration, name=name)
+    if error:
+        state.update(
+            last_duration_ms=duration_ms, last_error=error[:2000],
+            consecutive_failures=F("consecutive_failures") + 1, failing_since=Coalesce(F("failing_since"), timezone.now()),
+        )
+    else:
+        state.update(last_duration_ms=duration_ms, last_error="", consecutive_failures=0, failing_since=None)

@@ -28,8 +28,11 @@ def revealed_values(integration: Integration) -> dict[str, Any]:
     return {name: values.get(key) or None for name, key in gateway.revealed_on_create.items()}
 
 
-def integration_summary(integration: Integration) -> dict[str, Any]:
-    """Id, type, name, state, reason, unique id and receive URL; never an attribute value."""
+def integration_summary(integration: Integration, found: list | None = None) -> dict[str, Any]:
+    """Id, type, name, state, reason, unique id, receive URL and health problems; never an attribute value."""
+    from .problems import health_word, problems
+
+    found = problems(integration) if found is None else found
     return {
         "id": str(integration.pk),
         "type": integration.integration_type,
@@ -38,4 +41,6 @@ def integration_summary(integration: Integration) -> dict[str, Any]:
         "reason": integration.reason,
         "unique_id": integration.unique_id,
         "receive_url": receive_url(integration),
+        "health": health_word(found),
+        "problems": [p.as_dict() for p in found],
     }

@@ -143,9 +143,11 @@ def client_credentials(
             form["scope"] = scope
         # Asking for a token twice only yields two tokens: safe to retry.
         response = http.request("POST", path, data=form, idempotent=True)
+        from .provider_data import loads
+
         try:
-            return Token.from_oauth(response.json())
-        except ValueError as exc:
+            return Token.from_oauth(loads(response.content))
+        except ValueError as exc:  # ProviderDataError included
             raise ProviderRejected(http.provider, f"unusable token answer ({exc})", response.status_code) from None
 
     return fetch

@@ -24,6 +24,7 @@ from .health import health_context
 from .calllog import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
+from .problems import is_degraded, problems, problems_by_integration
 from .queries import integration_for, type_for
 from .refusals import refusal_floods
 from .store import display_values, specs_for
@@ -50,12 +51,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """A card per integration, refreshed live."""
     integrations = list(Integration.objects.filter(workspace=request.workspace))
     counts = counts_by_status([i.pk for i in integrations])
+    found = problems_by_integration(integrations)
     cards = [
         {
             "integration": i,
             "logo": get_integration_gateway(i.integration_type).logo,
             "dead": counts.get(i.pk, {}).get(DirectiveStatus.DEAD, 0),
             "failed": counts.get(i.pk, {}).get(DirectiveStatus.FAILED, 0),
+            "problems": found.get(i.pk, []),
+            "degraded": is_degraded(found.get(i.pk, [])),
         }
         for i in integrations
     ]
@@ -113,8 +117,11 @@ def manage_context(request: HttpRequest, integration: Integration) -> dict:
     gateway = get_integration_gateway(integration.integration_type)
     state = S(integration.state)
     inbound = gateway.supports(Capability.INBOUND_WEBHOOKS)
+    found = problems(integration)
     return {
         "integration": integration,
+        "problems": found,
+        "degraded": is_degraded(found),
         "gateway": gateway,
         "logo": gateway.logo,
         "can_activate": state in ACTIVATABLE - {S.PAUSED},

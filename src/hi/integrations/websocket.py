@@ -176,8 +176,15 @@ class WebsocketListener:
 
     def _dispatch(self, message: str | bytes) -> None:
         """Hand one message to handle(); a failure is logged (redacted, without locals) and skipped."""
+        from .batches import ItemInvalid
+        from .provider_data import ProviderDataError
+
         try:
             self.handle(message)
+        except (ItemInvalid, ProviderDataError) as exc:
+            # A message the provider got wrong (expected bad data): one line, no place in hi's code.
+            self.handle_errors += 1
+            logger.warning("%s: skipped a message hi cannot read: %s", self.label, self._redact(str(exc))[:500])
         except Exception as exc:
             self.handle_errors += 1
             frames = traceback.extract_tb(exc.__traceback__)

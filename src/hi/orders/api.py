@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from hi.integrations import events
 from hi.integrations.models import Integration
+from hi.integrations.provider_data import clean_text
 
-from .data import OrderData
+from .data import OrderData, bounded
 from .errors import IllegalTransition
 from .flow import TERMINAL, is_legal, path_to  # noqa: F401 - path_to is part of this API
 from .models import STATUS_TIMESTAMPS, Order, OrderEvent, OrderItem, OrderStatus
@@ -24,6 +25,8 @@ __all__ = [
 CURRENCY = "BRL"
 #: A fresh ref colliding with an existing one is astronomically rare; try a few times anyway.
 REF_ATTEMPTS = 5
+#: Longest history message and cancellation reason kept (services quote providers in them).
+MAX_MESSAGE = 4000
 
 
 def _existing(source: Integration | None, external_id: str) -> Order | None:
@@ -85,7 +88,11 @@ def _insert(workspace, data: OrderData, source: Integration | None) -> Order:
 
 
 def create_order(workspace, data: OrderData, *, source: Integration | None, actor: str) -> tuple[Order, bool]:
-    """Create an order once per (source, external_id): a repeat returns (existing, False) and changes nothing."""
+    """Create an order once per (source, external_id): a repeat returns (existing, False) and changes nothing.
+
+    The data is bounded first (data.bounded): OrderDataInvalid, before anything is stored, for what cannot be.
+    """
+    data, adjustments = bounded(data)
     existing = _existing(source, data.external_id)
     if existing is not None:
         return existing, False
@@ -106,6 +113,8 @@ def create_order(workspace, data: OrderData, *, source: Integration | None, acto
         record(order, "created", f"Order {order.ref} created {label}.", actor=actor, integration=source)
         if data.totals_problem:
             record(order, "totals_problem", data.totals_problem, actor=actor, integration=source)
+        if adjustments:
+            record(order, "data_adjusted", f"Stored with changes: {'; '.join(adjustments)}.", actor=actor, integration=source)
         events.publish("order.created", _created_data(order, len(data.items)), workspace, integration=source)
     return order, True
 
@@ -167,8 +176,10 @@ def transition(
 def record(
     order: Order, kind: str, message: str, *, actor: str, integration: Integration | None = None, data: dict | None = None
 ) -> OrderEvent:
-    """Append one history entry."""
-    return OrderEvent.objects.create(order=order, kind=kind, message=message, actor=actor, integration=integration, data=data or {})
+    """Append one history entry (its message made safe and bounded: services quote providers in it)."""
+    return OrderEvent.objects.create(
+        order=order, kind=kind, message=clean_text(message, MAX_MESSAGE), actor=actor, integration=integration, data=data or {},
+    )
 
 
 def _update(order: Order, message_kind: str, message: str, *, actor: str, integration, **fields: Any) -> None:
@@ -196,6 +207,7 @@ def clear_awaiting(order: Order, *, actor: str, integration: Integration | None 
 
 def set_cancellation_request(order: Order, reason: str, *, actor: str, integration: Integration | None = None) -> None:
     """A customer or marketplace asked to cancel: the page shows it with the source's accept / deny actions."""
+    reason = clean_text(reason, MAX_MESSAGE)
     _update(
         order, "cancellation_requested", f"Cancellation requested: {reason}" if reason else "Cancellation requested.",
         actor=actor, integration=integration, cancellation_request_reason=reason, cancellation_requested_at=timezone.now(),

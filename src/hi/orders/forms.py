@@ -6,12 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .data import ItemData, OrderData, PaymentData
+from .data import ItemData, OrderData, OrderDataInvalid, PaymentData, bounded, decimal_cents
 from .models import OrderType
 
 MAX_ITEMS = 20
 BLANK_ITEM_ROWS = 5
-MAX_CENTS = 10**11  # R$ 1 billion: anything above is a typo
 PAYMENT_METHODS = [("CASH", "Cash"), ("CREDIT", "Credit card"), ("DEBIT", "Debit card"), ("PIX", "Pix"), ("VOUCHER", "Meal voucher"), ("OTHER", "Other")]
 
 
@@ -28,11 +27,12 @@ def to_cents(text: str, label: str) -> int:
         raise ValidationError(f"{label}: write an amount like 12.50.") from None
     if not value.is_finite() or value < 0:
         raise ValidationError(f"{label}: write an amount of zero or more, like 12.50.")
-    if value != value.quantize(Decimal("0.01")):
+    try:
+        cents = decimal_cents(value, label)  # the hub's range, checked before any rounding can overflow
+    except OrderDataInvalid:
+        raise ValidationError(f"{label}: that amount is too large.") from None
+    if cents != value * 100:
         raise ValidationError(f"{label}: at most two decimal places (cents).")
-    cents = int(value * 100)
-    if cents > MAX_CENTS:
-        raise ValidationError(f"{label}: that amount is too large.")
     return cents
 
 
@@ -78,7 +78,7 @@ class ItemForm(forms.Form):
         data = self.cleaned_data
         if not data.get("filled"):
             return None
-        total = (data["quantity"] * data["unit_price"]).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        total = (data["quantity"] * data["unit_price"]).to_integral_value(rounding=ROUND_HALF_UP)
         return ItemData(sku=data["sku"].strip(), name=data["name"].strip(), quantity=data["quantity"], unit_price_q=data["unit_price"], total_q=int(total), notes=data["notes"].strip())
 
 
@@ -124,7 +124,7 @@ def order_data(form: ManualOrderForm, items: list[ItemData]) -> OrderData:
     if change_for is not None and change_for < total:
         raise ValidationError("“Change for” is less than the total.")
     address = (data.get("address") or "").strip()
-    return OrderData(
+    order = OrderData(
         external_id="",
         display_id=data["display_id"].strip(),
         type=data["type"],
@@ -140,6 +140,11 @@ def order_data(form: ManualOrderForm, items: list[ItemData]) -> OrderData:
         payments=[PaymentData(method=data["payment_method"], prepaid=data["prepaid"], amount_q=total, change_for_q=change_for)],
         notes=data["notes"].strip(),
     )
+    try:
+        bounded(order)  # the hub's bounds, as a form error (a total past R$ 1 billion, …)
+    except OrderDataInvalid as exc:
+        raise ValidationError(f"hi cannot store this order: {exc}.") from None
+    return order
 
 
 class ReasonForm(forms.Form):

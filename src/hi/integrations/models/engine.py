@@ -183,6 +183,9 @@ class JobState(models.Model):
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
     last_error = RedactedTextField(blank=True, default="")
+    # Runs that failed since the last success: enough of them make the integration Degraded.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -15,7 +15,7 @@ from hi.integrations.store import attribute_values
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Workspace
 
-SUMMARY_KEYS = {"id", "type", "name", "state", "reason", "unique_id", "receive_url"}
+SUMMARY_KEYS = {"id", "type", "name", "state", "reason", "unique_id", "receive_url", "health", "problems"}
 
 
 @pytest.fixture
@@ -191,8 +191,8 @@ def test_list_prints_a_table(workspace, sim):
 
     output = run("list")
 
-    assert output.splitlines()[0].split() == ["id", "type", "name", "state", "unique_id"]
-    assert summary["id"] in output and "Shop" in output and "active" in output
+    assert output.splitlines()[0].split() == ["id", "type", "name", "state", "health", "unique_id"]
+    assert summary["id"] in output and "Shop" in output and "active" in output and summary["health"] == "ok"
 
 
 # configure ---------------------------------------------------------------------------------------

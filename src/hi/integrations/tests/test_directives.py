@@ -183,3 +183,17 @@ def test_a_503_with_retry_after_waits_at_least_that_long(demo, sim):
     run_due()
     directive.refresh_from_db()
     assert (directive.next_run_at - timezone.now()).total_seconds() >= 85
+
+
+@pytest.mark.parametrize("error", [OverflowError("Python int too large to convert to SQLite INTEGER"), RecursionError("maximum recursion depth exceeded")])
+def test_a_handler_failing_on_data_that_cannot_be_stored_fails_at_once_without_a_traceback(demo, caplog, error):
+    """Given a handler whose data overflows a column or nests too deep, then the directive fails on its first attempt (no retries)."""
+    def store_too_much(directive):
+        raise error
+
+    directives.register(directives.DirectiveHandler("test.too_much", store_too_much))
+    directive = enqueue(demo, "test.too_much", {})
+    assert run_due() == [S.FAILED]
+    directive.refresh_from_db()
+    assert directive.attempts == 1 and type(error).__name__ in directive.last_error
+    assert "Traceback" not in caplog.text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from hi.integrations.http import ProviderClient, client_for_integration
+from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
 
 
 class DemoClient:
@@ -39,6 +39,11 @@ class DemoClient:
         """Every item of the catalog, following the provider's paging."""
         offset: int | None = 0
         while offset is not None:
-            page = self.http.get_json("/api/v1/items", params={"status": catalog, "limit": page_size, "offset": offset})
-            yield from page.get("items", [])
-            offset = page.get("next_offset")
+            # A page is a batch's envelope: each item's depth is checked on its own (parse_entities).
+            page = self.http.get_json("/api/v1/items", params={"status": catalog, "limit": page_size, "offset": offset}, max_depth=None)
+            items = page.get("items", []) if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise ProviderRejected("demo", "the items page is not {items: [...], next_offset}", 200)
+            yield from items  # each item is read on its own by the caller
+            next_offset = page.get("next_offset")
+            offset = next_offset if isinstance(next_offset, int) and not isinstance(next_offset, bool) and next_offset > offset else None

@@ -7,11 +7,11 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
-from hi.integrations.entities import sync_now
+from hi.integrations.entities import parse_entities, sync_now
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.schedule import ScheduledJob
-from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway
+from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
 from hi.integrations.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.store import attribute_values
@@ -19,7 +19,7 @@ from hi.integrations.store import attribute_values
 from .attributes import DemoAttribute
 from .client import DemoClient
 from .listeners import ItemStream
-from .handlers import FORWARD_HOOK, HEALTH_JOB, NOTE_HANDLER, SYNC_JOB
+from .handlers import FORWARD_HOOK, HEALTH_JOB, NOTE_HANDLER, SYNC_JOB, item_entity
 
 
 def client_for(values: Mapping[str, Any], timeout_s: float = 10.0, integration: Integration | None = None) -> DemoClient:
@@ -77,12 +77,10 @@ class DemoGateway(IntegrationGateway):
         client_for(attribute_values(integration), integration=integration).announce("disconnected")
 
     def sync_entities(self, integration: Integration) -> list[EntityData]:
-        """Every item of the configured catalog."""
+        """Every readable item of the configured catalog (one that is not is skipped and logged)."""
         values = attribute_values(integration)
-        return [
-            EntityData(external_id=item["id"], name=item["name"], kind=item.get("kind", ""), data={"status": item.get("status")})
-            for item in client_for(values, integration=integration).items(values["catalog"], values["page_size"])
-        ]
+        items = client_for(values, integration=integration).items(values["catalog"], values["page_size"])
+        return parse_entities(integration, items, item_entity)
 
     def directive_handlers(self) -> list[DirectiveHandler]:
         """demo.send_note: post a note to the provider."""

@@ -2,14 +2,30 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from hi.integrations.batches import ItemInvalid
 from hi.integrations.directives import DirectiveHandler, enqueue
 from hi.integrations.events import EventHook
+from hi.integrations.gateway import EntityData
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values
 
 TOPIC_NOTE = "demo.send_note"
+
+
+def item_entity(item: Any) -> EntityData:
+    """One item of the provider's list or stream as an entity; ItemInvalid when it is not one."""
+    if not isinstance(item, dict):
+        raise ItemInvalid("not a JSON object")
+    if item.get("id") in (None, ""):
+        raise ItemInvalid("no id")
+    name, kind = item.get("name"), item.get("kind")
+    return EntityData(
+        external_id=item["id"], name=name if isinstance(name, str) else "", kind=kind if isinstance(kind, str) else "",
+        data={"status": item.get("status")},
+    )
 
 
 def send_note(directive: Directive) -> None:
@@ -58,5 +74,5 @@ def sync_items(integration: Integration) -> None:
     sync_now(integration)
 
 
-HEALTH_JOB = ScheduledJob("health_check", 60, health_check)
-SYNC_JOB = ScheduledJob("sync_items", 600, sync_items, single_owner=True)
+HEALTH_JOB = ScheduledJob("health_check", 60, health_check, label="The health check")
+SYNC_JOB = ScheduledJob("sync_items", 600, sync_items, single_owner=True, label="The item sync")

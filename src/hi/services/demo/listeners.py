@@ -6,9 +6,11 @@ import json
 from websockets.sync.client import ClientConnection
 
 from hi.integrations.entities import upsert_entity
-from hi.integrations.gateway import EntityData
+from hi.integrations.provider_data import loads
 from hi.integrations.store import attribute_values
 from hi.integrations.websocket import ListenerAuthFailed, WebsocketListener
+
+from .handlers import item_entity
 
 
 class ItemStream(WebsocketListener):
@@ -40,12 +42,8 @@ class ItemStream(WebsocketListener):
         json.loads(ws.recv(timeout=self.open_timeout_s))
 
     def handle(self, message: str | bytes) -> None:
-        """item.updated → the entity is created or refreshed."""
-        event = json.loads(message)
-        if event.get("type") != "item.updated":
+        """item.updated → the entity is created or refreshed; a message hi cannot read raises and is skipped."""
+        event = loads(message)
+        if not isinstance(event, dict) or event.get("type") != "item.updated":
             return
-        item = event["item"]
-        upsert_entity(
-            self.integration,
-            EntityData(external_id=item["id"], name=item["name"], kind=item.get("kind", ""), data={"status": item.get("status")}),
-        )
+        upsert_entity(self.integration, item_entity(event.get("item")))

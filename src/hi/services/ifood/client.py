@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
+from hi.integrations.provider_data import ProviderDataError, loads
 from hi.integrations.tokens import Token, TokenManager
 
 PROVIDER = "ifood"
@@ -52,7 +52,7 @@ def _token_fetcher(auth: ProviderClient, client_id: str, client_secret: str):
             idempotent=True,  # asking twice only yields two tokens
         )
         try:
-            payload = response.json()
+            payload = loads(response.content)
             return Token.from_oauth({"access_token": payload.get("accessToken"), "expires_in": payload.get("expiresIn")})
         except (ValueError, AttributeError) as exc:
             raise ProviderRejected(PROVIDER, f"unusable token answer ({exc})", response.status_code) from None
@@ -97,20 +97,20 @@ class IFoodClient:
         """A valid access token (fetched when missing or due)."""
         return self.http.token_manager.get()
 
-    def poll(self, merchant_ids: list[str]) -> list[dict[str, Any]]:
-        """New events for up to 100 merchants: [] on 204 (§1.3: the normal case)."""
+    def poll(self, merchant_ids: list[str]) -> list[Any]:
+        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (§1.3)."""
         response = self.http.request(
             "GET", f"{self.events_prefix}/events:polling", headers={"x-polling-merchants": ",".join(merchant_ids)}
         )
         if response.status_code == 204 or not response.content:
             return []
         try:
-            events = response.json()
-        except ValueError:
-            raise ProviderRejected(PROVIDER, "polling answer is not JSON", response.status_code, self.http.excerpt(response)) from None
+            events = loads(response.content, max_depth=None)  # each event's depth is checked on its own
+        except ProviderDataError as exc:
+            raise ProviderRejected(PROVIDER, f"polling answer is not usable JSON ({exc})", response.status_code, self.http.excerpt(response)) from None
         if not isinstance(events, list):
             raise ProviderRejected(PROVIDER, "polling answer is not a JSON array", response.status_code, self.http.excerpt(response))
-        return [event for event in events if isinstance(event, dict)]
+        return events
 
     def acknowledge(self, event_ids: list[str]) -> None:
         """Acknowledge events by id (§1.4: a JSON array of {"id"}; 202)."""
@@ -122,9 +122,9 @@ class IFoodClient:
         response = self.http.request("GET", f"{ORDERS}/{order_id}")
         try:
             # BRL decimals parsed straight to Decimal: a float would already have lost the cents.
-            order = json.loads(response.content, parse_float=Decimal)
-        except ValueError:
-            raise ProviderRejected(PROVIDER, "order answer is not JSON", response.status_code, self.http.excerpt(response)) from None
+            order = loads(response.content, parse_float=Decimal)
+        except ProviderDataError as exc:
+            raise ProviderRejected(PROVIDER, f"order answer is not usable JSON ({exc})", response.status_code, self.http.excerpt(response)) from None
         if not isinstance(order, dict):
             raise ProviderRejected(PROVIDER, "order answer is not a JSON object", response.status_code, self.http.excerpt(response))
         return order

@@ -127,5 +127,6 @@ class IFoodGateway(IntegrationGateway):
             "last_poll_error": state.last_poll_error,
             "ack_failures": state.ack_failures,
             "events_last_hour": context["events_last_hour"],
+            "failed_events_last_day": context["failed_last_day"],
             "merchant_status": state.merchant_status,
         }

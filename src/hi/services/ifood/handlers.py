@@ -11,6 +11,7 @@ from hi.integrations.http import ProviderRejected
 from hi.integrations.models import Directive, Integration
 from hi.integrations.store import attribute_values
 from hi.orders import api as orders
+from hi.orders.data import OrderDataInvalid
 from hi.orders.models import Order
 
 from . import processing
@@ -55,14 +56,16 @@ def fetch_order(directive: Directive) -> None:
         raise DirectiveRetry(f"iFood has no details for order {order_id} yet (HTTP 404, normal right after PLACED)") from None
     try:
         data = order_data(details)
-    except MappingError as exc:
+        with transaction.atomic():
+            # The hub bounds the data first: what it cannot store is refused before anything is.
+            order, created = orders.create_order(integration.workspace, data, source=integration, actor=processing.ACTOR)
+            if created:
+                # The order's other events arrived around its PLC, which queued this fetch: an hour's margin
+                # covers disorder without scanning the whole inbound log.
+                processing.replay(integration, order, since=directive.created_at - REPLAY_MARGIN)
+    except (MappingError, OrderDataInvalid) as exc:
+        # Retrying cannot change what iFood sent: a permanent failure, said plainly, no traceback.
         raise DirectiveFailed(f"iFood order {order_id} cannot be stored: {exc}") from None
-    with transaction.atomic():
-        order, created = orders.create_order(integration.workspace, data, source=integration, actor=processing.ACTOR)
-        if created:
-            # The order's other events arrived around its PLC, which queued this fetch: an hour's margin
-            # covers disorder without scanning the whole inbound log.
-            processing.replay(integration, order, since=directive.created_at - REPLAY_MARGIN)
 
 
 #: key → (iFood path, label in the history).

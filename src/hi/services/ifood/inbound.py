@@ -1,17 +1,18 @@
 """iFood's webhooks and polled events: one receiver verifies X-IFood-Signature and processes both in the worker."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from hi.integrations.batches import ItemInvalid
 from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.provider_data import loads
 from hi.integrations.store import attribute_values
 
 from .client import parse_merchants
-from .processing import apply_event
+from .processing import apply_event, identify
 
 KEEPALIVE = "KEEPALIVE"
 
@@ -37,22 +38,24 @@ class IFoodReceiver(HmacSha256Receiver):
         return value[:100] if isinstance(value, str) else ""
 
     def parse(self, body: bytes) -> Any:
-        """A JSON object with a code; iFood sends one event per POST."""
+        """A JSON object hi can act on, read as a polled event is; iFood sends one event per POST."""
         payload = super().parse(body)
-        if not isinstance(payload.get("code"), str):
-            raise InboundRejected(400, "not an iFood event: no code")
+        try:
+            identify(payload)
+        except ItemInvalid as exc:
+            raise InboundRejected(400, f"not an iFood event hi can read: {exc}") from None
         return payload
 
     def success_response(self, inbound_event: InboundEvent) -> HttpResponse:
         """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (§1.9)."""
         if inbound_event.event_type == KEEPALIVE:
             try:
-                asked = json.loads(inbound_event.body).get("merchantIds")
+                asked = loads(inbound_event.body).get("merchantIds")
             except (ValueError, AttributeError):
                 asked = None
             if isinstance(asked, list):
                 ours = set(parse_merchants(attribute_values(inbound_event.integration).get("merchant_ids") or ""))
-                return JsonResponse({"merchantIds": [m for m in asked if m in ours]}, status=202)
+                return JsonResponse({"merchantIds": [m for m in asked if isinstance(m, str) and m in ours]}, status=202)
         return super().success_response(inbound_event)
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:

@@ -76,6 +76,6 @@ def poll_interval_s() -> float:
 def declared() -> list[ScheduledJob]:
     """Polling every HI_IFOOD_POLL_INTERVAL_S (30 s) on the lease holder only; merchants' status every minute."""
     return [
-        ScheduledJob("poll_events", poll_interval_s(), poll_events, single_owner=True),
-        ScheduledJob("merchant_status", 60, merchant_status),
+        ScheduledJob("poll_events", poll_interval_s(), poll_events, single_owner=True, label="Polling iFood's event queue"),
+        ScheduledJob("merchant_status", 60, merchant_status, label="Reading the stores' status"),
     ]

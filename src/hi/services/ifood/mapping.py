@@ -1,45 +1,72 @@
-"""Turning iFood's order details (BRL decimals) into hi's order data (integer cents), exactly."""
+"""Turning iFood's order details (BRL decimals) into hi's order data (integer cents), exactly; anything else is a MappingError."""
 from __future__ import annotations
 
 from datetime import datetime, timezone as dt_timezone
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hi.orders.data import ItemData, OrderData, PaymentData
+from hi.orders.data import ItemData, OrderData, PaymentData, decimal_cents
 
 #: provider-apis.md §1.6: orderType; INDOOR is documented as unavailable but treated as dine-in.
 ORDER_TYPES = {"DELIVERY": "delivery", "TAKEOUT": "takeout", "DINE_IN": "dine_in", "INDOOR": "dine_in"}
-CENT = Decimal("0.01")
 
 
 class MappingError(ValueError):
     """iFood's order details lack something hi needs (the order cannot be created from them)."""
 
 
+def _shown(value: Any) -> str:
+    """A provider value quoted in an error, short."""
+    return repr(value)[:60]
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    """An object of the details ({} when absent); MappingError when it is something else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MappingError(f"{where} is not an object: {_shown(value)}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    """A list of the details ([] when absent); MappingError when it is something else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MappingError(f"{where} is not a list: {_shown(value)}")
+    return value
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    """A JSON number (or numeric string) as a finite Decimal; MappingError otherwise (booleans, objects, NaN)."""
+    if isinstance(value, (bool, dict, list)):
+        raise MappingError(f"{what} is not a number: {_shown(value)}")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise MappingError(f"{what} is not a number: {_shown(value)}") from None
+    if not amount.is_finite():
+        raise MappingError(f"{what} is not a number: {_shown(value)}")
+    return amount
+
+
 def money(value: Any, where: str, problems: list[str]) -> int:
     """BRL decimal → integer cents with Decimal; a value with more than two decimals is noted, not hidden."""
     if value is None or value == "":
         return 0
-    try:
-        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise MappingError(f"{where} is not a number: {value!r}") from None
-    if not amount.is_finite():
-        raise MappingError(f"{where} is not a number: {value!r}")
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
-    if rounded != amount:
-        problems.append(f"{where} {amount} has more than two decimals; stored as {rounded}")
-    return int(rounded * 100)
+    amount = _decimal(value, where)
+    cents = decimal_cents(amount, where)  # the hub's range: out of it is OrderDataInvalid, before any rounding
+    if Decimal(cents) != amount * 100:
+        problems.append(f"{where} {amount} has more than two decimals; stored as {Decimal(cents) / 100:.2f}")
+    return cents
 
 
 def quantity(value: Any, where: str) -> Decimal:
-    """An item quantity (grocery items may be fractional)."""
-    try:
-        amount = Decimal(str(value if value is not None else 1))
-    except (InvalidOperation, ValueError):
-        raise MappingError(f"{where} quantity is not a number: {value!r}") from None
-    if not amount.is_finite() or amount <= 0:
-        raise MappingError(f"{where} quantity must be positive: {value!r}")
+    """An item quantity (grocery items may be fractional); its range is the hub's (data.bounded)."""
+    amount = _decimal(value if value is not None else 1, f"{where} quantity")
+    if amount <= 0:
+        raise MappingError(f"{where} quantity must be positive: {_shown(value)}")
     return amount
 
 
@@ -49,34 +76,38 @@ def parse_time(text: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt_timezone.utc)  # iFood's timestamps are UTC (§1.5)
+        # A valid ISO date can still fall outside datetime's range once in UTC (9999-12-31T23:59:59-23:59).
+        return moment.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt_timezone.utc)  # iFood's timestamps are UTC (§1.5)
-    return moment.astimezone(dt_timezone.utc)
 
 
 def _text(value: Any) -> str:
-    """A provider value as stripped text ('' for null)."""
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+    """A provider value as stripped text ('' for null, objects and lists)."""
+    if isinstance(value, str):
+        return value.strip()
+    return "" if value is None or isinstance(value, (dict, list)) else str(value)
 
 
 def _items(details: dict[str, Any], problems: list[str]) -> list[ItemData]:
     """The order's items, options included, each line's total as iFood computed it."""
     items = []
-    for index, item in enumerate(details.get("items") or []):
+    for index, item in enumerate(_list(details.get("items"), "items")):
         if not isinstance(item, dict):
-            raise MappingError(f"item {index} is not an object")
-        where = f"item {index + 1} ({_text(item.get('name'))})"
+            raise MappingError(f"item {index + 1} is not an object")
+        where = f"item {index + 1} ({_text(item.get('name'))[:40]})"
         options = []
-        for option in item.get("options") or []:
+        for number, option in enumerate(_list(item.get("options"), f"{where} options"), start=1):
             if isinstance(option, dict):
+                at = f"{where} option {number}"
                 options.append({
                     "sku": _text(option.get("externalCode")),
                     "name": _text(option.get("name")),
-                    "quantity": str(quantity(option.get("quantity"), where)),
-                    "unit_price_q": money(option.get("unitPrice"), f"{where} option price", problems),
-                    "total_q": money(option.get("price"), f"{where} option total", problems),
+                    "quantity": str(quantity(option.get("quantity"), at)),
+                    "unit_price_q": money(option.get("unitPrice"), f"{at} price", problems),
+                    "total_q": money(option.get("price"), f"{at} total", problems),
                 })
         items.append(ItemData(
             sku=_text(item.get("externalCode")),
@@ -93,7 +124,7 @@ def _items(details: dict[str, Any], problems: list[str]) -> list[ItemData]:
 def _payments(details: dict[str, Any], problems: list[str]) -> list[PaymentData]:
     """Each payment method: prepaid online or to collect on delivery, with the change to bring."""
     payments = []
-    for method in (details.get("payments") or {}).get("methods") or []:
+    for method in _list(_obj(details.get("payments"), "payments").get("methods"), "payments.methods"):
         if not isinstance(method, dict):
             continue
         cash = method.get("cash") or {}
@@ -112,7 +143,7 @@ def _payments(details: dict[str, Any], problems: list[str]) -> list[PaymentData]
 
 def _address(details: dict[str, Any]) -> dict[str, str]:
     """The delivery address ({} for takeout and dine-in)."""
-    address = ((details.get("delivery") or {}).get("deliveryAddress")) or {}
+    address = _obj(details.get("delivery"), "delivery").get("deliveryAddress") or {}
     if not isinstance(address, dict) or not address:
         return {}
     return {
@@ -158,17 +189,17 @@ def order_data(details: dict[str, Any]) -> OrderData:
         raise MappingError("the order details have no id")
     problems: list[str] = []
     items = _items(details, problems)
-    total = details.get("total") or {}
+    total = _obj(details.get("total"), "total")
     subtotal = money(total.get("subTotal"), "subTotal", problems)
     delivery_fee = money(total.get("deliveryFee"), "deliveryFee", problems)
     fees = money(total.get("additionalFees"), "additionalFees", problems)
     benefits = money(total.get("benefits"), "benefits", problems)
     amount = money(total.get("orderAmount"), "orderAmount", problems)
     problems += check_totals(items, subtotal, delivery_fee, fees, benefits, amount)
-    customer = details.get("customer") or {}
+    customer = _obj(details.get("customer"), "customer")
     phone = customer.get("phone") or {}
-    delivery = details.get("delivery") or {}
-    merchant = details.get("merchant") or {}
+    delivery = _obj(details.get("delivery"), "delivery")
+    merchant = _obj(details.get("merchant"), "merchant")
     return OrderData(
         external_id=order_id,
         display_id=_text(details.get("displayId")) or order_id[:8],

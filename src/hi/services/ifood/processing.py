@@ -1,12 +1,13 @@
 """Applying iFood events to hi's orders: PLC fetches the order, status codes move it, CAR asks the operator."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
 
+from hi.integrations.batches import BatchItem, ItemInvalid
 from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.provider_data import ProviderDataError, clean_text, is_clean_text, loads
 from hi.orders import api as orders
 from hi.orders.errors import IllegalTransition
 from hi.orders.models import Order
@@ -33,10 +34,33 @@ CANCELLATION_CODES = ("CAR", "CARF")
 ORDER_CODES = frozenset({"PLC", *STATUS_CODES, *CANCELLATION_CODES})
 
 
-def event_time(event: dict[str, Any]) -> str:
-    """A sort key for events: createdAt as an aware UTC ISO string ('' sorts first)."""
-    moment = parse_time(event.get("createdAt"))
+#: Order.external_id's size: a longer orderId cannot name an order.
+MAX_ORDER_ID = 100
+
+
+def event_time(event: Any) -> str:
+    """A sort key for events: createdAt as an aware UTC ISO string ('' sorts first, unreadable items too)."""
+    moment = parse_time(event.get("createdAt")) if isinstance(event, dict) else None
     return moment.isoformat() if moment else ""
+
+
+def identify(event: Any) -> BatchItem:
+    """One iFood event's id and code; ItemInvalid (keeping what was readable) when hi cannot act on it."""
+    if not isinstance(event, dict):
+        raise ItemInvalid("not a JSON object")
+    event_id = event.get("id") if isinstance(event.get("id"), str) else ""
+    code = event.get("code")
+    if not isinstance(code, str) or not code:
+        raise ItemInvalid("it has no code", event_id=event_id)
+    if not event_id:
+        raise ItemInvalid("it has no id", event_type=code)
+    order_id = event.get("orderId")
+    if order_id is not None and not (isinstance(order_id, str) and len(order_id) <= MAX_ORDER_ID and is_clean_text(order_id)):
+        raise ItemInvalid(f"orderId {clean_text(repr(order_id), 80)} is not an order id", event_id=event_id, event_type=code)
+    created = event.get("createdAt")
+    if created is not None and parse_time(created) is None:
+        raise ItemInvalid(f"createdAt {clean_text(repr(created), 80)} is not a time hi can read", event_id=event_id, event_type=code)
+    return BatchItem(event_id, code)
 
 
 def describe(event: dict[str, Any]) -> str:
@@ -66,7 +90,7 @@ def apply_to_order(integration: Integration, order: Order, event: dict[str, Any]
     """Change the order as the event says: a status walk, or a cancellation request shown to the operator."""
     code = str(event.get("code"))
     if code == "CAR":
-        metadata = event.get("metadata") or {}
+        metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
         reason = " — ".join(str(metadata.get(k)) for k in ("reason_code", "details") if metadata.get(k)) or "no reason given"
         origin = metadata.get("ORIGIN") or metadata.get("origin")
         orders.set_cancellation_request(order, f"{reason} (from {origin})" if origin else reason, actor=ACTOR, integration=integration)
@@ -113,8 +137,8 @@ def stored_events(integration: Integration, order_id: str, since: datetime) -> l
     events = []
     for body in rows:
         try:
-            event = json.loads(body)
-        except ValueError:
+            event = loads(body)
+        except ProviderDataError:
             continue
         if isinstance(event, dict) and event.get("orderId") == order_id and event.get("code") in ORDER_CODES:
             events.append(event)

@@ -54,6 +54,9 @@ class ControlMixin:
 
     _state: Any
     _queues: dict
+    merchants: dict
+    grants: dict
+    now: Callable[[], float]
     book: Any
     webhook: WebhookSender | None
     _placer: threading.Thread | None
@@ -112,6 +115,17 @@ class ControlMixin:
         with self._state:
             order = self.book.get(order_id)
             return self.emit(order.id, order.merchant_id, code, metadata)
+
+    def queue_raw_event(self, event: dict, merchant_id: str | None = None) -> dict:
+        """Queue a hand-made event exactly as given (a misbehaving iFood's: bad dates, odd text, wrong types) for every
+        credential covering `merchant_id` (default: the event's merchantId, else the first merchant); returns it."""
+        with self._state:
+            merchant = merchant_id or event.get("merchantId") or next(iter(self.merchants))
+            now = self.now()
+            for client_id, merchants in self.grants.items():
+                if merchant in merchants:
+                    self._queues[client_id].add({**event, "merchantId": event.get("merchantId", merchant)}, now)
+            return event
 
     def start_placing(self, every_s: float, **options: Any) -> None:
         """Place a new order every `every_s` seconds from a background thread (and let the marketplace move on)."""

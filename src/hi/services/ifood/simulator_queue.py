@@ -110,7 +110,7 @@ class CredentialQueue:
             event = delivery.event
             if event.get("merchantId") not in merchants:
                 continue
-            if (types and event["code"] not in types) or (groups and group_of(event["code"]) not in groups):
+            if (types and event.get("code") not in types) or (groups and group_of(str(event.get("code"))) not in groups):
                 # The docs: events that don't match the filter are auto-acknowledged and never come back.
                 del self.pending[event_id]
                 self.acked[event_id] = "filter"
@@ -138,6 +138,6 @@ class CredentialQueue:
     def old_placed(self, merchants: set[str]) -> dict | None:
         """The most recent already-ACKed PLC of these merchants (to re-send, as iFood sometimes does)."""
         for event in reversed(self.history):
-            if event["code"] == "PLC" and event["id"] in self.acked and event.get("merchantId") in merchants:
+            if event.get("code") == "PLC" and event["id"] in self.acked and event.get("merchantId") in merchants:
                 return event
         return None

@@ -14,6 +14,7 @@ from hi.integrations.crypto import SecretDecryptionError
 from hi.integrations.diagnostics import build_diagnostics
 from hi.integrations.entities import SyncFailed, run_sync
 from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.problems import problems_by_integration
 from hi.integrations.summary import integration_summary, revealed_values
 from hi.integrations.types import IntegrationType
 from hi.workspaces.models import Workspace
@@ -170,14 +171,16 @@ class Command(BaseCommand):
     def do_list(self, options: dict[str, Any]) -> None:
         """Print the workspace's integrations as a JSON array or a table."""
         workspace = find_workspace(options["workspace"])
-        summaries = [integration_summary(i) for i in Integration.objects.filter(workspace=workspace)]
+        integrations = list(Integration.objects.filter(workspace=workspace))
+        found = problems_by_integration(integrations)
+        summaries = [integration_summary(i, found.get(i.pk, [])) for i in integrations]
         if options["json"]:
             self.stdout.write(json.dumps(summaries, indent=2))
             return
         if not summaries:
             self.stdout.write(f"No integrations in workspace {workspace.slug}; add one with `integration add`.")
             return
-        columns = ("id", "type", "name", "state", "unique_id")
+        columns = ("id", "type", "name", "state", "health", "unique_id")
         rows = [columns] + [tuple(str(s[c]) for c in columns) for s in summaries]
         widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
         for row in rows:
