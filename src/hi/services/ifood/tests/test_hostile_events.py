@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from hi.integrations.hookkeys import receive_path
 from hi.integrations.health import integration_health
 from hi.integrations.models import InboundEvent
 from hi.integrations.problems import problems
@@ -74,7 +75,7 @@ def test_a_signed_webhook_whose_event_id_has_a_lone_surrogate_is_refused_with_40
     """Given webhook mode and a signed event whose id is "\\ud800", then 400 with an inbound row, not 503 forever."""
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     body = b'{"id":"\\ud800","code":"PLC","orderId":"o-1","merchantId":"m","createdAt":"2026-12-03T10:00:00Z"}'
-    answers = [post_as_provider(f"/hooks/{integration.pk}/", body, {"X-IFood-Signature": sign(body)}).status_code for _ in range(2)]
+    answers = [post_as_provider(receive_path(integration), body, {"X-IFood-Signature": sign(body)}).status_code for _ in range(2)]
     assert answers == [400, 400]
     rows = InboundEvent.objects.filter(integration=integration)
     assert rows.count() == 2 and all(r.status == Status.REJECTED and "not valid text" in r.reason for r in rows)
@@ -84,7 +85,7 @@ def test_a_signed_webhook_with_an_out_of_range_date_is_refused_with_400_saying_w
     """Given webhook mode and a signed event dated past year 9999 in UTC, then 400 naming createdAt."""
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     body = json.dumps(hostile("evt-late", createdAt=OVERFLOWING), separators=(",", ":")).encode()
-    response = post_as_provider(f"/hooks/{integration.pk}/", body, {"X-IFood-Signature": sign(body)})
+    response = post_as_provider(receive_path(integration), body, {"X-IFood-Signature": sign(body)})
     assert response.status_code == 400
     assert "createdAt" in InboundEvent.objects.get(integration=integration).reason
 
@@ -126,5 +127,5 @@ def test_a_keepalive_listing_objects_as_merchant_ids_is_answered_with_the_mercha
     """Given a signed KEEPALIVE whose merchantIds mixes objects and a real id, then 202 with that id, never 503."""
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     body = json.dumps({"code": "KEEPALIVE", "id": "ka-odd", "merchantIds": [{"id": 1}, [2], MERCHANTS[0]]}).encode()
-    response = post_as_provider(f"/hooks/{integration.pk}/", body, {"X-IFood-Signature": sign(body)})
+    response = post_as_provider(receive_path(integration), body, {"X-IFood-Signature": sign(body)})
     assert response.status_code == 202 and response.json() == {"merchantIds": [MERCHANTS[0]]}
