@@ -68,6 +68,10 @@ HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # (its running directives are then re-queued; keep it well under 60 s).
 HI_WORKER_HEARTBEAT_S = float(os.environ.get("HI_WORKER_HEARTBEAT_S", "5"))
 HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
+# How much one worker runs at once (directive lanes, job occurrences, set-up retries, each in a
+# thread), and how many of those may belong to one integration: a slow provider holds at most that many.
+HI_WORKER_CONCURRENCY = int(os.environ.get("HI_WORKER_CONCURRENCY", "4"))
+HI_WORKER_PER_INTEGRATION = int(os.environ.get("HI_WORKER_PER_INTEGRATION", "1"))
 # Bearer token that GET /metrics requires when set (empty: no token needed).
 HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
 # Upper bound of a live connection test, in seconds.
