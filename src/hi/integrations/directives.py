@@ -187,15 +187,17 @@ def claim_lane(worker_id: str, limit: int | Callable[[int], int], busy: Collecti
     `limit` may be a function of the chosen integration's id (a lane's size follows its pace).
     """
     now = timezone.now()
+    eligible = _eligible(now)
+    if busy:
+        eligible = eligible.exclude(integration_id__in=list(busy))
+    # Which integration: a plain read, so a worker looking for work while its lanes write takes no
+    # write lock (SQLite). Another worker may claim that work meanwhile: then this lane is shorter.
+    first = eligible.values_list("integration_id", flat=True).first()
+    if first is None:
+        return []
+    size = limit(first) if callable(limit) else limit
     with transaction.atomic():
-        eligible = _eligible(now)
-        if busy:
-            eligible = eligible.exclude(integration_id__in=list(busy))
-        first = list(_lockable(eligible).values_list("integration_id", flat=True)[:1])
-        if not first:
-            return []
-        size = limit(first[0]) if callable(limit) else limit
-        ids = list(_lockable(eligible.filter(integration_id=first[0])).values_list("id", flat=True)[:size])
+        ids = list(_lockable(eligible.filter(integration_id=first)).values_list("id", flat=True)[:size])
         if ids:
             _take(ids, worker_id, now)
     return _claimed(ids, worker_id)

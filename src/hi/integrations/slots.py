@@ -46,6 +46,7 @@ class Slots:
         self._finished = 0  # how many tasks ended: `wait` returns as soon as it moves
         self._changed = threading.Condition()
         self._threads: list[threading.Thread] = []
+        self._local = threading.local()  # the key the current thread's task runs under
         self._closed = False
         #: The first exception a task let escape (a bug or a database failure): the worker stops on it.
         self.failure: BaseException | None = None
@@ -102,6 +103,23 @@ class Slots:
         self._tasks.put(Task(key, name, run))
         return True
 
+    def full_keys_for_next(self) -> set[Hashable]:
+        """From inside a task: the keys at their limit once this task is done with its own key."""
+        mine = self._local.key
+        with self._changed:
+            return {key for key, count in self._running.items() if count - (key == mine) >= self.per_integration}
+
+    def move(self, key: Hashable) -> bool:
+        """From inside a task: go on as a task of `key` if it has room (True), else change nothing."""
+        mine = self._local.key
+        with self._changed:
+            if key != mine and self._running[key] >= self.per_integration:
+                return False
+            self._release(mine)
+            self._running[key] += 1
+        self._local.key = key
+        return True
+
     def wait(self, since: int, timeout_s: float) -> None:
         """Return when a task has ended since the mark `since` (see `finished`), or after `timeout_s`."""
         with self._changed:
@@ -126,8 +144,15 @@ class Slots:
         finally:
             connections.close_all()
 
+    def _release(self, key: Hashable) -> None:
+        """One task of `key` fewer (the condition's lock is held)."""
+        self._running[key] -= 1
+        if not self._running[key]:
+            del self._running[key]
+
     def _run(self, task: Task) -> None:
         """Run one task and give its slot back, whatever happens."""
+        self._local.key = task.key  # a task may go on under another key (`move`)
         try:
             task.run()
         except BaseException as exc:  # noqa: BLE001 - tasks record their own failures; this one escaped them
@@ -141,8 +166,6 @@ class Slots:
                 logger.exception("Closing the database connection after %s failed.", task.name)
             with self._changed:
                 self._busy -= 1
-                self._running[task.key] -= 1
-                if not self._running[task.key]:
-                    del self._running[task.key]
+                self._release(self._local.key)
                 self._finished += 1
                 self._changed.notify_all()

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 #: gives its slot back (and its unstarted directives with it), so that other integrations, and
 #: that integration's own jobs, take turns; a lane claims about as many as fit in this time.
 LANE_BUDGET_S = 1.0
+#: While lanes run, the main thread looks for other work at most this often (and whenever one ends).
+BUSY_POLL_S = 0.25
 
 def heartbeat_s() -> float:
     """Seconds between heartbeats (HI_WORKER_HEARTBEAT_S)."""
@@ -88,7 +90,8 @@ def _retry_setups(worker: "WorkerProcess") -> int:
     """Start each due set-up retry in a slot of its own (activating calls the provider)."""
     started = 0
     for integration in lifecycle.due_for_retry():
-        started += worker.slots.start(integration.pk, f"set-up retry of {integration.pk}", partial(_retry_setup, integration))
+        with worker._dispatch_lock:
+            started += worker.slots.start(integration.pk, f"set-up retry of {integration.pk}", partial(_retry_setup, integration))
     return started
 
 
@@ -134,6 +137,9 @@ class WorkerProcess:
         self._waiting_jobs: dict[tuple[int, str], tuple[Integration, ScheduledJob]] = {}
         self._running_jobs: set[tuple[int, str]] = set()
         self._count_lock = threading.Lock()
+        #: Held while deciding what runs next (claiming a lane, starting a job), so that two slots
+        #: never both take the last room of one integration.
+        self._dispatch_lock = threading.Lock()
         self.stop = threading.Event()
         self.held_leases: set[str] = set()
         self.listeners: dict[str, tuple[threading.Thread, threading.Event]] = {}
@@ -188,8 +194,10 @@ class WorkerProcess:
                 if self.drain and self.slots.idle and not self._waiting_jobs and not self._work_pending():
                     break
                 # Wake when a slot frees (its integration may have more work), else after a short
-                # wait: a signal only sets a flag, seen here within poll_s.
-                self.slots.wait(mark, min(self.poll_s, 0.5))
+                # wait: a signal only sets a flag, seen here within poll_s. While lanes run, looking
+                # for other work more often than BUSY_POLL_S would only take time from them.
+                wait_s = min(self.poll_s, 0.5)
+                self.slots.wait(mark, wait_s if self.slots.idle else max(wait_s, BUSY_POLL_S))
         finally:
             self._shutdown()
         if self.slots.failure is not None:
@@ -236,17 +244,41 @@ class WorkerProcess:
         """Fill free slots with lanes: each claims due directives of one integration that has room."""
         started = 0
         while self.slots.free and not self.stopping:
-            # Integrations at their limit, or whose due job waits for room, get no new lane.
-            busy = self.slots.full_keys() | {integration_id for integration_id, _ in self._waiting_jobs}
-            claimed = directives.claim_lane(self.id, self._lane_size, busy)
-            if not claimed:
-                break
-            integration_id = claimed[0].integration_id
-            if not self.slots.start(integration_id, f"directives of {integration_id}", partial(self._run_lane, claimed)):
-                directives.give_back(claimed, self.id)  # only this thread starts tasks: room cannot vanish
-                break
+            with self._dispatch_lock:
+                claimed = directives.claim_lane(self.id, self._lane_size, self._no_new_lane(self.slots.full_keys()))
+                if not claimed:
+                    break
+                integration_id = claimed[0].integration_id
+                if not self.slots.start(integration_id, f"directives of {integration_id}", partial(self._run_lanes, claimed)):
+                    directives.give_back(claimed, self.id)  # room is only taken under this lock: not expected
+                    break
             started += 1
         return started
+
+    def _no_new_lane(self, full: set) -> set:
+        """Integrations that get no new lane: at their limit (`full`), or with a due job waiting for room."""
+        return set(full) | {integration_id for integration_id, _ in list(self._waiting_jobs)}
+
+    def _run_lanes(self, claimed: list[Directive]) -> None:
+        """A slot's task: run a lane, then the next one this slot can claim, until there is none.
+
+        Claiming the next lane here, not in the main thread, keeps the slot busy without a hand-over
+        between lanes; the next lane is the oldest due integration with room, as for a new slot.
+        """
+        while claimed:
+            self._run_lane(claimed)
+            claimed = self._next_lane()
+
+    def _next_lane(self) -> list[Directive]:
+        """Claim another lane for the calling slot (possibly of another integration); [] when none or stopping."""
+        if self.stopping:
+            return []
+        with self._dispatch_lock:
+            claimed = directives.claim_lane(self.id, self._lane_size, self._no_new_lane(self.slots.full_keys_for_next()))
+            if claimed and not self.slots.move(claimed[0].integration_id):
+                directives.give_back(claimed, self.id)  # room is only taken under this lock: not expected
+                return []
+        return claimed
 
     def _lane_size(self, integration_id: int) -> int:
         """How many directives a lane of this integration claims (1 until its pace is known)."""
@@ -316,11 +348,12 @@ class WorkerProcess:
     def _start_waiting_jobs(self) -> None:
         """Start the job occurrences this worker took, each as soon as its integration has room."""
         for key, (integration, job) in list(self._waiting_jobs.items()):
-            if self.stopping or not self.slots.room_for(integration.pk):
-                continue
-            del self._waiting_jobs[key]
-            self._running_jobs.add(key)
-            self.slots.start(integration.pk, f"job {job.name} of {integration.pk}", partial(self._run_job, key, integration, job))
+            with self._dispatch_lock:
+                if self.stopping or not self.slots.room_for(integration.pk):
+                    continue
+                del self._waiting_jobs[key]
+                self._running_jobs.add(key)
+                self.slots.start(integration.pk, f"job {job.name} of {integration.pk}", partial(self._run_job, key, integration, job))
 
     def _run_job(self, key: tuple[int, str], integration: Integration, job: ScheduledJob) -> None:
         """A slot's task: one occurrence of a job."""
