@@ -72,6 +72,10 @@ HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
 # thread), and how many of those may belong to one integration: a slow provider holds at most that many.
 HI_WORKER_CONCURRENCY = int(os.environ.get("HI_WORKER_CONCURRENCY", "4"))
 HI_WORKER_PER_INTEGRATION = int(os.environ.get("HI_WORKER_PER_INTEGRATION", "1"))
+# The production web command (hi.asgi): a request body must arrive whole within this many seconds
+# (else 408), and Django runs in this many threads per process while the event loop reads requests.
+HI_WEB_READ_TIMEOUT_S = float(os.environ.get("HI_WEB_READ_TIMEOUT_S", "10"))
+HI_WEB_THREADS = int(os.environ.get("HI_WEB_THREADS", "8"))
 # Bearer token that GET /metrics requires when set (empty: no token needed).
 HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")
 # Upper bound of a live connection test, in seconds.
