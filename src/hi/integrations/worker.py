@@ -28,15 +28,12 @@ from .calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .gateway import Capability
 from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
+from .lanes import Lanes
 from .schedule import ScheduledJob
 from .slots import Slots
 
 logger = logging.getLogger(__name__)
 
-#: A lane runs one integration's claimed directives one after another for about this long, then
-#: gives its slot back (and its unstarted directives with it), so that other integrations, and
-#: that integration's own jobs, take turns; a lane claims about as many as fit in this time.
-LANE_BUDGET_S = 1.0
 #: While lanes run, the main thread looks for other work at most this often (and whenever one ends).
 BUSY_POLL_S = 0.25
 
@@ -127,27 +124,30 @@ class WorkerProcess:
         per_integration: int | None = None,
     ) -> None:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.batch = batch  # the most directives one lane claims
         self.poll_s = poll_s
         self.drain = drain  # exit when nothing is due (tests, benchmarks, one-shot runs)
         self.slots = Slots(concurrency or settings.HI_WORKER_CONCURRENCY, per_integration or settings.HI_WORKER_PER_INTEGRATION)
-        #: Directives a lane of each integration claims: what fits in LANE_BUDGET_S at its last pace.
-        self._lane_sizes: dict[int, int] = {}
         #: Job occurrences this worker took that wait for room in their integration's slots.
         self._waiting_jobs: dict[tuple[int, str], tuple[Integration, ScheduledJob]] = {}
         self._running_jobs: set[tuple[int, str]] = set()
-        self._count_lock = threading.Lock()
         #: Held while deciding what runs next (claiming a lane, starting a job), so that two slots
         #: never both take the last room of one integration.
         self._dispatch_lock = threading.Lock()
         self.stop = threading.Event()
+        # An integration whose due job waits for room gets no new lane, so the job goes first.
+        self.lanes = Lanes(self.id, self.slots, self._dispatch_lock, batch=batch, stopping=lambda: self.stopping,
+                           held_back=lambda: {integration_id for integration_id, _ in list(self._waiting_jobs)})
         self.held_leases: set[str] = set()
         self.listeners: dict[str, tuple[threading.Thread, threading.Event]] = {}
         self._leases_lock = threading.Lock()
         self._last_listener_check = 0.0
         self._last_schedule_check = 0.0
-        self.executed = 0
         self._signalled = False
+
+    @property
+    def executed(self) -> int:
+        """Directives this worker has run."""
+        return self.lanes.executed
 
     # Life cycle ------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -190,7 +190,7 @@ class WorkerProcess:
                     self._jobs()
                 self._supervise_listeners()
                 self._start_waiting_jobs()
-                self._start_lanes()
+                self.lanes.start()
                 if self.drain and self.slots.idle and not self._waiting_jobs and not self._work_pending():
                     break
                 # Wake when a slot frees (its integration may have more work), else after a short
@@ -240,84 +240,6 @@ class WorkerProcess:
         connections.close_all()  # this thread's own connection, not left for the server to time out
 
     # Directives ------------------------------------------------------------------------------
-    def _start_lanes(self) -> int:
-        """Fill free slots with lanes: each claims due directives of one integration that has room."""
-        started = 0
-        while self.slots.free and not self.stopping:
-            with self._dispatch_lock:
-                claimed = directives.claim_lane(self.id, self._lane_size, self._no_new_lane(self.slots.full_keys()))
-                if not claimed:
-                    break
-                integration_id = claimed[0].integration_id
-                if not self.slots.start(integration_id, f"directives of {integration_id}", partial(self._run_lanes, claimed)):
-                    directives.give_back(claimed, self.id)  # room is only taken under this lock: not expected
-                    break
-            started += 1
-        return started
-
-    def _no_new_lane(self, full: set) -> set:
-        """Integrations that get no new lane: at their limit (`full`), or with a due job waiting for room."""
-        return set(full) | {integration_id for integration_id, _ in list(self._waiting_jobs)}
-
-    def _run_lanes(self, claimed: list[Directive]) -> None:
-        """A slot's task: run a lane, then the next one this slot can claim, until there is none.
-
-        Claiming the next lane here, not in the main thread, keeps the slot busy without a hand-over
-        between lanes; the next lane is the oldest due integration with room, as for a new slot.
-        """
-        while claimed:
-            self._run_lane(claimed)
-            claimed = self._next_lane()
-
-    def _next_lane(self) -> list[Directive]:
-        """Claim another lane for the calling slot (possibly of another integration); [] when none or stopping."""
-        if self.stopping:
-            return []
-        with self._dispatch_lock:
-            claimed = directives.claim_lane(self.id, self._lane_size, self._no_new_lane(self.slots.full_keys_for_next()))
-            if claimed and not self.slots.move(claimed[0].integration_id):
-                directives.give_back(claimed, self.id)  # room is only taken under this lock: not expected
-                return []
-        return claimed
-
-    def _lane_size(self, integration_id: int) -> int:
-        """How many directives a lane of this integration claims (1 until its pace is known)."""
-        return self._lane_sizes.get(integration_id, 1)
-
-    def _run_lane(self, claimed: list[Directive]) -> None:
-        """Run one integration's claimed directives in order, within the lane's budget.
-
-        Successes are written together (at most every quarter second), failures at once. What a
-        stop, the budget or an escaping error leaves unstarted goes back to the queue.
-        """
-        done = directives.DoneBatch(self.id)
-        began = flushed_at = time.monotonic()
-        started = 0
-        try:
-            for directive in claimed:
-                if self.stopping or (started and time.monotonic() - began > LANE_BUDGET_S):
-                    break
-                started += 1
-                directives.execute(directive, self.id, done)
-                if time.monotonic() - flushed_at > 0.25:
-                    done.flush()
-                    flushed_at = time.monotonic()
-        finally:
-            try:
-                directives.give_back(claimed[started:], self.id)
-            finally:
-                done.flush()
-                self._learn_pace(claimed[0].integration_id, started, time.monotonic() - began)
-
-    def _learn_pace(self, integration_id: int, ran: int, elapsed_s: float) -> None:
-        """Size this integration's next lane from this one's pace, and count what ran."""
-        if not ran:
-            return
-        with self._count_lock:
-            self.executed += ran
-            fits = int(LANE_BUDGET_S / (elapsed_s / ran)) if elapsed_s > 0 else self.batch
-            self._lane_sizes[integration_id] = max(1, min(self.batch, fits))
-
     def _work_pending(self) -> bool:
         """Whether a directive is due now or still running elsewhere (for drain mode)."""
         return Directive.objects.filter(status=DirectiveStatus.RUNNING).exists() or directives._eligible(timezone.now()).exists()
