@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 #: While lanes run, the main thread looks for other work at most this often (and whenever one ends).
 BUSY_POLL_S = 0.25
 
+
 def heartbeat_s() -> float:
     """Seconds between heartbeats (HI_WORKER_HEARTBEAT_S)."""
     return settings.HI_WORKER_HEARTBEAT_S
@@ -87,8 +88,7 @@ def _retry_setups(worker: "WorkerProcess") -> int:
     """Start each due set-up retry in a slot of its own (activating calls the provider)."""
     started = 0
     for integration in lifecycle.due_for_retry():
-        with worker._dispatch_lock:
-            started += worker.slots.start(integration.pk, f"set-up retry of {integration.pk}", partial(_retry_setup, integration))
+        started += worker.start_task(integration.pk, f"set-up retry of {integration.pk}", partial(_retry_setup, integration))
     return started
 
 
@@ -267,15 +267,19 @@ class WorkerProcess:
                     self._waiting_jobs[key] = (integration, job)
         self._start_waiting_jobs()
 
+    def start_task(self, integration_id: int, name: str, run: Callable[[], object]) -> bool:
+        """Run `run` in a free slot if the integration has room (decided under the dispatch lock)."""
+        with self._dispatch_lock:
+            return not self.stopping and self.slots.start(integration_id, name, run)
+
     def _start_waiting_jobs(self) -> None:
         """Start the job occurrences this worker took, each as soon as its integration has room."""
         for key, (integration, job) in list(self._waiting_jobs.items()):
-            with self._dispatch_lock:
-                if self.stopping or not self.slots.room_for(integration.pk):
-                    continue
+            self._running_jobs.add(key)
+            if self.start_task(integration.pk, f"job {job.name} of {integration.pk}", partial(self._run_job, key, integration, job)):
                 del self._waiting_jobs[key]
-                self._running_jobs.add(key)
-                self.slots.start(integration.pk, f"job {job.name} of {integration.pk}", partial(self._run_job, key, integration, job))
+            else:
+                self._running_jobs.discard(key)
 
     def _run_job(self, key: tuple[int, str], integration: Integration, job: ScheduledJob) -> None:
         """A slot's task: one occurrence of a job."""
