@@ -33,7 +33,7 @@ browser-test: $(STAMP)
 	$(BIN)/python -m pytest -m browser
 
 # Throughput benchmarks (not tests): SQLite by default, PostgreSQL too when DATABASE_URL is set.
-# inbound.py: signed webhooks into gunicorn, hi's /hooks/<id>/ beside a bare verify-and-insert view.
+# inbound.py: signed webhooks into the production web command (gunicorn, asgi worker), hi's /hooks/<id>/ beside a bare verify-and-insert view.
 bench: $(STAMP)
 	$(BIN)/python bench/directives.py
 	$(BIN)/python bench/inbound.py

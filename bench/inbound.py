@@ -1,4 +1,4 @@
-"""Benchmark: verified-and-stored inbound webhooks per second under gunicorn, beside a bare Django view."""
+"""Benchmark: verified-and-stored inbound webhooks per second under the production web command, beside a bare Django view."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import ROOT, busy_cpu_s, own_cpu_s, setup_django, stop
+
+from hi import webcommand
 
 BENCH = Path(__file__).resolve().parent
 
@@ -75,20 +77,11 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    """Start gunicorn as production would (`--chdir src hi.wsgi`), with the bench URL conf on the path."""
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--chdir", str(ROOT / "src"),
-        "--pythonpath", str(BENCH),
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers),
-        "--worker-class", "gthread" if threads > 1 else "sync",
-        "--threads", str(threads),
-        "--timeout", "60",
-        "hi.wsgi:application",
-    ]
+    """Start the production web command (`hi.webcommand`), with the bench URL conf on the path."""
+    command = webcommand.command(bind=f"127.0.0.1:{port}", workers=workers, root=ROOT, gunicorn=str(Path(sys.executable).parent / "gunicorn"))
+    command[1:1] = ["--pythonpath", str(BENCH)]
     with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, env={**env, "HI_WEB_THREADS": str(threads)}, stdout=out, stderr=subprocess.STDOUT)
 
 
 def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout_s: float = 30) -> None:
@@ -202,9 +195,7 @@ def check_rows(sides: dict[str, Side], owners: dict) -> list[str]:
 
 def print_report(sides: dict[str, Side], args: argparse.Namespace, vendor: str) -> None:
     """The machine, the layout, one line per round, then each side over all rounds with the ratio."""
-    layout = f"{args.workers} {'gthread' if args.threads > 1 else 'sync'} worker{'s' if args.workers > 1 else ''}"
-    if args.threads > 1:
-        layout += f" × {args.threads} threads"
+    layout = f"asgi, {args.workers} worker{'s' if args.workers > 1 else ''} × {args.threads} Django threads"
     print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
           f"Python {platform.python_version()} · the senders share these cores")
     print(f"gunicorn {layout} on 127.0.0.1 · {vendor} · {args.senders} sender threads · "
@@ -229,9 +220,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="requests per side per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (each: bare, then hi)")
     parser.add_argument("--senders", type=int, default=8, help="concurrent sender threads")
-    # README's production command: `gunicorn --chdir src --workers 4 hi.wsgi:application` (sync workers).
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)")
+    # The production command (hi.webcommand): gunicorn's asgi worker, Django in HI_WEB_THREADS threads.
+    parser.add_argument("--workers", type=int, default=webcommand.DEFAULT_WORKERS, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="Django threads per worker (HI_WEB_THREADS)")
     parser.add_argument("--sides", default="bare,hi", help="which sides to measure (comma-separated: bare, hi)")
     args = parser.parse_args()
     names = [name.strip() for name in args.sides.split(",") if name.strip()]

@@ -74,6 +74,14 @@ HI_BASE_URL = os.environ.get("HI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # (its running directives are then re-queued; keep it well under 60 s).
 HI_WORKER_HEARTBEAT_S = float(os.environ.get("HI_WORKER_HEARTBEAT_S", "5"))
 HI_WORKER_STALE_S = float(os.environ.get("HI_WORKER_STALE_S", "20"))
+# How much one worker runs at once (directive lanes, job occurrences, set-up retries, each in a
+# thread), and how many of those may belong to one integration: a slow provider holds at most that many.
+HI_WORKER_CONCURRENCY = int(os.environ.get("HI_WORKER_CONCURRENCY", "4"))
+HI_WORKER_PER_INTEGRATION = int(os.environ.get("HI_WORKER_PER_INTEGRATION", "1"))
+# The production web command (hi.asgi): a request body must arrive whole within this many seconds
+# (else 408), and Django runs in this many threads per process while the event loop reads requests.
+HI_WEB_READ_TIMEOUT_S = float(os.environ.get("HI_WEB_READ_TIMEOUT_S", "10"))
+HI_WEB_THREADS = int(os.environ.get("HI_WEB_THREADS", "8"))
 # Bearer token that GET /metrics requires. Without one, /metrics answers 403 (it lists every workspace's
 # integrations) unless HI_DEBUG is on or HI_METRICS_OPEN=1 opens it explicitly (deploy check hi.W003).
 HI_METRICS_TOKEN = os.environ.get("HI_METRICS_TOKEN", "")

@@ -8,7 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Collection, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connection, transaction
@@ -140,23 +140,77 @@ def _eligible(now) -> Any:
     )
 
 
+def _lockable(candidates: Any) -> Any:
+    """Candidates to claim, skipping rows another worker is claiming (PostgreSQL).
+
+    SQLite has no row locks: the claim's transaction holds the database's write lock from its
+    first statement (transaction_mode IMMEDIATE), so claims are serialised.
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        return candidates.select_for_update(skip_locked=True, of=("self",))
+    return candidates
+
+
+def _take(ids: list[int], worker_id: str, now) -> None:
+    """Mark the chosen directives running for this worker (inside the claim's transaction)."""
+    Directive.objects.filter(id__in=ids, status=DirectiveStatus.QUEUED).update(
+        status=DirectiveStatus.RUNNING, claimed_by=worker_id, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+
+
+def _claimed(ids: list[int], worker_id: str) -> list[Directive]:
+    """The directives this worker holds among `ids`, oldest due first."""
+    if not ids:
+        return []
+    return list(
+        Directive.objects.filter(id__in=ids, claimed_by=worker_id, status=DirectiveStatus.RUNNING)
+        .select_related("integration").order_by("next_run_at", "id")
+    )
+
+
 def claim(worker_id: str, limit: int = 10) -> list[Directive]:
     """Take up to `limit` due directives for this worker; no two workers take the same one."""
     now = timezone.now()
     with transaction.atomic():
-        candidates = _eligible(now)
-        if connection.features.has_select_for_update_skip_locked:
-            # PostgreSQL: rows another worker is claiming are skipped, not waited for.
-            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-        # SQLite: the transaction holds the database's write lock from its first statement
-        # (transaction_mode IMMEDIATE), so claims are serialised.
-        ids = list(candidates.values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        Directive.objects.filter(id__in=ids, status=DirectiveStatus.QUEUED).update(
-            status=DirectiveStatus.RUNNING, claimed_by=worker_id, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-        )
-    return list(Directive.objects.filter(id__in=ids, claimed_by=worker_id, status=DirectiveStatus.RUNNING).select_related("integration").order_by("next_run_at", "id"))
+        ids = list(_lockable(_eligible(now)).values_list("id", flat=True)[:limit])
+        if ids:
+            _take(ids, worker_id, now)
+    return _claimed(ids, worker_id)
+
+
+def claim_lane(worker_id: str, limit: int | Callable[[int], int], busy: Collection[int] = ()) -> list[Directive]:
+    """Take up to `limit` due directives of ONE integration, not one of `busy`, for this worker.
+
+    The integration is the one whose oldest due directive is the oldest of all, so integrations
+    take turns in the order their work became due, and one integration's backlog never fills
+    a worker: the worker leaves out (`busy`) the integrations it already runs its limit of.
+    `limit` may be a function of the chosen integration's id (a lane's size follows its pace).
+    """
+    now = timezone.now()
+    eligible = _eligible(now)
+    if busy:
+        eligible = eligible.exclude(integration_id__in=list(busy))
+    # Which integration: a plain read, so a worker looking for work while its lanes write takes no
+    # write lock (SQLite). Another worker may claim that work meanwhile: then this lane is shorter.
+    first = eligible.values_list("integration_id", flat=True).first()
+    if first is None:
+        return []
+    size = limit(first) if callable(limit) else limit
+    with transaction.atomic():
+        ids = list(_lockable(eligible.filter(integration_id=first)).values_list("id", flat=True)[:size])
+        if ids:
+            _take(ids, worker_id, now)
+    return _claimed(ids, worker_id)
+
+
+def give_back(directives: Iterable[Directive], worker_id: str) -> int:
+    """Return claimed directives that never started to the queue, without counting an attempt."""
+    ids = [directive.pk for directive in directives]
+    if not ids:
+        return 0
+    return Directive.objects.filter(id__in=ids, claimed_by=worker_id, status=DirectiveStatus.RUNNING).update(
+        status=DirectiveStatus.QUEUED, claimed_by="", attempts=F("attempts") - 1, updated_at=timezone.now()
+    )
 
 
 def _classify(exc: BaseException) -> str:

@@ -219,12 +219,15 @@ def resume(integration: Integration, actor: str) -> Integration:
     return activate(integration, actor)
 
 
+def due_for_retry(now=None):
+    """Integrations in setup_retry whose next attempt time has come."""
+    return Integration.objects.filter(state=S.SETUP_RETRY, next_attempt_at__lte=now or timezone.now())
+
+
 def retry_due(now=None, actor: str = "hi") -> list[Integration]:
     """Retry every integration in setup_retry whose next attempt time has come."""
-    now = now or timezone.now()
-    due = Integration.objects.filter(state=S.SETUP_RETRY, next_attempt_at__lte=now)
     results = []
-    for integration in due:
+    for integration in due_for_retry(now):
         try:
             results.append(activate(integration, actor))
         except IllegalTransition:

@@ -1,4 +1,10 @@
-"""The worker: runs directives, the schedule and websocket listeners, with heartbeats and leases."""
+"""The worker: runs directives, the schedule and websocket listeners, with heartbeats and leases.
+
+The main thread only decides what runs: anything that may call a provider (a lane of one
+integration's directives, a job occurrence, a set-up retry) runs in one of the worker's slots
+(`slots.py`), at most `HI_WORKER_PER_INTEGRATION` of one integration at once, so one slow
+provider never holds up the others.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, Callable
 
 from django.conf import settings
@@ -21,9 +28,14 @@ from .calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .gateway import Capability
 from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
+from .lanes import Lanes
+from .schedule import ScheduledJob
+from .slots import Slots
 
 logger = logging.getLogger(__name__)
 
+#: While lanes run, the main thread looks for other work at most this often (and whenever one ends).
+BUSY_POLL_S = 0.25
 
 
 def heartbeat_s() -> float:
@@ -74,9 +86,25 @@ def _prune(worker: "WorkerProcess") -> int:
     return pruned
 
 
+def _retry_setups(worker: "WorkerProcess") -> int:
+    """Start each due set-up retry in a slot of its own (activating calls the provider)."""
+    started = 0
+    for integration in lifecycle.due_for_retry():
+        started += worker.start_task(integration.pk, f"set-up retry of {integration.pk}", partial(_retry_setup, integration))
+    return started
+
+
+def _retry_setup(integration: Integration) -> None:
+    """Activate an integration whose set-up retry is due."""
+    try:
+        lifecycle.activate(integration, "worker")
+    except lifecycle.IllegalTransition:
+        pass  # another worker got there first
+
+
 HOUSEKEEPING = (
     Housekeeping("reap_interrupted_directives", 5, _reap),
-    Housekeeping("retry_integration_setup", 5, lambda worker: lifecycle.retry_due(actor="worker")),
+    Housekeeping("retry_integration_setup", 5, _retry_setups),
     Housekeeping("dispatch_pending_events", 10, lambda worker: events.dispatch_pending()),
     # Providers' requests are only verified and stored in the web process: the worker acts on them.
     Housekeeping("process_inbound_events", 1, lambda worker: inbound.process_pending()),
@@ -87,25 +115,47 @@ HOUSEKEEPING = (
 
 
 class WorkerProcess:
-    """One `hi_worker` process: a main loop plus a heartbeat thread and listener threads."""
+    """One `hi_worker` process: a main loop, its slots, a heartbeat thread and listener threads."""
 
-    def __init__(self, *, batch: int = 10, poll_s: float = 0.5, worker_id: str | None = None, drain: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        batch: int = 10,
+        poll_s: float = 0.5,
+        worker_id: str | None = None,
+        drain: bool = False,
+        concurrency: int | None = None,
+        per_integration: int | None = None,
+    ) -> None:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.batch = batch
         self.poll_s = poll_s
         self.drain = drain  # exit when nothing is due (tests, benchmarks, one-shot runs)
+        self.slots = Slots(concurrency or settings.HI_WORKER_CONCURRENCY, per_integration or settings.HI_WORKER_PER_INTEGRATION)
+        #: Job occurrences this worker took that wait for room in their integration's slots.
+        self._waiting_jobs: dict[tuple[int, str], tuple[Integration, ScheduledJob]] = {}
+        self._running_jobs: set[tuple[int, str]] = set()
+        #: Held while deciding what runs next (claiming a lane, starting a job), so that two slots
+        #: never both take the last room of one integration.
+        self._dispatch_lock = threading.Lock()
         self.stop = threading.Event()
+        # An integration whose due job waits for room gets no new lane, so the job goes first.
+        self.lanes = Lanes(self.id, self.slots, self._dispatch_lock, batch=batch, stopping=lambda: self.stopping,
+                           held_back=lambda: {integration_id for integration_id, _ in list(self._waiting_jobs)})
         self.held_leases: set[str] = set()
         self.listeners: dict[str, tuple[threading.Thread, threading.Event]] = {}
         self._leases_lock = threading.Lock()
         self._last_listener_check = 0.0
         self._last_schedule_check = 0.0
-        self.executed = 0
         self._signalled = False
+
+    @property
+    def executed(self) -> int:
+        """Directives this worker has run."""
+        return self.lanes.executed
 
     # Life cycle ------------------------------------------------------------------------------
     def install_signals(self) -> None:
-        """SIGINT/SIGTERM finish the running directive, then stop."""
+        """SIGINT/SIGTERM finish the running directives, then stop."""
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._on_signal)
 
@@ -120,9 +170,9 @@ class WorkerProcess:
         return self._signalled or self.stop.is_set()
 
     def request_stop(self) -> None:
-        """Ask the loop to stop after the directive it is running."""
+        """Ask the loop to stop after the directives it is running."""
         if not self.stop.is_set():
-            logger.info("Worker %s stopping after the current directive.", self.id)
+            logger.info("Worker %s stopping after the directives it is running.", self.id)
         self.stop.set()
 
     def run(self) -> None:
@@ -134,28 +184,37 @@ class WorkerProcess:
         heart = threading.Thread(target=self._heartbeat, name="hi-heartbeat", daemon=True)
         heart.start()
         self._heart = heart
-        logger.info("Worker %s started.", self.id)
+        logger.info("Worker %s started with %s slot(s), %s per integration.", self.id, self.slots.size, self.slots.per_integration)
         try:
-            while not self.stopping:
+            while not self.stopping and self.slots.failure is None:
+                mark = self.slots.finished
                 if time.monotonic() - self._last_schedule_check >= 1.0:
                     self._last_schedule_check = time.monotonic()
                     self._housekeeping()
                     self._jobs()
                 self._supervise_listeners()
-                ran = self.run_batch()
-                if ran == 0:
-                    if self.drain and not self._work_pending():
-                        break
-                    # Short waits: a signal only sets a flag, seen here within poll_s.
-                    self.stop.wait(min(self.poll_s, 0.5))
+                self._start_waiting_jobs()
+                self.lanes.start()
+                if self.drain and self.slots.idle and not self._waiting_jobs and not self._work_pending():
+                    break
+                # Wake when a slot frees (its integration may have more work), else after a short
+                # wait: a signal only sets a flag, seen here within poll_s. While lanes run, looking
+                # for other work more often than BUSY_POLL_S would only take time from them.
+                wait_s = min(self.poll_s, 0.5)
+                self.slots.wait(mark, wait_s if self.slots.idle else max(wait_s, BUSY_POLL_S))
         finally:
             self._shutdown()
+        if self.slots.failure is not None:
+            raise self.slots.failure
 
     def _shutdown(self) -> None:
-        """Stop listeners, give leases back, and mark this worker stopped."""
+        """Let running work finish, stop listeners, give leases back, and mark this worker stopped."""
         if self._signalled:
             logger.info("Worker %s stopping after a signal.", self.id)
         self.stop.set()
+        # Running lanes finish their directive and give back the rest; running jobs finish.
+        self.slots.close()
+        self._waiting_jobs.clear()
         for thread, stop in self.listeners.values():
             stop.set()
         for thread, _ in self.listeners.values():
@@ -185,36 +244,6 @@ class WorkerProcess:
         connections.close_all()  # this thread's own connection, not left for the server to time out
 
     # Directives ------------------------------------------------------------------------------
-    def run_batch(self) -> int:
-        """Claim and run up to `batch` due directives; unstarted ones go back if asked to stop.
-
-        Successes are written together (at most every quarter second), failures at once.
-        """
-        claimed = directives.claim(self.id, self.batch)
-        done = directives.DoneBatch(self.id)
-        flushed_at = time.monotonic()
-        try:
-            for index, directive in enumerate(claimed):
-                if self.stopping:
-                    self._give_back(claimed[index:])
-                    break
-                directives.execute(directive, self.id, done)
-                self.executed += 1
-                if time.monotonic() - flushed_at > 0.25:
-                    done.flush()
-                    flushed_at = time.monotonic()
-        finally:
-            done.flush()
-        return len(claimed)
-
-    def _give_back(self, unstarted: list[Directive]) -> None:
-        """Return claimed directives that never started, without counting an attempt."""
-        from django.db.models import F
-
-        Directive.objects.filter(id__in=[d.pk for d in unstarted], claimed_by=self.id, status=DirectiveStatus.RUNNING).update(
-            status=DirectiveStatus.QUEUED, claimed_by="", attempts=F("attempts") - 1, updated_at=timezone.now()
-        )
-
     def _work_pending(self) -> bool:
         """Whether a directive is due now or still running elsewhere (for drain mode)."""
         return Directive.objects.filter(status=DirectiveStatus.RUNNING).exists() or directives._eligible(timezone.now()).exists()
@@ -227,16 +256,41 @@ class WorkerProcess:
                 self._timed(None, job.name, lambda job=job: job.run(self))
 
     def _jobs(self) -> None:
-        """Run each due job that gateways declare for their active integrations."""
+        """Take each due job that gateways declare for their active integrations; slots run them."""
         for integration in Integration.objects.filter(state=IntegrationState.ACTIVE):
             gateway = get_integration_gateway(integration.integration_type)
             if not gateway.supports(Capability.SCHEDULED_JOBS):
                 continue
             for job in gateway.scheduled_jobs():
+                key = (integration.pk, job.name)
+                if key in self._running_jobs or key in self._waiting_jobs:
+                    continue  # one occurrence of a job at a time in this worker
                 if job.single_owner and not self._hold(schedule.lease_name(integration, job.name)):
                     continue
                 if schedule.take_due(integration, job.name, job.interval_s):
-                    self._timed(integration, job.name, lambda job=job, integration=integration: job.run(integration))
+                    self._waiting_jobs[key] = (integration, job)
+        self._start_waiting_jobs()
+
+    def start_task(self, integration_id: int, name: str, run: Callable[[], object]) -> bool:
+        """Run `run` in a free slot if the integration has room (decided under the dispatch lock)."""
+        with self._dispatch_lock:
+            return not self.stopping and self.slots.start(integration_id, name, run)
+
+    def _start_waiting_jobs(self) -> None:
+        """Start the job occurrences this worker took, each as soon as its integration has room."""
+        for key, (integration, job) in list(self._waiting_jobs.items()):
+            self._running_jobs.add(key)
+            if self.start_task(integration.pk, f"job {job.name} of {integration.pk}", partial(self._run_job, key, integration, job)):
+                del self._waiting_jobs[key]
+            else:
+                self._running_jobs.discard(key)
+
+    def _run_job(self, key: tuple[int, str], integration: Integration, job: ScheduledJob) -> None:
+        """A slot's task: one occurrence of a job."""
+        try:
+            self._timed(integration, job.name, lambda: job.run(integration))
+        finally:
+            self._running_jobs.discard(key)
 
     def _timed(self, integration: Integration | None, name: str, run: Callable[[], Any]) -> None:
         """Run a job occurrence, recording its duration and error."""

@@ -146,6 +146,26 @@ def test_two_claims_never_take_the_same_directive(demo):
     assert not {d.pk for d in first} & {d.pk for d in second}
 
 
+def test_a_lane_claims_one_integrations_directives_oldest_due_first(demo, sim, other_workspace):
+    from hi.conftest import demo_attributes
+    from hi.integrations.setup import add_integration
+    from hi.integrations.types import IntegrationType
+
+    other = add_integration(other_workspace, IntegrationType.DEMO, "Other", demo_attributes(sim, sync_on_activate="false"), actor="test")
+    Directive.objects.all().delete()
+    earlier = timezone.now() - timedelta(minutes=1)
+    mine = [note(demo, f"n{i}", run_at=earlier) for i in range(3)]
+    theirs = [note(other, f"o{i}") for i in range(2)]
+    lane = directives.claim_lane("w", 2)
+    assert [d.pk for d in lane] == [d.pk for d in mine[:2]]  # the oldest due integration, up to the limit
+    # An integration the worker runs its limit of is left out; the size may follow the integration.
+    lane = directives.claim_lane("w", lambda integration_id: 5 if integration_id == other.pk else 1, busy={demo.pk})
+    assert [d.pk for d in lane] == [d.pk for d in theirs]
+    assert directives.claim_lane("w", 5, busy={demo.pk, other.pk}) == []
+    assert directives.give_back(lane, "w") == 2
+    assert set(Directive.objects.filter(pk__in=[d.pk for d in theirs]).values_list("status", "attempts")) == {(S.QUEUED, 0)}
+
+
 def test_directives_of_a_dead_worker_are_requeued(demo, sim):
     directive = note(demo)
     claim("ghost")
