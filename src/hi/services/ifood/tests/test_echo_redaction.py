@@ -35,7 +35,7 @@ def test_an_echoing_token_endpoint_leaks_nothing(workspace, canary_sim, viewer_c
     canary_sim.route("POST", TOKEN_PATH, lambda request: (status, {"Content-Type": "text/plain"}, request.body + echo_body([CANARY]).encode()))
     forget_tokens()  # the token expired: the next call asks for one
     caplog.set_level(logging.DEBUG)
-    WorkerProcess(worker_id="w-echo")._jobs()
+    WorkerProcess(worker_id="w-echo", drain=True, poll_s=0.05).run()  # the due jobs run once, in its slots
 
     state = state_of(integration)
     integration.refresh_from_db()
