@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The visitor's address: the peer, or behind hi's own proxy (HI_BEHIND_PROXY) the address that proxy saw.
 
     Only the last X-Forwarded-For entry is the proxy's own: earlier ones are whatever the visitor sent,
@@ -19,7 +19,9 @@ def client_ip(request: HttpRequest) -> str:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if forwarded:
             return forwarded[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # None when unknown (a login made in code, not over HTTP): axes stores addresses in an IP column,
+    # which PostgreSQL checks, so a placeholder word would fail the login.
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def lockout_minutes() -> int:
