@@ -182,6 +182,26 @@ def deadline(seconds: float) -> Iterator[Deadline]:
         bound.finish()
 
 
+def connect_checked(
+    scheme: str, host: str, port: int, timeout: float | None, source_address: Any = None, socket_options: Any = None
+) -> socket.socket:
+    """A socket connected to an address the guard checked for `host` (resolved once); raises UnsafeURL or OSError.
+
+    `scheme` is http or https (a websocket's ws/wss count as those): plain http is held to the allow-list.
+    """
+    addresses = ssrf.check_target(scheme, host, port, resolve=True)
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            # A literal address: getaddrinfo does not look anything up, so the name is not resolved twice.
+            return urllib3_connection.create_connection(
+                (str(address), port), timeout, source_address=source_address, socket_options=socket_options
+            )
+        except OSError as exc:
+            error = exc
+    raise error or OSError(f"no address to connect to for {host}")
+
+
 class _GuardedConnection:
     """A urllib3 connection that resolves its host once, through the guard, and connects to a checked address."""
 
@@ -210,33 +230,24 @@ class _GuardedConnection:
 
     def _connect_checked(self, bound: Deadline | None) -> socket.socket:
         """Resolve and check the host (ssrf.check_target), then connect to the first checked address that answers."""
-        try:
-            addresses = ssrf.check_target(self.scheme, self._dns_host, self.port, resolve=True)
-        except ssrf.UnresolvableHost as exc:
-            # As urllib3 reports a failed lookup: a connection error, retried like one.
-            raise NameResolutionError(self.host, self, socket.gaierror(str(exc))) from None  # type: ignore[arg-type]
-        # ssrf.UnsafeURL is not an error urllib3 handles: it leaves the call, and ProviderClient reports it.
         timeout = self.timeout
         if bound is not None:
             left = bound.remaining()
             if left <= 0:
                 raise ConnectTimeoutError(self, f"Connection to {self.host}: no time left before the call's deadline.")
             timeout = left if timeout is None else min(timeout, left)
-        error: OSError | None = None
-        for address in addresses:
-            try:
-                # A literal address: getaddrinfo does not look anything up, so the name is not resolved twice.
-                sock = urllib3_connection.create_connection(
-                    (str(address), self.port), timeout, source_address=self.source_address, socket_options=self.socket_options
-                )
-            except OSError as exc:
-                error = exc
-                continue
-            sys.audit("http.client.connect", self, self.host, self.port)
-            return sock
-        if isinstance(error, socket.timeout):
-            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={timeout})")
-        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")  # type: ignore[arg-type]
+        try:
+            sock = connect_checked(self.scheme, self._dns_host, self.port, timeout, self.source_address, self.socket_options)
+        except ssrf.UnresolvableHost as exc:
+            # As urllib3 reports a failed lookup: a connection error, retried like one.
+            raise NameResolutionError(self.host, self, socket.gaierror(str(exc))) from None  # type: ignore[arg-type]
+        # ssrf.UnsafeURL is not an error urllib3 handles: it leaves the call, and ProviderClient reports it.
+        except socket.timeout:
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={timeout})") from None
+        except OSError as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from None  # type: ignore[arg-type]
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         """Send a request; on a kept-alive connection, check its address again and watch it first."""

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import threading
 import time
 import traceback
 from typing import Callable
+from urllib.parse import urlsplit
 
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -15,6 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 import hi
 
+from . import transport
 from .models import Integration, ListenerState
 from .redaction import redact_text
 
@@ -152,8 +155,10 @@ class WebsocketListener:
 
     def _session(self, stop: threading.Event) -> None:
         """One connection, from the handshake until it breaks (raises) or `stop` is set (returns)."""
+        url = self.url()
         with connect(
-            self.url(),
+            url,
+            sock=self._checked_socket(url),
             additional_headers=self.headers() or None,
             user_agent_header=f"hi/{hi.__version__}",
             open_timeout=self.open_timeout_s,
@@ -173,6 +178,14 @@ class WebsocketListener:
                     continue
                 self._dispatch(message)
         # Leaving the block closed the connection (closing handshake, bounded by close_timeout_s).
+
+    def _checked_socket(self, url: str) -> socket.socket:
+        """A socket to an address the outbound guard checked: the provider names the URL, so it is no more trusted
+        than an operator's (no loopback, internal or metadata address outside the allow-list; resolved once)."""
+        parts = urlsplit(url)
+        scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+        port = parts.port or (443 if scheme == "https" else 80)
+        return transport.connect_checked(scheme, parts.hostname or "", port, self.open_timeout_s)
 
     def _dispatch(self, message: str | bytes) -> None:
         """Hand one message to handle(); a failure is logged (redacted, without locals) and skipped."""

@@ -276,3 +276,17 @@ def test_a_failing_handler_does_not_drop_the_connection(demo, server, start, his
     assert (row.state, row.reconnects) == (State.CONNECTED, 0)
     failure = [r.getMessage() for r in caplog.records if "handling a message failed" in r.getMessage()]
     assert len(failure) == 1 and "ValueError" in failure[0] and DEMO_SECRET not in failure[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_url_inside_the_network_is_never_connected_to(demo, server, start, history, settings):
+    # Given the provider hands out a push URL on loopback, which no allow-list admits here.
+    settings.HI_OUTBOUND_ALLOWED_NETWORKS = []
+    listener = EventsListener(demo, server.url, GOOD_TOKEN)
+
+    # When the listener runs, it backs off saying why, and the server never sees a handshake.
+    start(listener)
+    wait_until(lambda: any(row[0] == State.BACKOFF for row in history))
+    wait_until(lambda: state_of(demo, "events").state == State.BACKOFF)
+    assert "loopback" in state_of(demo, "events").last_error
+    assert server.handshakes == []
