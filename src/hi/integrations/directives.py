@@ -159,6 +159,19 @@ def claim(worker_id: str, limit: int = 10) -> list[Directive]:
     return list(Directive.objects.filter(id__in=ids, claimed_by=worker_id, status=DirectiveStatus.RUNNING).select_related("integration").order_by("next_run_at", "id"))
 
 
+def claim_one(directive_id: int, worker_id: str) -> Directive | None:
+    """Take one directive now, for a command that runs it in the foreground (`manage.py webhook test`): only when it
+    is queued, due and its integration active, like claim(); None when a worker took it first or it cannot run."""
+    now = timezone.now()
+    # One conditional UPDATE: of two claimers, the second finds the row no longer queued.
+    taken = _eligible(now).filter(pk=directive_id).order_by().update(
+        status=DirectiveStatus.RUNNING, claimed_by=worker_id, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not taken:
+        return None
+    return Directive.objects.select_related("integration").get(pk=directive_id)
+
+
 def _classify(exc: BaseException) -> str:
     """'waiting', 'auth', 'retry' or 'failed' for a handler's exception."""
     from .http import BreakerOpen, ProviderAuthError, ProviderRejected

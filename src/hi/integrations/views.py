@@ -80,7 +80,7 @@ def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
     """Fill the attributes; nothing is saved until the connection test passes, then activate."""
     integration_type = type_for(type_id)
     specs = specs_for(integration_type)
-    form = AttributeForm(specs, request.POST or None, initial=default_values(specs))
+    form = AttributeForm(specs, request.POST or None, initial=default_values(specs), creating=True)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +105,10 @@ def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
             messages.success(request, f"{integration.name} was added: {S(integration.state).label.lower()}.")
             return redirect(integration)
     context = {"integration_type": integration_type, "form": form, "logo": get_integration_gateway(integration_type).logo}
-    return render(request, "integrations/add_configure.html", context, status=status)
+    response = render(request, "integrations/add_configure.html", context, status=status)
+    # The form may carry a secret hi generated, or the one the operator typed for it: no cache keeps the page.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def manage_context(request: HttpRequest, integration: Integration) -> dict:
