@@ -25,6 +25,8 @@ TOPIC_DELIVER = "webhook.deliver"
 MAX_BODY_LOGGED = 4096
 #: Never stored in the attempt log, like the values of the operator's extra headers (secret).
 SIGNATURE_HEADER = "webhook-signature"
+#: The newest pings kept per endpoint in the delivery log.
+MAX_PINGS_KEPT = 50
 #: States in which an endpoint takes events: active, or being activated (they go out once it is active).
 SENDING_STATES = (IntegrationState.ACTIVE, IntegrationState.ACTIVATING)
 
@@ -130,6 +132,9 @@ def record_ping(integration: Integration, ping: dict, purpose: str) -> Delivery:
         # What sent it stays its reason (a delivered attempt clears a delivery's reason).
         Delivery.objects.filter(pk=delivery.pk).update(reason=reason[:2000])
         delivery.reason = reason[:2000]
+    # Set-up retries ping again and again while a receiver is down (and pruning waits for an active endpoint).
+    older = Delivery.objects.filter(integration=integration, kind=Kind.PING).order_by("-created_at", "-id")[MAX_PINGS_KEPT:]
+    Delivery.objects.filter(pk__in=list(older.values_list("pk", flat=True))).delete()
     return delivery
 
 

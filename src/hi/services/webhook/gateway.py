@@ -40,6 +40,11 @@ def _prune(integration: Integration) -> None:
 PRUNE_JOB = ScheduledJob("prune_deliveries", 3600, _prune)
 
 
+def _sent(integration: Integration):
+    """The endpoint's deliveries of events and test events (its pings are in the log, not in the counts)."""
+    return integration.webhook_deliveries.exclude(kind=Delivery.Kind.PING)
+
+
 class WebhookGateway(IntegrationGateway):
     """Delivers the workspace's events to one URL as Standard Webhooks, at least once."""
 
@@ -151,7 +156,7 @@ class WebhookGateway(IntegrationGateway):
                 "secret_set": bool(shown.get("secret")),
                 "headers_set": bool(shown.get("headers")),
                 "overlap_ends": overlap_ends(integration),
-                "delivery_counts": status_options(Delivery.Status, count_by_status(integration.webhook_deliveries.all())),
+                "delivery_counts": status_options(Delivery.Status, count_by_status(_sent(integration))),
                 "disable_rule": disable_rule(),
                 "receive_url": receive_url(integration),
                 "test_types": list(test_events()),
@@ -166,6 +171,6 @@ class WebhookGateway(IntegrationGateway):
             "url": shown.get("url", ""),
             "events": shown.get("events") or "*",
             "secret_set": bool(shown.get("secret")),
-            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(integration.webhook_deliveries.all()),
+            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(_sent(integration)),
             "rotation_overlap_ends": overlap_ends(integration),
         }

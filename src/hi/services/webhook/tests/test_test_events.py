@@ -102,3 +102,13 @@ def test_every_body_carries_its_timestamp_in_one_format(endpoint, sink, client, 
     bodies = [request.json() for request in sink.requests_to(PATH)]
     assert {body["type"] for body in bodies} == {"ping", "order.created", "webhook.test"} and len(bodies) == 5
     assert all(TIMESTAMP.fullmatch(body["timestamp"]) for body in bodies), [body["timestamp"] for body in bodies]
+
+
+def test_an_endpoint_keeps_only_its_newest_pings(endpoint, sink, settings):
+    settings.HI_BREAKER_FAIL_MAX = 1000
+    sink.faults.status = 503  # a receiver down while set-up retries and retries
+    for _ in range(deliveries.MAX_PINGS_KEPT + 5):
+        with pytest.raises(setup.SetupError):
+            setup.check_connection(endpoint)
+    kept = Delivery.objects.filter(integration=endpoint, kind=Delivery.Kind.PING)
+    assert kept.count() == deliveries.MAX_PINGS_KEPT and not kept.filter(status=Delivery.Status.DELIVERED).exists()
