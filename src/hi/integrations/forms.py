@@ -12,8 +12,8 @@ from .setup import SetupError
 NAME_FIELD = "name"
 #: Under a secret the add form generated: what the operator does with it.
 GENERATED_HELP = (
-    "hi generated this one for you: configure it on the other side first (the live test is signed with it), "
-    "or replace it with your own. It is shown again once after adding."
+    "hi generated this one for you: configure it on the other side first (the live test uses it), or replace it "
+    "with your own. It is shown once more after adding."
 )
 
 

@@ -25,7 +25,7 @@ class WebhookAttribute(AttributeType):
         key="secret",
         label="Signing secret",
         value_type=ValueType.SECRET,
-        help="The Standard Webhooks secret (whsec_…) the receiver verifies signatures with. Blank: hi makes one when it activates the endpoint.",
+        help="The Standard Webhooks secret (whsec_…) the receiver verifies signatures with.",
         required=False,
         # Only signatures made with it leave hi: a new URL does not ask for it again.
         transmitted=False,

@@ -121,7 +121,7 @@ class WebhookGateway(IntegrationGateway):
         exc = ping.failure
         if exc is not None:
             # A refused URL (UnsafeDestination) is a set-up error; a name that does not resolve is not ready yet.
-            said = pings.refusal_sentence(exc.status).replace("then test again", "then Activate again") if isinstance(exc, ProviderAuthError) else ""
+            said = pings.refusal_sentence(exc.status, retry="Activate again") if isinstance(exc, ProviderAuthError) else ""
             raise set_up_failure(exc, f"{said}{pings.answer_note(ping)}") from None
 
     def deactivate(self, integration: Integration) -> None:

@@ -78,8 +78,8 @@ def send(url: str, secrets: Sequence[str], extra: dict[str, str], integration: A
     return ping
 
 
-def refusal_sentence(status: int | None, secret_given: bool = True) -> str:
-    """What a receiver's 401 or 403 to a signed ping probably means, and what to do about it."""
+def refusal_sentence(status: int | None, secret_given: bool = True, retry: str = "test again") -> str:
+    """What a receiver's 401 or 403 to a signed ping probably means, and what to do about it (then `retry`)."""
     if status == 403:
         return (
             "The receiver is reachable, but refused the request (HTTP 403): that is usually its own authentication, "
@@ -89,9 +89,9 @@ def refusal_sentence(status: int | None, secret_given: bool = True) -> str:
         return (
             f"The receiver is reachable, but refused the signature (HTTP {status}): it verifies signatures, and no "
             "secret was given, so hi signed the test with a throwaway one. Give hi the secret it verifies with (the "
-            "add form proposes one; `manage.py webhook new-secret` prints one), configure it there, then test again."
+            f"add form proposes one; `manage.py webhook new-secret` prints one), configure it there, then {retry}."
         )
-    return f"The receiver is reachable, but refused the signature (HTTP {status}): configure this secret there, then test again."
+    return f"The receiver is reachable, but refused the signature (HTTP {status}): configure this secret there, then {retry}."
 
 
 def answer_note(ping: Ping) -> str:
