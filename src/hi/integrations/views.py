@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_post_parameters
 
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
@@ -75,6 +76,7 @@ def add_select(request: HttpRequest) -> HttpResponse:
     return render(request, partial(request, "integrations/add_select.html", "type-list"), {"types": types, "q": query})
 
 
+@sensitive_post_parameters()  # the attribute forms carry secrets: never in an error report
 @workspace_required(Role.OPERATOR)
 def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
     """Fill the attributes; nothing is saved until the connection test passes, then activate."""
@@ -186,6 +188,7 @@ def _editor(request: HttpRequest, integration: Integration, *, only: set[str] | 
     )
 
 
+@sensitive_post_parameters()  # the attribute forms carry secrets: never in an error report
 @workspace_required(Role.OPERATOR)
 def configure(request: HttpRequest, pk) -> HttpResponse:
     """Reconfigure: change attributes; saved only after a passing test on the same account."""
@@ -204,6 +207,7 @@ def configure(request: HttpRequest, pk) -> HttpResponse:
     return render(request, "integrations/configure.html", {"integration": integration, "form": form, "mode": "configure"})
 
 
+@sensitive_post_parameters()  # the attribute forms carry secrets: never in an error report
 @workspace_required(Role.OPERATOR)
 def reauth(request: HttpRequest, pk) -> HttpResponse:
     """Re-authenticate: new credentials for the same account, never a second integration."""

@@ -40,3 +40,18 @@ def test_only_a_secret_with_a_generator_is_proposed_and_shown_in_the_add_form():
     # typed secrets, and every secret once the integration exists, stay write-only
     assert isinstance(field_for(typed, False, creating=True).widget, forms.PasswordInput)
     assert isinstance(field_for(generated, True).widget, forms.PasswordInput)
+
+
+def test_the_forms_that_carry_secrets_keep_them_out_of_error_reports(rf, operator, workspace, demo):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from hi.integrations import views
+
+    typed = {"name": "", "api_url": "http://127.0.0.1:9/", "api_key": "typed-secret", "catalog": "active", "page_size": "2"}
+    for view, args in ((views.add_configure, ("demo",)), (views.configure, (demo.pk,)), (views.reauth, (demo.pk,))):
+        request = rf.post("/", typed)
+        request.user, request.htmx = operator, False
+        request.session = {"workspace": workspace.slug}
+        view(request, *args)
+        reported = SafeExceptionReporterFilter().get_post_parameters(request)
+        assert "typed-secret" not in str(dict(reported)), view.__name__
