@@ -112,3 +112,16 @@ def test_an_endpoint_keeps_only_its_newest_pings(endpoint, sink, settings):
             setup.check_connection(endpoint)
     kept = Delivery.objects.filter(integration=endpoint, kind=Delivery.Kind.PING)
     assert kept.count() == deliveries.MAX_PINGS_KEPT and not kept.filter(status=Delivery.Status.DELIVERED).exists()
+
+
+def test_the_console_sends_a_test_event_of_the_chosen_catalogued_type(endpoint, sink, client):
+    client.force_login(member(endpoint.workspace, "tess", Role.OPERATOR))
+    page = client.get(endpoint.get_absolute_url()).content.decode()
+    assert '<option value="webhook.test">' in page and '<option value="integration.state_changed">' in page
+    client.post(reverse("webhook-send-test", args=[endpoint.pk]), {"type": "integration.state_changed"})
+    refused = client.post(reverse("webhook-send-test", args=[endpoint.pk]), {"type": "order.exploded"}, follow=True)
+    assert "Choose one of the listed event types." in refused.content.decode()
+    run_due()
+    payload = Webhook(SECRET).verify(sink.deliveries()[-1].body, sink.deliveries()[-1].headers)
+    assert payload["type"] == "integration.state_changed" and payload["data"] == EVENT_TYPES["integration.state_changed"]
+    assert Delivery.objects.filter(kind=Delivery.Kind.TEST).count() == 1
