@@ -30,6 +30,7 @@ DEFAULT_TIMEOUT = (3.05, 10.0)
 EXCERPT = 300
 #: The most of a 401/403 answer a client may keep as ProviderAuthError.refusal.
 MAX_REFUSAL = 200
+#: How much of a refusal is redacted before the cut (a secret echoed in it is whole inside this window).
 REFUSAL_WINDOW = 65536
 #: The most one call may take in all when HI_HTTP_DEADLINE_S is not set.
 DEFAULT_DEADLINE_S = 30.0
