@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -46,6 +46,12 @@ class AttributeSpec:
     # For a secret: whether hi sends its value to the provider (an API key) or only uses it here (a signing
     # key, of which the provider only ever sees signatures).
     transmitted: bool = True
+    # Whether the value changes how hi connects or what set-up does. A change to attributes that do not (a note, a
+    # filter hi applies itself when it uses the value) is saved on Reconfigure without a live test or a reload.
+    affects_connection: bool = True
+    # For a secret hi can make itself (a signing key): makes a fresh value. The add form proposes one, shown to
+    # the operator so the other side can be configured with it before the live test.
+    generator: Callable[[], str] | None = None
 
     @property
     def is_destination(self) -> bool:

@@ -213,6 +213,19 @@ def give_back(directives: Iterable[Directive], worker_id: str) -> int:
     )
 
 
+def claim_one(directive_id: int, worker_id: str) -> Directive | None:
+    """Take one directive now, for a command that runs it in the foreground (`manage.py webhook test`): only when it
+    is queued, due and its integration active, like claim(); None when a worker took it first or it cannot run."""
+    now = timezone.now()
+    # One conditional UPDATE: of two claimers, the second finds the row no longer queued.
+    taken = _eligible(now).filter(pk=directive_id).order_by().update(
+        status=DirectiveStatus.RUNNING, claimed_by=worker_id, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not taken:
+        return None
+    return Directive.objects.select_related("integration").get(pk=directive_id)
+
+
 def _classify(exc: BaseException) -> str:
     """'waiting', 'auth', 'retry' or 'failed' for a handler's exception."""
     from .http import BreakerOpen, ProviderAuthError, ProviderRejected

@@ -1,7 +1,7 @@
 """Typed failures of gateways, classified as Home Assistant classifies config-entry set-up."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .http import ProviderError
@@ -35,13 +35,20 @@ def set_up_failure(exc: "ProviderError", auth_message: str = "") -> IntegrationF
 
 
 class ConnectionTestFailed(Exception):
-    """A live connection test failed; `code` is the form error shown to the operator."""
+    """A live connection test failed; `code` is the form error shown to the operator.
+
+    `sentence` replaces the code's general sentence when the service can say more precisely what happened
+    (e.g. which of the receiver's checks refused), and `details` is what the test did, for the gateway's
+    record_connection_test (like ConnectionInfo.details after a passing test).
+    """
 
     code = "unknown"
 
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", sentence: str = "", details: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{sentence} {message}".strip())
         self.message = message
+        self.sentence = sentence
+        self.details = details or {}
 
 
 class CannotConnect(ConnectionTestFailed):

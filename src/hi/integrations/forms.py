@@ -10,12 +10,21 @@ from .attributes import AttributeSpec, ValueType, parse_value
 from .setup import SetupError
 
 NAME_FIELD = "name"
+#: Under a secret the add form generated: what the operator does with it.
+GENERATED_HELP = (
+    "hi generated this one for you: configure it on the other side first (the live test uses it), or replace it "
+    "with your own. It is shown once more after adding."
+)
 
 
 def default_values(specs: list[AttributeSpec]) -> dict[str, Any]:
-    """Each attribute's declared default, typed as parse_value reads it (the add form's initial values)."""
+    """The add form's initial values: each attribute's declared default, typed as parse_value reads it, or a
+    fresh value for a secret hi generates (a signing key the operator configures on the other side first)."""
     values: dict[str, Any] = {}
     for spec in specs:
+        if spec.generator is not None:
+            values[spec.key] = spec.generator()
+            continue
         try:
             values[spec.key] = parse_value(spec, spec.default)
         except ValidationError:
@@ -23,9 +32,20 @@ def default_values(specs: list[AttributeSpec]) -> dict[str, Any]:
     return values
 
 
-def field_for(spec: AttributeSpec, secret_stored: bool) -> forms.Field:
+def field_for(spec: AttributeSpec, secret_stored: bool, creating: bool = False) -> forms.Field:
     """The form field of one attribute (validation by type happens in the service layer)."""
     help_text = spec.help
+    if spec.is_secret and spec.generator is not None and creating:
+        # A new secret hi proposes is for its creator to copy to the other side before the test: shown, and sent
+        # back with the form when the test fails (in no-store pages only), never kept between requests by hi.
+        help_text = (help_text + " " if help_text else "") + GENERATED_HELP
+        return forms.CharField(
+            label=spec.label,
+            required=False,
+            help_text=help_text,
+            strip=True,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "secret-shown", "data-generated": "true"}),
+        )
     if spec.value_type is ValueType.SECRET:
         if secret_stored:
             help_text = (help_text + " " if help_text else "") + "Leave blank to keep the stored value."
@@ -61,6 +81,7 @@ class AttributeForm(forms.Form):
         with_name: bool = True,
         stored_secrets: set[str] | None = None,
         only: set[str] | None = None,
+        creating: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -74,7 +95,7 @@ class AttributeForm(forms.Form):
                 help_text="How this integration is called in hi. Leave blank to use the account's name.",
             )
         for spec in self.specs:
-            self.fields[spec.key] = field_for(spec, spec.key in stored_secrets)
+            self.fields[spec.key] = field_for(spec, spec.key in stored_secrets, creating)
             if spec.required and not (spec.is_secret and spec.key in stored_secrets):
                 self.fields[spec.key].widget.attrs["aria-required"] = "true"
                 self.fields[spec.key].required_marker = True

@@ -118,6 +118,18 @@ class IntegrationGateway:
         """Probe the provider live within timeout_s; raise CannotConnect or InvalidAuth."""
         raise NotImplementedError(f"{type(self).__name__} must implement test_connection()")
 
+    def prepare_connection_test(self, integration: "Integration", attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Before a live test of an existing integration (Reconfigure, Test connection), in the caller's thread:
+        the values test_connection gets. The test itself runs in another thread, without the database, so a
+        service whose test depends on more than the attributes adds it here under a key no attribute uses
+        (the webhooks add the secrets a rotation keeps signing with). By default the attributes as they are."""
+        return attributes
+
+    def record_connection_test(self, integration: "Integration", details: Mapping[str, Any]) -> None:
+        """After a live test of this integration's values, in the caller's thread once the integration exists
+        (also right after it is added): keep what the test did, from ConnectionInfo.details or
+        ConnectionTestFailed.details (the webhooks log their ping in the delivery log). By default nothing."""
+
     def sync_entities(self, integration: "Integration") -> list[EntityData]:
         """Capability ENTITY_SYNC: the provider's current external objects."""
         raise NotImplementedError(f"{type(self).__name__} does not support entity sync")

@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10.0)
 EXCERPT = 300
+#: The most of a 401/403 answer a client may keep as ProviderAuthError.refusal.
+MAX_REFUSAL = 200
+#: How much of a refusal is redacted before the cut (a secret echoed in it is whole inside this window).
+REFUSAL_WINDOW = 65536
 #: The most one call may take in all when HI_HTTP_DEADLINE_S is not set.
 DEFAULT_DEADLINE_S = 30.0
 
@@ -47,6 +51,11 @@ def response_bodies_withheld() -> Iterator[None]:
         yield
     finally:
         _bodies_withheld.reset(token)
+
+
+def bodies_withheld() -> bool:
+    """Whether provider answers are being withheld right now (inside response_bodies_withheld)."""
+    return _bodies_withheld.get()
 
 
 class ProviderError(Exception):
@@ -89,7 +98,15 @@ class ProviderRateLimited(ProviderError):
 
 
 class ProviderAuthError(ProviderError):
-    """The provider refused the credentials (HTTP 401 or 403)."""
+    """The provider refused the credentials (HTTP 401 or 403).
+
+    `refusal` is the start of the answer, one line, redacted, when the client was built with `refusal_chars`
+    (kept even while set-up withholds bodies; see ProviderClient), else "".
+    """
+
+    def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "", refusal: str = "") -> None:
+        super().__init__(provider, message, status, excerpt)
+        self.refusal = refusal
 
 
 class ProviderRejected(ProviderError):
@@ -147,6 +164,7 @@ class ProviderClient:
         secrets: Iterable[str] = (),
         retry: Retry | None = None,
         deadline_s: float | None = None,
+        refusal_chars: int = 0,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -158,6 +176,8 @@ class ProviderClient:
         self.retry = retry if retry is not None else default_retry()
         #: The total time one call may take (None: HI_HTTP_DEADLINE_S when the call is made).
         self.deadline_s = deadline_s
+        #: How much of a 401/403 answer ProviderAuthError.refusal keeps, even during set-up (0: nothing).
+        self.refusal_chars = min(max(0, refusal_chars), MAX_REFUSAL)
         self.session = self._new_session(self.retry, self.base_url)
         self.session.headers["User-Agent"] = f"hi/{hi.__version__}"
         self.session.headers.update(headers or {})
@@ -278,6 +298,22 @@ class ProviderClient:
         (providers echo what they got); ProviderError cuts it after redacting."""
         return redact_text(response.text[: EXCERPT * 4], self.secrets if secrets is None else secrets)
 
+    def refusal(self, response: requests.Response, secrets: Iterable[str]) -> str:
+        """The start of a 401/403 answer as one line, secrets redacted in any encoding (then cut), when the client
+        keeps one (`refusal_chars`).
+
+        Set-up withholds provider bodies because the URL is not trusted yet; a client opts in to this short text
+        when the one who refuses is the operator's own receiver, which says in it which of its checks failed
+        (a signature, its own header authentication). It is only ever a refusal, never a 2xx or 5xx body, and
+        only from a server the connection guard let hi reach.
+        """
+        if not self.refusal_chars:
+            return ""
+        # Redacted over a window far longer than what is kept, so a secret is whole wherever the cut falls.
+        text = redact_known(redact_text(response.text[:REFUSAL_WINDOW], secrets))
+        line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+        return line if len(line) <= self.refusal_chars else line[: self.refusal_chars - 1].rstrip() + "…"
+
     def _check(self, response: requests.Response, secrets: list[str]) -> requests.Response:
         status = response.status_code
         if 200 <= status < 300:
@@ -288,7 +324,7 @@ class ProviderClient:
             location = "" if _bodies_withheld.get() else " to " + redact_url(response.headers.get("Location", "?"), secrets)
             raise ProviderRejected(self.provider, f"unexpected redirect{location}", status, excerpt)
         if status in (401, 403):
-            raise ProviderAuthError(self.provider, "credentials refused", status, excerpt)
+            raise ProviderAuthError(self.provider, "credentials refused", status, excerpt, self.refusal(response, secrets))
         if status == 429:
             raise ProviderRateLimited(self.provider, "rate limited", status, excerpt, retry_after_seconds(response))
         if status >= 500:
@@ -325,6 +361,7 @@ def client_for_integration(integration: Any, provider: str, base_url: str, **opt
     key = (
         integration.pk, provider, base_url, tuple(sorted(headers.items())), repr(options.get("timeout")),
         tuple(options.get("secrets", ())), id(options.get("token_manager")), options.get("deadline_s"),
+        options.get("refusal_chars", 0),
     )
     with _clients_lock:
         client = _clients.get(key)

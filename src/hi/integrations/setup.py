@@ -10,14 +10,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from . import lifecycle, transport
-from .attributes import AttributeSpec, validate_values
+from .attributes import AttributeSpec, serialize_value, validate_values
 from .exceptions import ConfigurationInvalid, ConnectionTestFailed
 from .factory import get_integration_gateway
 from .gateway import ConnectionInfo, IntegrationGateway
 from .http import response_bodies_withheld
 from .models import Integration, IntegrationLog, IntegrationState
 from .redaction import redact_text
-from .store import save_attributes, specs_for, stored_raw
+from .store import attribute_values, save_attributes, specs_for, stored_raw
 from .types import IntegrationType
 
 logger = logging.getLogger(__name__)
@@ -111,29 +111,59 @@ def _test_connection(gateway: IntegrationGateway, values: dict[str, Any], timeou
         return gateway.test_connection(values, timeout_s)
 
 
-def probe(integration_type: IntegrationType, values: dict[str, Any], timeout_s: float | None = None) -> ConnectionInfo:
-    """Run the gateway's live connection test, bounded in time, mapping failures to codes."""
+def probe(
+    integration_type: IntegrationType, values: dict[str, Any], timeout_s: float | None = None, integration: Integration | None = None
+) -> ConnectionInfo:
+    """Run the gateway's live connection test, bounded in time, mapping failures to codes.
+
+    For an existing `integration`, the gateway prepares the test's values and records what the test did
+    (prepare_connection_test, record_connection_test), both here in the caller's thread.
+    """
     timeout_s = timeout_s or settings.HI_CONNECTION_TEST_TIMEOUT_S
     gateway = get_integration_gateway(integration_type)
     secrets = [str(values[s.key]) for s in gateway.attribute_type.specs() if s.is_secret and values.get(s.key)]
+    tested = dict(gateway.prepare_connection_test(integration, values)) if integration is not None else values
+    details: dict[str, Any] = {}
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hi-connection-test")
     try:
-        future = executor.submit(_test_connection, gateway, values, timeout_s)
+        future = executor.submit(_test_connection, gateway, tested, timeout_s)
         # Provider calls end by the deadline; the grace period bounds a gateway that waits on something else.
         info = future.result(timeout=timeout_s + 2)
+        details = dict(info.details)
     except FutureTimeout:
         raise SetupError("cannot_connect", f"No answer within {timeout_s:g} seconds.") from None
     except ConnectionTestFailed as exc:
-        raise SetupError(exc.code, redact_text(exc.message, secrets)) from None
+        details = dict(exc.details)
+        sentence = redact_text(exc.sentence, secrets) if exc.sentence else ""
+        raise SetupError(exc.code, redact_text(exc.message, secrets), sentence=sentence) from None
     except Exception as exc:  # noqa: BLE001 - shown as `unknown`, logged without secrets
         text = redact_text(f"{type(exc).__name__}: {exc}", secrets)
         logger.error("Connection test of %s failed unexpectedly: %s", integration_type.type_id, text)
         raise SetupError("unknown", text) from None
     finally:
         executor.shutdown(wait=False)
+        if integration is not None and details:
+            record_test(integration, details)
     if not info.unique_id:
         raise SetupError("unknown", "The provider did not identify the account.")
     return info
+
+
+def record_test(integration: Integration, details: dict[str, Any]) -> None:
+    """Let the gateway keep what a connection test did; a failure to keep it never changes the test's outcome."""
+    try:
+        with transaction.atomic():
+            get_integration_gateway(integration.integration_type).record_connection_test(integration, details)
+    except Exception as exc:  # noqa: BLE001 - logged (redacted); the operator still gets the test's result
+        logger.error("Recording the connection test of %s failed: %s", integration.pk, lifecycle.failure_text(integration, exc))
+
+
+def connection_changes(specs: list[AttributeSpec], before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The keys of attributes that affect the connection whose value differs between two typed value sets."""
+    return [
+        spec.key for spec in specs
+        if spec.affects_connection and serialize_value(spec, before.get(spec.key)) != serialize_value(spec, after.get(spec.key))
+    ]  # fmt: skip
 
 
 def exclusive_key(integration_type: IntegrationType, unique_id: str) -> str | None:
@@ -190,6 +220,8 @@ def add_integration(
             )
             save_attributes(integration, values, actor)
             lifecycle.log(integration, IntegrationLog.Level.INFO, f"Added by {actor}.")
+            if info.details:
+                record_test(integration, dict(info.details))  # the test ran before the integration existed
     except IntegrityError:
         # Added meanwhile by someone else: here, or (single consumer) in another workspace.
         if Integration.objects.filter(workspace=workspace, integration_type=integration_type.type_id, unique_id=info.unique_id).exists():
@@ -199,21 +231,27 @@ def add_integration(
 
 
 def _apply(
-    integration: Integration, raw: dict[str, Any], actor: str, name: str | None, timeout_s: float | None
+    integration: Integration, raw: dict[str, Any], actor: str, name: str | None, timeout_s: float | None, always_test: bool = False
 ) -> list[str]:
-    """Validate and test merged values on the same account, then save them; return what changed."""
+    """Validate merged values, test them on the same account when a change affects the connection (or
+    `always_test`), then save them; return what changed."""
     integration_type = integration.type
     specs = specs_for(integration_type)
     current = stored_raw(integration)
     refuse_secrets_to_new_destination(specs, current, raw)
     values = check_configuration(integration_type, merge_raw(specs, current, raw))
-    info = probe(integration_type, values, timeout_s)
-    if info.unique_id != integration.unique_id:
-        raise SetupError("wrong_account")
-    # An account connected twice before single-consumer accounts were refused: say so rather than keep splitting its events.
-    _refuse_duplicate(integration.workspace, integration_type, info.unique_id, exclude=integration)
+    if always_test or connection_changes(specs, attribute_values(integration), values):
+        info = probe(integration_type, values, timeout_s, integration=integration)
+        if info.unique_id != integration.unique_id:
+            raise SetupError("wrong_account")
+        # An account connected twice before single-consumer accounts were refused: say so rather than keep splitting its events.
+        _refuse_duplicate(integration.workspace, integration_type, info.unique_id, exclude=integration)
+        unique_id = info.unique_id
+    else:
+        # A description, a filter hi applies itself, the name: nothing the provider sees, so nothing to test.
+        unique_id = integration.unique_id
     with transaction.atomic():
-        key = exclusive_key(integration_type, info.unique_id)
+        key = exclusive_key(integration_type, unique_id)
         if integration.exclusive_key != key:
             try:
                 with transaction.atomic():
@@ -238,10 +276,15 @@ def reconfigure(
     name: str | None = None,
     timeout_s: float | None = None,
 ) -> Integration:
-    """Change attributes (blank secrets kept) after a passing test on the same account; reload."""
+    """Change attributes (blank secrets kept) after a passing test on the same account; reload.
+
+    Only a change to an attribute that affects the connection is tested live and reloads the integration:
+    a new name or description (AttributeSpec.affects_connection=False) is saved as it is.
+    """
     changed = _apply(integration, raw, actor, name, timeout_s)
+    specs = {spec.key: spec for spec in specs_for(integration.type)}
     # A new name alone needs no reload: the provider never sees it.
-    return reload(integration, actor) if set(changed) - {"name"} else integration
+    return reload(integration, actor) if any(key in specs and specs[key].affects_connection for key in changed) else integration
 
 
 def reauthenticate(integration: Integration, raw: dict[str, Any], actor: str, timeout_s: float | None = None) -> Integration:
@@ -250,7 +293,7 @@ def reauthenticate(integration: Integration, raw: dict[str, Any], actor: str, ti
     unexpected = set(raw) - credential_keys
     if unexpected:
         raise SetupError("invalid", field_errors={key: "Not a credential of this integration." for key in unexpected})
-    changed = _apply(integration, raw, actor, None, timeout_s)
+    changed = _apply(integration, raw, actor, None, timeout_s, always_test=True)
     integration.refresh_from_db()
     # New credentials reload a running integration; a failed set-up is retried once with the
     # credentials just tested even if unchanged; a paused or disabled one stays as it was left.
@@ -274,10 +317,8 @@ def reload(integration: Integration, actor: str) -> Integration:
 
 
 def check_connection(integration: Integration, timeout_s: float | None = None) -> ConnectionInfo:
-    """Test the stored configuration live (the Test connection action); saves nothing."""
-    from .store import attribute_values
-
-    info = probe(integration.type, attribute_values(integration), timeout_s)
+    """Test the stored configuration live (the Test connection action); saves nothing but the gateway's record of it."""
+    info = probe(integration.type, attribute_values(integration), timeout_s, integration=integration)
     if info.unique_id != integration.unique_id:
         raise SetupError("wrong_account")
     return info

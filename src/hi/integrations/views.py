@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_post_parameters
 
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
@@ -79,12 +80,13 @@ def add_select(request: HttpRequest) -> HttpResponse:
     return render(request, partial(request, "integrations/add_select.html", "type-list"), {"types": types, "q": query})
 
 
+@sensitive_post_parameters()  # the attribute forms carry secrets: never in an error report
 @workspace_required(Role.OPERATOR)
 def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
     """Fill the attributes; nothing is saved until the connection test passes, then activate."""
     integration_type = type_for(type_id)
     specs = specs_for(integration_type)
-    form = AttributeForm(specs, request.POST or None, initial=default_values(specs))
+    form = AttributeForm(specs, request.POST or None, initial=default_values(specs), creating=True)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +111,10 @@ def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
             messages.success(request, f"{integration.name} was added: {S(integration.state).label.lower()}.")
             return redirect(integration)
     context = {"integration_type": integration_type, "form": form, "logo": get_integration_gateway(integration_type).logo}
-    return render(request, "integrations/add_configure.html", context, status=status)
+    response = render(request, "integrations/add_configure.html", context, status=status)
+    # The form may carry a secret hi generated, or the one the operator typed for it: no cache keeps the page.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def manage_context(request: HttpRequest, integration: Integration) -> dict:
@@ -190,6 +195,7 @@ def _editor(request: HttpRequest, integration: Integration, *, only: set[str] | 
     )
 
 
+@sensitive_post_parameters()  # the attribute forms carry secrets: never in an error report
 @workspace_required(Role.OPERATOR)
 def configure(request: HttpRequest, pk) -> HttpResponse:
     """Reconfigure: change attributes; saved only after a passing test on the same account."""
@@ -208,6 +214,7 @@ def configure(request: HttpRequest, pk) -> HttpResponse:
     return render(request, "integrations/configure.html", {"integration": integration, "form": form, "mode": "configure"})
 
 
+@sensitive_post_parameters()  # the attribute forms carry secrets: never in an error report
 @workspace_required(Role.OPERATOR)
 def reauth(request: HttpRequest, pk) -> HttpResponse:
     """Re-authenticate: new credentials for the same account, never a second integration."""

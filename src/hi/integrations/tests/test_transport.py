@@ -15,7 +15,7 @@ from hi.integrations.http import ProviderClient, ProviderUnavailable, UnsafeDest
 from hi.integrations.models import ProviderCall
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
-from hi.services.webhook.gateway import ping
+from hi.services.webhook.pings import send as ping
 
 OK = json_response(200, {"ok": True})
 
@@ -58,7 +58,7 @@ def test_a_name_that_rebinds_is_resolved_once_and_the_checked_address_is_called(
     settings.HI_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.2/32"]
     answers["rebind.test"] = [["127.0.0.2"], ["127.0.0.1"]]  # a public-looking answer first, then the internal one
     # The webhook's signed ping: the guard used to resolve the name, then the connection resolved it again.
-    ping(f"http://rebind.test:{allowed.port}/hook", ["whsec_" + "A" * 44], {})
+    assert ping(f"http://rebind.test:{allowed.port}/hook", ["whsec_" + "A" * 44], {}).ok
     assert len(allowed.requests_to("/hook")) == 1 and forbidden.requests == []
     assert lookups == ["rebind.test"]
     assert allowed.requests[0].headers["host"] == f"rebind.test:{allowed.port}"  # the name stays the Host

@@ -1,4 +1,5 @@
 """A webhook endpoint's configuration."""
+from hi.integrations import standard_webhooks
 from hi.integrations.attributes import AttributeSpec, AttributeType, ValueType
 
 
@@ -17,15 +18,19 @@ class WebhookAttribute(AttributeType):
         value_type=ValueType.TEXT,
         help="Comma-separated event types to send: exact names and wildcards like order.*; * sends every event.",
         default="*",
+        # Read at each event: a new filter needs no ping and no reload.
+        affects_connection=False,
     )
     SECRET = AttributeSpec(
         key="secret",
         label="Signing secret",
         value_type=ValueType.SECRET,
-        help="A Standard Webhooks secret (whsec_…) the receiver verifies with; leave blank to generate one.",
+        help="The Standard Webhooks secret (whsec_…) the receiver verifies signatures with.",
         required=False,
         # Only signatures made with it leave hi: a new URL does not ask for it again.
         transmitted=False,
+        # The add form proposes one, so the receiver can be configured with it before the signed test.
+        generator=standard_webhooks.generate_secret,
     )
     HEADERS = AttributeSpec(
         key="headers",
@@ -40,4 +45,5 @@ class WebhookAttribute(AttributeType):
         value_type=ValueType.TEXT,
         help="What this endpoint is for (shown to operators only).",
         required=False,
+        affects_connection=False,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,6 +20,8 @@ RESERVED_HEADERS = frozenset({
     "user-agent", "transfer-encoding", "connection", origin.ORIGIN_HEADER.lower(),
 })
 MAX_EXTRA_HEADERS = 20
+#: How much of a receiver's 401/403 answer the operator sees (redacted, one line).
+REFUSAL_CHARS = 200
 # RFC 9110 §5.6.2: a field name is a token.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
 _PATTERN = re.compile(r"\*|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:\.\*)?", re.ASCII)
@@ -60,9 +64,23 @@ def wants(patterns_text: str, event_type: str) -> bool:
     return False
 
 
-def body_bytes(event_type: str, timestamp: str, data: Any) -> bytes:
-    """The Standard Webhooks body, compact JSON: exactly the bytes that are signed and sent."""
-    return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":")).encode()
+def wire_timestamp(value: datetime | str) -> str:
+    """The one form of a body's `timestamp`: UTC, microseconds, "Z" (2026-12-03T10:00:00.000000Z), as in the
+    Standard Webhooks examples. A stored string in another ISO 8601 form (an older delivery's) is rewritten."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # not a time hi wrote: sent as it is
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt_timezone.utc)
+    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def body_bytes(event_type: str, timestamp: datetime | str, data: Any) -> bytes:
+    """The Standard Webhooks body, compact JSON with non-ASCII escaped (\\u00e9): exactly the bytes that are signed
+    and sent, so a receiver verifies them as received, never parsed and serialised again."""
+    return json.dumps({"type": event_type, "timestamp": wire_timestamp(timestamp), "data": data}, separators=(",", ":")).encode()
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -103,7 +121,11 @@ def post(url: str, body: bytes, headers: dict[str, str], secrets: Sequence[str],
     parts = urlsplit(url)
     base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
     path = urlunsplit(("", "", parts.path, parts.query, ""))
-    options: dict[str, Any] = {"timeout": (min(5.0, timeout_s), timeout_s), "secrets": tuple(secrets)}
+    options: dict[str, Any] = {
+        "timeout": (min(5.0, timeout_s), timeout_s), "secrets": tuple(secrets),
+        # The receiver is the operator's own: its short refusal (which check failed) is shown even during set-up.
+        "refusal_chars": REFUSAL_CHARS,
+    }
     if integration is None:
         client = ProviderClient(PROVIDER, base, **options)
     else:

@@ -15,14 +15,18 @@ from hi.integrations.models.engine import LIVE_STATUSES
 from hi.integrations.redaction import REDACTED, redact_text
 from hi.integrations.standard_webhooks import new_message_id
 
+from .client import wire_timestamp
 from .models import Delivery, DeliveryAttempt
 
 Status = Delivery.Status
+Kind = Delivery.Kind
 TOPIC_DELIVER = "webhook.deliver"
 #: Longest request and response body kept per attempt (the delivery itself keeps the whole event).
 MAX_BODY_LOGGED = 4096
 #: Never stored in the attempt log, like the values of the operator's extra headers (secret).
 SIGNATURE_HEADER = "webhook-signature"
+#: The newest pings kept per endpoint in the delivery log.
+MAX_PINGS_KEPT = 50
 #: States in which an endpoint takes events: active, or being activated (they go out once it is active).
 SENDING_STATES = (IntegrationState.ACTIVE, IntegrationState.ACTIVATING)
 
@@ -31,10 +35,13 @@ class ResendRefused(Exception):
     """A resend that cannot happen now (the delivery is already on its way)."""
 
 
-def create(integration: Integration, event_type: str, timestamp: str, data, event: Event | None = None, status: str = Status.PENDING, reason: str = "") -> Delivery:
+def create(
+    integration: Integration, event_type: str, timestamp: str, data, event: Event | None = None, status: str = Status.PENDING,
+    reason: str = "", kind: str = Kind.EVENT,
+) -> Delivery:
     """Record a delivery and, when pending, queue the directive that sends it (in the caller's transaction)."""
     delivery = Delivery.objects.create(
-        workspace_id=integration.workspace_id, integration=integration, event=event, event_type=event_type,
+        workspace_id=integration.workspace_id, integration=integration, event=event, event_type=event_type, kind=kind,
         message_id=new_message_id(), timestamp=timestamp, data=data, status=status, reason=reason,
         finished_at=timezone.now() if status == Status.SKIPPED else None,
     )
@@ -54,7 +61,7 @@ def _queue(delivery: Delivery) -> Directive:
 def for_event(event: Event, integration: Integration, skip_reason: str = "") -> Delivery | None:
     """The delivery of an event to an endpoint: pending when the endpoint is active, else (or with a
     `skip_reason`) kept as skipped, so the delivery log says why nothing was sent."""
-    timestamp = event.created_at.isoformat()
+    timestamp = wire_timestamp(event.created_at)
     if skip_reason:
         status, reason = Status.SKIPPED, skip_reason
     elif integration.state in SENDING_STATES:
@@ -103,6 +110,34 @@ def record_attempt(
     return attempt
 
 
+@transaction.atomic
+def record_ping(integration: Integration, ping: dict, purpose: str) -> Delivery:
+    """Log a ping (a Ping's details) in the delivery log, marked as a ping, with its one attempt; `purpose` says
+    what sent it ("Connection test", "Activation")."""
+    now = timezone.now()
+    ok = bool(ping.get("ok"))
+    reason = purpose if ok else f"{purpose}: {ping.get('error') or 'no answer'}"
+    delivery = Delivery.objects.create(
+        workspace_id=integration.workspace_id, integration=integration, event_type="ping", kind=Kind.PING,
+        message_id=ping["message_id"], timestamp=ping["timestamp"], data={}, status=Status.DELIVERED if ok else Status.FAILED,
+        reason=reason[:2000], created_at=now, finished_at=now,
+    )
+    # Pings were redacted when made (headers) or are set-up's short refusal (answer): logged as they are.
+    if ping.get("status_code") is not None or ping.get("error"):
+        record_attempt(
+            delivery, ping["url"], ping.get("headers") or {}, str(ping.get("body") or "").encode(), ok=ok,
+            status_code=ping.get("status_code"), response_body=ping.get("answer") or "", latency_ms=ping.get("latency_ms"),
+            error=ping.get("error") or "",
+        )
+        # What sent it stays its reason (a delivered attempt clears a delivery's reason).
+        Delivery.objects.filter(pk=delivery.pk).update(reason=reason[:2000])
+        delivery.reason = reason[:2000]
+    # Set-up retries ping again and again while a receiver is down (and pruning waits for an active endpoint).
+    older = Delivery.objects.filter(integration=integration, kind=Kind.PING).order_by("-created_at", "-id")[MAX_PINGS_KEPT:]
+    Delivery.objects.filter(pk__in=list(older.values_list("pk", flat=True))).delete()
+    return delivery
+
+
 def finish_failed(delivery: Delivery, reason: str) -> None:
     """The delivery gave up (schedule exhausted, 410, refused URL): failed, with why."""
     now = timezone.now()
@@ -126,6 +161,8 @@ def _requeue(delivery: Delivery, reason: str) -> Directive:
 def resend(delivery: Delivery) -> Directive:
     """Send a finished delivery again, with the same webhook-id and body; its attempt log continues."""
     locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if locked.kind == Kind.PING:
+        raise ResendRefused("a ping is not resent; use Test connection to send a new one")
     if locked.status == Status.PENDING and locked.directive_id and Directive.objects.filter(pk=locked.directive_id, status__in=LIVE_STATUSES).exists():
         raise ResendRefused("it is already queued to be sent")
     return _requeue(locked, "Resent.")
@@ -137,6 +174,7 @@ def recover(integration: Integration, since: datetime) -> int:
     found = list(
         Delivery.objects.select_for_update()
         .filter(integration=integration, created_at__gte=since, status__in=[Status.FAILED, Status.SKIPPED])
+        .exclude(kind=Kind.PING)
         .order_by("created_at", "id")
     )
     for delivery in found:
@@ -147,7 +185,9 @@ def recover(integration: Integration, since: datetime) -> int:
 def failure_stats(integration: Integration) -> dict:
     """Attempts and failures over the auto-disable window, and when the oldest failure in it happened."""
     since = timezone.now() - timedelta(seconds=settings.HI_WEBHOOK_DISABLE_WINDOW_S)
-    return DeliveryAttempt.objects.filter(integration=integration, at__gte=since).aggregate(
+    # Set-up pings are the operator trying things out, not the endpoint failing deliveries.
+    attempts = DeliveryAttempt.objects.filter(integration=integration, at__gte=since).exclude(delivery__kind=Kind.PING)
+    return attempts.aggregate(
         total=Count("id"), failed=Count("id", filter=Q(ok=False)), first_failure=Min("at", filter=Q(ok=False)),
     )
 

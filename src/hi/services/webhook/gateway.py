@@ -1,7 +1,6 @@
 """The webhooks gateway: one integration is one endpoint that receives hi's events, signed."""
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -13,31 +12,24 @@ from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.http import ProviderAuthError, ProviderError, UnsafeDestination
+from hi.integrations.http import ProviderAuthError, UnsafeDestination
 from hi.integrations.models import Integration
 from hi.integrations.queries import count_by_status, status_options
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values, display_values, save_attributes
 from hi.integrations.summary import receive_url
 
-from . import deliveries
+from . import deliveries, pings
 from .attributes import WebhookAttribute
-from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
+from .client import TIMEOUT_S, normalise_url, parse_headers, parse_patterns
 from .deliveries import disable_rule
-from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL
+from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL, test_events
 from .inbound import WebhookReceiver
 from .models import Delivery
 from .rotation import overlap_ends, signing_secrets
 
-
-def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
-    """Send a signed `ping` event; raise a ProviderError (UnsafeDestination for a refused URL) unless the receiver answers 2xx."""
-    if hookkeys.is_own_receive_url(url):
-        raise UnsafeDestination("webhook", f"refused to call the endpoint: {OWN_URL}")
-    stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
-    body = body_bytes("ping", stamp, {})
-    headers = signed_headers(standard_webhooks.new_message_id(), body, secrets, extra)
-    post(url, body, headers, [*secrets, *extra.values()], integration=integration, timeout_s=timeout_s)
+#: Where prepare_connection_test puts the secrets an existing endpoint signs with (no attribute has this key).
+SIGNING_SECRETS = "_signing_secrets"
 
 
 def _prune(integration: Integration) -> None:
@@ -46,6 +38,11 @@ def _prune(integration: Integration) -> None:
 
 
 PRUNE_JOB = ScheduledJob("prune_deliveries", 3600, _prune)
+
+
+def _sent(integration: Integration):
+    """The endpoint's deliveries of events and test events (its pings are in the log, not in the counts)."""
+    return integration.webhook_deliveries.exclude(kind=Delivery.Kind.PING)
 
 
 class WebhookGateway(IntegrationGateway):
@@ -80,33 +77,52 @@ class WebhookGateway(IntegrationGateway):
             raise ConfigurationInvalid(errors)
 
     def test_connection(self, attributes: Mapping[str, Any], timeout_s: float) -> ConnectionInfo:
-        """A signed ping must get a 2xx; the normalised URL identifies the endpoint."""
+        """A signed ping must get a 2xx; the normalised URL identifies the endpoint.
+
+        The ping is signed like a delivery: with the secret, and during a rotation's overlap the retired ones too
+        (prepare_connection_test adds them), so a receiver still on the old secret accepts it.
+        """
         url = attributes["url"]
+        secret = attributes.get("secret") or ""
         # Without a secret yet (one is generated at activation), sign with a throwaway one.
-        secret = attributes.get("secret") or standard_webhooks.generate_secret()
-        try:
-            ping(url, [secret], parse_headers(attributes.get("headers") or ""), timeout_s=min(timeout_s, TIMEOUT_S))
-        except UnsafeDestination as exc:
-            raise CannotConnect(str(exc)) from None
-        except ProviderAuthError as exc:
-            raise InvalidAuth(f"The receiver refused the signed ping (HTTP {exc.status}); check the secret.") from None
-        except ProviderError as exc:
+        secrets = list(attributes.get(SIGNING_SECRETS) or [secret or standard_webhooks.generate_secret()])
+        ping = pings.send(url, secrets, parse_headers(attributes.get("headers") or ""), timeout_s=min(timeout_s, TIMEOUT_S))
+        details = {"ping": ping.details()}
+        exc = ping.failure
+        if isinstance(exc, UnsafeDestination):
+            raise CannotConnect(str(exc), details=details)
+        if isinstance(exc, ProviderAuthError):
+            # The webhook's exception to set-up's rule: the receiver's own short refusal says which check failed.
+            raise InvalidAuth(pings.answer_note(ping).strip(), sentence=pings.refusal_sentence(exc.status, bool(secret)), details=details)
+        if exc is not None:
             detail = f"HTTP {exc.status}" if exc.status else str(exc)
-            raise CannotConnect(f"The receiver did not accept the ping ({detail}).") from None
-        return ConnectionInfo(unique_id=normalise_url(url), title=urlsplit(url).hostname or url)
+            raise CannotConnect(f"The receiver did not accept the ping ({detail}).", details=details)
+        return ConnectionInfo(unique_id=normalise_url(url), title=urlsplit(url).hostname or url, details=details)
+
+    def prepare_connection_test(self, integration: Integration, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+        """An existing endpoint's ping is signed with every secret its deliveries are signed with."""
+        secret = attributes.get("secret") or ""
+        return {**attributes, SIGNING_SECRETS: signing_secrets(integration, secret) if secret else []}
+
+    def record_connection_test(self, integration: Integration, details: Mapping[str, Any]) -> None:
+        """The connection test's ping goes into the delivery log, marked as a ping."""
+        if details.get("ping"):
+            deliveries.record_ping(integration, dict(details["ping"]), "Connection test")
 
     def activate(self, integration: Integration) -> None:
-        """Make sure the endpoint has a signing secret, then ping it."""
+        """Make sure the endpoint has a signing secret, then ping it (logged in the delivery log)."""
         values = attribute_values(integration)
         secret = values.get("secret") or ""
         if not secret:
             secret = standard_webhooks.generate_secret()
             save_attributes(integration, {"secret": secret}, actor="hi")
-        try:
-            ping(values["url"], signing_secrets(integration, secret), parse_headers(values.get("headers") or ""), integration=integration)
-        except ProviderError as exc:
+        ping = pings.send(values["url"], signing_secrets(integration, secret), parse_headers(values.get("headers") or ""), integration=integration)
+        deliveries.record_ping(integration, ping.details(), "Activation")
+        exc = ping.failure
+        if exc is not None:
             # A refused URL (UnsafeDestination) is a set-up error; a name that does not resolve is not ready yet.
-            raise set_up_failure(exc, f"The receiver refused the signed ping (HTTP {exc.status}).") from None
+            said = pings.refusal_sentence(exc.status, retry="Activate again") if isinstance(exc, ProviderAuthError) else ""
+            raise set_up_failure(exc, f"{said}{pings.answer_note(ping)}") from None
 
     def deactivate(self, integration: Integration) -> None:
         """Nothing to tell the receiver: queued deliveries wait until the endpoint is active again."""
@@ -140,9 +156,10 @@ class WebhookGateway(IntegrationGateway):
                 "secret_set": bool(shown.get("secret")),
                 "headers_set": bool(shown.get("headers")),
                 "overlap_ends": overlap_ends(integration),
-                "delivery_counts": status_options(Delivery.Status, count_by_status(integration.webhook_deliveries.all())),
+                "delivery_counts": status_options(Delivery.Status, count_by_status(_sent(integration))),
                 "disable_rule": disable_rule(),
                 "receive_url": receive_url(integration),
+                "test_types": list(test_events()),
             },
             request=request,
         )
@@ -154,6 +171,6 @@ class WebhookGateway(IntegrationGateway):
             "url": shown.get("url", ""),
             "events": shown.get("events") or "*",
             "secret_set": bool(shown.get("secret")),
-            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(integration.webhook_deliveries.all()),
+            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(_sent(integration)),
             "rotation_overlap_ends": overlap_ends(integration),
         }

@@ -10,13 +10,13 @@ from django.utils import timezone
 import hi
 from hi.integrations import hookkeys, origin
 from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
-from hi.integrations.events import EventHook
+from hi.integrations.events import EVENT_TYPES, EventHook
 from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.store import attribute_values
 
 from . import deliveries
-from .client import body_bytes, parse_headers, post, signed_headers, wants
+from .client import body_bytes, parse_headers, post, signed_headers, wants, wire_timestamp
 from .deliveries import TOPIC_DELIVER
 from .models import Delivery
 from .rotation import signing_secrets
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 GONE_REASON = "The receiver answered 410 Gone"
 TEST_EVENT_TYPE = "webhook.test"
+TEST_EVENT_DATA = {"message": "Test event from hi"}
 RECEIVED_EVENT_TYPE = "webhook.received"
 #: Why a delivery URL that is one of this hi's own receive URLs is refused.
 OWN_URL = "it is one of this hi's own receive URLs, and forwarding events to it would loop."
@@ -49,9 +50,25 @@ def queue_delivery(event: Event, integration: Integration) -> None:
     deliveries.for_event(event, integration, skip_reason=f"Not forwarded: {loop}." if loop else "")
 
 
-def queue_test_delivery(integration: Integration) -> Delivery:
-    """The "Send test event" action: one delivery of a webhook.test event, whatever the filter."""
-    return deliveries.create(integration, TEST_EVENT_TYPE, timezone.now().isoformat(), {"message": "Test event from hi"})
+def test_events() -> dict[str, Any]:
+    """The events a test can send, with the data each carries: webhook.test, then every catalogued type's example."""
+    return {TEST_EVENT_TYPE: TEST_EVENT_DATA, **{name: EVENT_TYPES[name] for name in sorted(EVENT_TYPES)}}
+
+
+def queue_test_delivery(integration: Integration, event_type: str = TEST_EVENT_TYPE) -> Delivery:
+    """The "Send test event" action: one delivery of a test event (webhook.test, or any catalogued type with
+    its example data), whatever the filter; KeyError for a type that is neither."""
+    data = test_events()[event_type]
+    return deliveries.create(integration, event_type, wire_timestamp(timezone.now()), data, kind=Delivery.Kind.TEST)
+
+
+def refusal_hint(error: Exception) -> str:
+    """What a 401 or 403 from the receiver probably means (empty for other errors)."""
+    if not isinstance(error, ProviderAuthError):
+        return ""
+    if error.status == 403:
+        return " (403: usually the receiver's own authentication; check the extra headers)"
+    return " (401: the receiver refused the signature; check that it has this endpoint's secret)"
 
 
 def _disable(integration: Integration, reason: str) -> None:
@@ -67,10 +84,11 @@ def _disable(integration: Integration, reason: str) -> None:
 
 def _failed_attempt(delivery: Delivery, error: Exception, final: bool) -> None:
     """After a failed POST: give up when it was the last attempt, and disable a persistently failing endpoint."""
+    said = f"{error}{refusal_hint(error)}"
     if final:
-        deliveries.finish_failed(delivery, f"Gave up after {delivery.attempts} attempts: {error}")
+        deliveries.finish_failed(delivery, f"Gave up after {delivery.attempts} attempts: {said}")
     else:
-        deliveries.note(delivery, f"Will retry: {error}")
+        deliveries.note(delivery, f"Will retry: {said}")
     reason = deliveries.disable_reason(delivery.integration)
     if reason:
         logger.warning("Webhook endpoint %s disabled automatically: %s", delivery.integration_id, reason)

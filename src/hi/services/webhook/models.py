@@ -21,11 +21,21 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (endpoint disabled)"
 
+    class Kind(models.TextChoices):
+        """What was sent: an event, a test event an operator asked for, or a set-up ping."""
+
+        EVENT = "event", "Event"
+        TEST = "test", "Test event"
+        PING = "ping", "Ping (connection test)"
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="webhook_deliveries")
     # The event may be pruned before its deliveries: what is sent is copied below.
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     event_type = models.CharField(max_length=100)
+    # Pings (a connection test's, an activation's) are logged too, so the receiver's side of set-up is visible;
+    # they are never resent, recovered or counted against the endpoint by auto-disable.
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.EVENT)
     # The webhook-id: the same on every attempt and every resend (the receiver's idempotency key).
     message_id = models.CharField(max_length=64, unique=True)
     timestamp = models.CharField(max_length=40)

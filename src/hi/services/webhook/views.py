@@ -20,7 +20,8 @@ from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
 from . import deliveries, rotation
-from .handlers import queue_test_delivery
+from .client import wire_timestamp
+from .handlers import TEST_EVENT_TYPE, queue_test_delivery, test_events
 from .models import Delivery
 
 PAGE_SIZE = 50
@@ -38,13 +39,17 @@ def endpoint_for(request: HttpRequest, pk) -> Integration:
 @require_POST
 @workspace_required(Role.OPERATOR)
 def send_test_event(request: HttpRequest, pk) -> HttpResponse:
-    """Queue a webhook.test delivery; the delivery log shows how it went."""
+    """Queue a test delivery (webhook.test, or a catalogued type with its example data); the delivery log shows how it went."""
     integration = endpoint_for(request, pk)
     if integration.state != IntegrationState.ACTIVE:
         messages.error(request, "Activate the endpoint first: deliveries wait while it is not active.")
         return redirect(integration)
-    delivery = queue_test_delivery(integration)
-    messages.success(request, "Test event queued; the worker sends it. Its attempts appear below.")
+    event_type = request.POST.get("type") or TEST_EVENT_TYPE
+    if event_type not in test_events():
+        messages.error(request, "Choose one of the listed event types.")
+        return redirect(integration)
+    delivery = queue_test_delivery(integration, event_type)
+    messages.success(request, f"Test event queued ({event_type}); the worker sends it. Its attempts appear below.")
     return redirect("webhook-delivery", integration.pk, delivery.pk)
 
 
@@ -90,7 +95,8 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
         "status_options": status_options(Delivery.Status, counts),
         "types": types,
         "query": query,
-        "recoverable": counts.get(Delivery.Status.FAILED, 0) + counts.get(Delivery.Status.SKIPPED, 0),
+        # Pings are never recovered.
+        "recoverable": everything.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.SKIPPED]).exclude(kind=Delivery.Kind.PING).count(),
         "default_since": (timezone.localtime() - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
     }
     return render(request, partial(request, "webhook/deliveries.html", "table"), context)
@@ -106,7 +112,7 @@ def delivery_detail(request: HttpRequest, pk, delivery_id: int) -> HttpResponse:
     context = {
         "integration": integration,
         "delivery": delivery,
-        "body": json.dumps({"type": delivery.event_type, "timestamp": delivery.timestamp, "data": delivery.data}, indent=2, ensure_ascii=False),
+        "body": json.dumps({"type": delivery.event_type, "timestamp": wire_timestamp(delivery.timestamp), "data": delivery.data}, indent=2, ensure_ascii=False),
         "attempts": [{"row": a, "headers": sorted(a.request_headers.items())} for a in attempts],
         "live": live,
         # Cancelled from the Directives page: pending with nothing left to send it.

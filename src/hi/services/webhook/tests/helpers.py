@@ -34,3 +34,10 @@ def run_due():
 def make_due():
     """Make every queued directive due now (time travel past its backoff)."""
     Directive.objects.filter(status="queued").update(next_run_at=timezone.now())
+
+
+def event_deliveries():
+    """The deliveries of events and test events (the delivery log also keeps set-up pings, marked as such)."""
+    from hi.services.webhook.models import Delivery
+
+    return Delivery.objects.exclude(kind=Delivery.Kind.PING)

@@ -11,7 +11,7 @@ from hi.integrations.models import IntegrationState
 from hi.services.webhook import deliveries
 from hi.services.webhook.models import Delivery, DeliveryAttempt
 
-from .helpers import add_endpoint, emit, make_due, run_due
+from .helpers import add_endpoint, emit, event_deliveries, make_due, run_due
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def test_a_sustained_error_rate_disables_the_endpoint_and_later_events_are_skipp
     # and an event arriving now is kept as skipped, not dropped, and not sent
     sent_before = len(sink.requests)
     emit(django_capture_on_commit_callbacks, workspace, "order.paid", {"n": 4})
-    skipped = Delivery.objects.get(event_type="order.paid")
+    skipped = event_deliveries().get(event_type="order.paid")
     assert skipped.status == Delivery.Status.SKIPPED and "disabled" in skipped.reason
     assert run_due() == [] and len(sink.requests) == sent_before
     # when the receiver is fixed, the endpoint activated, and the last hour recovered
@@ -61,7 +61,7 @@ def test_a_sustained_error_rate_disables_the_endpoint_and_later_events_are_skipp
     run_due()
     # then every event reached the receiver (the pending ones, the skipped one)
     assert recovered == 1
-    delivered = set(Delivery.objects.filter(status=Delivery.Status.DELIVERED).values_list("data__n", flat=True))
+    delivered = set(event_deliveries().filter(status=Delivery.Status.DELIVERED).values_list("data__n", flat=True))
     assert delivered == {0, 1, 2, 3, 4}
 
 

@@ -14,7 +14,7 @@ from hi.integrations.tests.test_secrets import all_database_text
 from hi.services.webhook.models import Delivery
 from hi.workspaces.models import Role
 
-from .helpers import SECRET, add_endpoint, emit, make_due, run_due
+from .helpers import SECRET, add_endpoint, emit, event_deliveries, make_due, run_due
 
 pytestmark = pytest.mark.django_db
 BEARER = "tok-Echo/9+Canary=="
@@ -49,11 +49,11 @@ def test_echoed_extra_headers_never_reach_the_delivery_log(workspace, echo, clie
     make_due()
     run_due()
     assert echo.requests[-1].headers["x-api-key"] == CANARY  # the receiver did get the secrets
-    assert Delivery.objects.filter(status="delivered").count() == 1
+    assert event_deliveries().filter(status="delivered").count() == 1
 
     client.force_login(member(workspace, "vic", Role.VIEWER))
     pages = [client.get(reverse("webhook-deliveries", args=[integration.pk])).content.decode()]
-    for delivery in Delivery.objects.all():
+    for delivery in event_deliveries().all():
         pages.append(client.get(reverse("webhook-delivery", args=[integration.pk, delivery.pk])).content.decode())
     assert "you sent:" in pages[1] and "you sent:" in pages[2]  # the answers are shown...
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)

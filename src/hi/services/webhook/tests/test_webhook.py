@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
@@ -15,7 +16,7 @@ from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 
-from .helpers import SECRET, add_endpoint, emit, make_due, run_due
+from .helpers import SECRET, add_endpoint, emit, event_deliveries, make_due, run_due
 from .sink import PATH, WebhookSink
 
 
@@ -30,12 +31,12 @@ def test_a_delivery_verifies_with_the_reference_library_and_keeps_its_id_across_
     assert run_due() == [DirectiveStatus.DONE]
 
     first, second = sink.requests_to(PATH)[-2:]
-    delivery = Delivery.objects.get()
+    delivery = event_deliveries().get()
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (Delivery.Status.DELIVERED, 2, 200)
     payload = Webhook(SECRET).verify(second.body, second.headers)
     assert payload["type"] == "order.created" and payload["data"] == {"id": 7, "total": "9.50"}
-    assert payload["timestamp"] == event.created_at.isoformat()
+    assert payload["timestamp"] == event.created_at.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert second.headers["content-type"] == "application/json"
     assert second.headers["user-agent"] == f"hi/{hi.__version__}"
     assert b" " not in second.body  # compact JSON: the exact bytes signed
@@ -46,7 +47,7 @@ def test_the_events_filter_selects_exact_names_and_wildcards(workspace, sink, dj
     for event_type in ("order.created", "order.paid", "customer.deleted", "customer.created", "orders.x"):
         emit(django_capture_on_commit_callbacks, workspace, event_type)
     assert Directive.objects.filter(topic=TOPIC_DELIVER).count() == 3
-    assert sorted(Delivery.objects.values_list("event_type", flat=True)) == [
+    assert sorted(event_deliveries().values_list("event_type", flat=True)) == [
         "customer.deleted", "order.created", "order.paid",
     ]
 

@@ -1,4 +1,4 @@
-"""manage.py webhook: the webhook service's operations (delivery log, resend, recover, rotate the secret)."""
+"""manage.py webhook: the webhook service's operations (delivery log, resend, recover, secrets, test events)."""
 from __future__ import annotations
 
 import json
@@ -8,11 +8,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from hi.integrations import standard_webhooks
 from hi.integrations.management.commands.integration import DEFAULT_WORKSPACE, find_integration
-from hi.integrations.models import Integration
+from hi.integrations.models import Integration, IntegrationState
 
 from hi.services.webhook import deliveries, rotation
+from hi.services.webhook.handlers import TEST_EVENT_TYPE, test_events
 from hi.services.webhook.models import Delivery
+from hi.services.webhook.sendnow import outcome_line, send_test_now
 
 ACTOR = "cli"
 
@@ -37,10 +40,13 @@ def delivery_row(delivery: Delivery) -> dict[str, Any]:
 class Command(BaseCommand):
     """manage.py webhook <action> <integration id>."""
 
-    help = "Webhook endpoints: list deliveries, resend one, recover failed and skipped ones since a time, rotate the signing secret."
+    help = (
+        "Webhook endpoints: list deliveries, resend one, recover failed and skipped ones since a time, rotate the "
+        "signing secret, send a test event; print a new secret."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """deliveries | resend | recover | rotate-secret."""
+        """deliveries | resend | recover | rotate-secret | test | new-secret."""
         actions = parser.add_subparsers(dest="action", required=True)
         listing = actions.add_parser("deliveries", help="List an endpoint's deliveries, newest first.")
         listing.add_argument("integration")
@@ -56,16 +62,48 @@ class Command(BaseCommand):
         rotate = actions.add_parser("rotate-secret", help="Replace the signing secret; the old one keeps signing for 24 h.")
         rotate.add_argument("integration")
         rotate.add_argument("--secret", default="", help="Use this whsec_… secret instead of generating one.")
-        for sub in (listing, again, recover, rotate):
+        test = actions.add_parser("test", help="Send a test event now (webhook.test, or any catalogued type with its example data) and print how it went.")
+        test.add_argument("integration")
+        test.add_argument("--type", dest="event_type", default=TEST_EVENT_TYPE, help=f"The event type (default {TEST_EVENT_TYPE}).")
+        for sub in (listing, again, recover, rotate, test):
             sub.add_argument("--workspace", default=DEFAULT_WORKSPACE)
             sub.add_argument("--json", action="store_true", help="Print JSON.")
+        new = actions.add_parser("new-secret", help="Print a new signing secret (whsec_…) to configure on a receiver and pass to `integration add webhook --set secret=…`.")
+        new.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the chosen action."""
-        integration = endpoint(options["integration"], options["workspace"])
-        result = getattr(self, "do_" + options["action"].replace("-", "_"))(integration, options)
+        if options["action"] == "new-secret":
+            result: Any = self.do_new_secret(options)
+        else:
+            integration = endpoint(options["integration"], options["workspace"])
+            result = getattr(self, "do_" + options["action"].replace("-", "_"))(integration, options)
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
+
+    def do_new_secret(self, options: dict) -> dict:
+        """Print a fresh secret; hi keeps nothing of it (it is stored only when an endpoint is added with it)."""
+        secret = standard_webhooks.generate_secret()
+        if not options["json"]:
+            self.stdout.write(secret)
+        return {"secret": secret}
+
+    def do_test(self, integration: Integration, options: dict) -> dict:
+        """Send a test event now, as the worker would (same delivery, same log), and print the outcome."""
+        if integration.state != IntegrationState.ACTIVE:
+            raise CommandError("Activate the endpoint first: deliveries wait while it is not active.")
+        try:
+            outcome = send_test_now(integration, options["event_type"])
+        except KeyError:
+            known = ", ".join(test_events())
+            raise CommandError(f"Unknown event type {options['event_type']!r}; send one of: {known}.") from None
+        if not options["json"]:
+            self.stdout.write(outcome_line(outcome))
+        if not outcome["delivered"]:
+            if options["json"]:
+                self.stdout.write(json.dumps(outcome, indent=2))
+            raise CommandError(f"The test event was not delivered: {outcome['error'] or outcome['status']}")
+        return outcome
 
     def do_deliveries(self, integration: Integration, options: dict) -> list[dict]:
         """List deliveries."""
