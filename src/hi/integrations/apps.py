@@ -14,12 +14,12 @@ class IntegrationsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import checks  # noqa: F401
-        from .crypto import register_encrypted_field
+        from .core.crypto import register_encrypted_field
         from .directives import DirectiveHandler, register
         from .entities import SYNC_TOPIC, sync_directive
         from .hookkeys import issue_for_new_integration
         from .models import Integration
-        from .redaction import install_log_redaction
+        from .core.redaction import install_log_redaction
 
         # Every process (web, worker, CLI) redacts the secrets it has loaded from every log record.
         install_log_redaction()

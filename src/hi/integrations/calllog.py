@@ -16,7 +16,7 @@ from django.utils import timezone
 from urllib3.util.retry import RequestHistory
 
 from .models import ProviderCall
-from .redaction import REDACTED, redact_text
+from .core.redaction import REDACTED, redact_text
 
 logger = logging.getLogger(__name__)
 #: Query parameters whose values never reach the call log (matched on the name and its parts).

@@ -24,7 +24,7 @@ from .lifecycle import log
 from .models import Directive, DirectiveStatus, Integration
 from .models.engine import LIVE_STATUSES
 from .queries import count_by_status, integration_for, newest_page, status_options
-from .redaction import redact_data, redact_text
+from .core.redaction import redact_data, redact_text
 from .store import secret_values
 from .views import actor_of, partial
 

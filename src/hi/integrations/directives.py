@@ -360,7 +360,7 @@ def _is_provider_error(exc: BaseException) -> bool:
 
 def _trace(directive: Directive, exc: BaseException) -> str:
     """The traceback with the integration's secrets removed."""
-    from .redaction import redact_text
+    from .core.redaction import redact_text
     from .store import secret_values
 
     return redact_text("".join(traceback.format_exception(exc)), secret_values(directive.integration))

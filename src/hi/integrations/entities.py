@@ -10,7 +10,7 @@ from django.db import transaction
 from .factory import get_integration_gateway
 from .gateway import Capability, EntityData
 from .models import Entity, Integration
-from .provider_data import clean_json, clean_text, is_clean_text
+from .core.provider_data import clean_json, clean_text, is_clean_text
 
 #: The columns' sizes: a provider's longer name or kind is cut, a longer id refused.
 MAX_EXTERNAL_ID, MAX_NAME, MAX_KIND = 255, 255, 64

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import crypto
+from .core import crypto
 from .models import HookKey, Integration
 
 #: Random bytes in a key: 192 bits, written as 32 URL-safe characters.

@@ -27,8 +27,8 @@ from . import refusals
 from .dblocks import busy_response, is_lock_timeout
 from .inbound_body import declared_length, read_body
 from .models import InboundEvent, Integration, IntegrationState
-from .provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
-from .redaction import REDACTED, redact_text
+from .core.provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
+from .core.redaction import REDACTED, redact_text
 from .signing import verify_hmac_sha256
 
 logger = logging.getLogger(__name__)

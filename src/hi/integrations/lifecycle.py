@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from .events import publish
-from .exceptions import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
+from .core.errors import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
 from .factory import get_integration_gateway
 from .models import Integration, IntegrationLog, IntegrationState, StateChange
-from .redaction import redact_text
+from .core.redaction import redact_text
 from .store import secret_values
 
 logger = logging.getLogger(__name__)

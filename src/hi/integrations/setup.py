@@ -11,12 +11,12 @@ from django.db import IntegrityError, transaction
 
 from . import lifecycle, transport
 from .attributes import AttributeSpec, validate_values
-from .exceptions import ConfigurationInvalid, ConnectionTestFailed
+from .core.errors import ConfigurationInvalid, ConnectionTestFailed
 from .factory import get_integration_gateway
 from .gateway import ConnectionInfo, IntegrationGateway
 from .http import response_bodies_withheld
 from .models import Integration, IntegrationLog, IntegrationState
-from .redaction import redact_text
+from .core.redaction import redact_text
 from .store import save_attributes, specs_for, stored_raw
 from .types import IntegrationType
 

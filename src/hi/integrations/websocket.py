@@ -19,7 +19,7 @@ import hi
 
 from . import transport
 from .models import Integration, ListenerState
-from .redaction import redact_text
+from .core.redaction import redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class WebsocketListener:
     def _dispatch(self, message: str | bytes) -> None:
         """Hand one message to handle(); a failure is logged (redacted, without locals) and skipped."""
         from .batches import ItemInvalid
-        from .provider_data import ProviderDataError
+        from .core.provider_data import ProviderDataError
 
         try:
             self.handle(message)

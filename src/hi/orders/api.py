@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from hi.integrations import events
 from hi.integrations.models import Integration
-from hi.integrations.provider_data import clean_text
+from hi.integrations.core.provider_data import clean_text
 
 from .data import OrderData, bounded
 from .errors import IllegalTransition

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from hi.integrations.provider_data import clean_text, is_clean_text
+from hi.integrations.core.provider_data import clean_text, is_clean_text
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from hi.workspaces.models import Workspace
 
-from ..redaction import RedactedTextField
+from ..core.redaction import RedactedTextField
 from ..types import IntegrationType
 
 

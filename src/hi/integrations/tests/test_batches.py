@@ -96,7 +96,7 @@ def test_parse_items_returns_the_good_items_and_the_failures_in_order():
 
 def test_an_item_nested_past_the_limit_is_failed_alone(integration):
     """Given one item nested 40 levels deep beside a good one, then only the deep one is failed (the envelope is not refused)."""
-    from hi.integrations.provider_data import MAX_DEPTH, loads
+    from hi.integrations.core.provider_data import MAX_DEPTH, loads
 
     deep: dict = {"id": "deep", "kind": "placed"}
     node = deep

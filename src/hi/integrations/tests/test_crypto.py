@@ -5,7 +5,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from hi.integrations import crypto
+from hi.integrations.core import crypto
 
 
 def test_round_trip_and_ciphertext_differs(settings):

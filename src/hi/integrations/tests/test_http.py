@@ -19,7 +19,7 @@ from hi.integrations.http import (
 )
 from hi.integrations.calllog import prune_calls, redact_url
 from hi.integrations.models import ProviderCall
-from hi.integrations.redaction import REDACTED
+from hi.integrations.core.redaction import REDACTED
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 

@@ -8,7 +8,8 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hi.integrations import crypto, hookkeys
+from hi.integrations.core import crypto
+from hi.integrations import hookkeys
 from hi.integrations.models import Integration, IntegrationAttribute
 from hi.integrations.store import save_attributes
 from hi.workspaces.models import Workspace

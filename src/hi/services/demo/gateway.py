@@ -6,7 +6,7 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
+from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
 from hi.integrations.entities import parse_entities, sync_now
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook

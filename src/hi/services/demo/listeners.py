@@ -6,7 +6,7 @@ import json
 from websockets.sync.client import ClientConnection
 
 from hi.integrations.entities import upsert_entity
-from hi.integrations.provider_data import loads
+from hi.integrations.core.provider_data import loads
 from hi.integrations.store import attribute_values
 from hi.integrations.websocket import ListenerAuthFailed, WebsocketListener
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
-from hi.integrations.provider_data import ProviderDataError, loads
+from hi.integrations.core.provider_data import ProviderDataError, loads
 from hi.integrations.tokens import Token, TokenManager
 
 PROVIDER = "ifood"

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from hi.integrations.batches import ItemInvalid
 from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.provider_data import loads
+from hi.integrations.core.provider_data import loads
 from hi.integrations.store import attribute_values
 
 from .client import parse_merchants

@@ -7,7 +7,7 @@ from typing import Any
 
 from hi.integrations.batches import BatchItem, ItemInvalid
 from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.provider_data import ProviderDataError, clean_text, is_clean_text, loads
+from hi.integrations.core.provider_data import ProviderDataError, clean_text, is_clean_text, loads
 from hi.orders import api as orders
 from hi.orders.errors import IllegalTransition
 from hi.orders.models import Order

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.redaction import REDACTED, redact_text
+from hi.integrations.core.redaction import REDACTED, redact_text
 from hi.integrations.standard_webhooks import new_message_id
 
 from .models import Delivery, DeliveryAttempt

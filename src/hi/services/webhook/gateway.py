@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from hi.integrations import hookkeys, standard_webhooks
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
-from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
+from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
 from hi.integrations.http import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration

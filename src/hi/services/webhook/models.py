@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.redaction import RedactedTextField
+from hi.integrations.core.redaction import RedactedTextField
 from hi.workspaces.models import Workspace
 
 

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from hi.integrations import crypto
+from hi.integrations.core import crypto
 from hi.integrations.models import IntegrationAttribute
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hi.integrations import hookkeys, lifecycle, setup
-from hi.integrations.crypto import SecretDecryptionError
+from hi.integrations.core.crypto import SecretDecryptionError
 from hi.integrations.diagnostics import build_diagnostics
 from hi.integrations.entities import SyncFailed, run_sync
 from hi.integrations.models import Integration, IntegrationState

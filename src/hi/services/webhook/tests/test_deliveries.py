@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import Webhook
 from hi.conftest import member
 from hi.integrations import setup
 from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
-from hi.integrations.redaction import REDACTED
+from hi.integrations.core.redaction import REDACTED
 from hi.integrations.types import IntegrationType
 from hi.services.webhook import deliveries
 from hi.services.webhook.handlers import SCHEDULE

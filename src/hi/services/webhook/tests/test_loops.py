@@ -11,7 +11,7 @@ from django.db import transaction
 from hi.integrations import lifecycle, origin, standard_webhooks
 from hi.integrations.directives import DirectiveFailed
 from hi.integrations.events import publish
-from hi.integrations.exceptions import ConfigurationInvalid
+from hi.integrations.core.errors import ConfigurationInvalid
 from hi.integrations.hookkeys import receive_path
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
