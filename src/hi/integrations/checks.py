@@ -94,7 +94,7 @@ def check_outbound_allowed_networks(app_configs=None, **kwargs) -> list[checks.C
     """Fail start-up when HI_OUTBOUND_ALLOWED_NETWORKS (or its older name) holds something that is not a network."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from .ssrf import allowed_networks
+    from .outbound.ssrf import allowed_networks
 
     try:
         allowed_networks()

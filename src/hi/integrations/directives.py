@@ -130,7 +130,7 @@ def enqueue(
 
 def _eligible(now) -> Any:
     """Queued, due directives of active integrations whose breaker is not open."""
-    from .breakers import open_breakers
+    from .outbound.breakers import open_breakers
 
     return (
         Directive.objects.filter(status=DirectiveStatus.QUEUED, next_run_at__lte=now)
@@ -215,7 +215,7 @@ def give_back(directives: Iterable[Directive], worker_id: str) -> int:
 
 def _classify(exc: BaseException) -> str:
     """'waiting', 'auth', 'retry' or 'failed' for a handler's exception."""
-    from .http import BreakerOpen, ProviderAuthError, ProviderRejected
+    from .outbound.http import BreakerOpen, ProviderAuthError, ProviderRejected
 
     if isinstance(exc, BreakerOpen):
         return "waiting"
@@ -272,7 +272,7 @@ class DoneBatch:
 
     def flush(self) -> int:
         """Write every remembered outcome in one transaction; return how many."""
-        from .calllog import write_call_rows
+        from .outbound.calllog import write_call_rows
 
         if not self.ids:
             return 0
@@ -290,7 +290,7 @@ class DoneBatch:
 
 def execute(directive: Directive, worker_id: str, batch: DoneBatch | None = None) -> str:
     """Run one claimed directive and record the attempt (now, or in `batch` when it succeeds)."""
-    from .calllog import deferred_call_log, write_call_rows
+    from .outbound.calllog import deferred_call_log, write_call_rows
 
     started = timezone.now()
     clock = time.monotonic()
@@ -353,7 +353,7 @@ def _after_failure(directive: Directive, worker_id: str, started, handler, exc: 
 
 def _is_provider_error(exc: BaseException) -> bool:
     """Whether the exception is one of the typed provider errors (expected, no traceback needed)."""
-    from .http import ProviderError
+    from .outbound.http import ProviderError
 
     return isinstance(exc, (ProviderError, DirectiveRetry))
 

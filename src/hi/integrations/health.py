@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .breakers import breaker_state
+from .outbound.breakers import breaker_state
 from .models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, InboundEvent, Integration, IntegrationLog, ProviderCall, Worker
 from .worker import stale_after
 

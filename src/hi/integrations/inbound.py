@@ -29,7 +29,7 @@ from .inbound_body import declared_length, read_body
 from .models import InboundEvent, Integration, IntegrationState
 from .core.provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
 from .core.redaction import REDACTED, redact_text
-from .signing import verify_hmac_sha256
+from .outbound.signing import verify_hmac_sha256
 
 logger = logging.getLogger(__name__)
 Status = InboundEvent.Status

@@ -11,7 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from .breakers import open_breakers
+from .outbound.breakers import open_breakers
 from .models import BreakerState, Directive, DirectiveAttempt, Integration, ProviderCall
 from .worker import live_worker_ids
 

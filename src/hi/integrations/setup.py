@@ -9,12 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from . import lifecycle, transport
+from . import lifecycle
+from .outbound import transport
 from .attributes import AttributeSpec, validate_values
 from .core.errors import ConfigurationInvalid, ConnectionTestFailed
 from .factory import get_integration_gateway
 from .gateway import ConnectionInfo, IntegrationGateway
-from .http import response_bodies_withheld
+from .outbound.http import response_bodies_withheld
 from .models import Integration, IntegrationLog, IntegrationState
 from .core.redaction import redact_text
 from .store import save_attributes, specs_for, stored_raw

@@ -21,7 +21,7 @@ from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
 from .gateway import Capability
 from .health import health_context
-from .calllog import call_log_days
+from .outbound.calllog import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .problems import is_degraded, problems, problems_by_integration

@@ -17,7 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 import hi
 
-from . import transport
+from .outbound import transport
 from .models import Integration, ListenerState
 from .core.redaction import redact_text
 

@@ -24,7 +24,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from . import directives, events, hookkeys, inbound, leases, lifecycle, refusals, schedule
-from .calllog import call_log_days, prune_calls
+from .outbound.calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .gateway import Capability
 from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from hi import webcommand
-from hi.integrations import standard_webhooks
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.models import InboundEvent, Integration, IntegrationState, Worker
 from hi.integrations.store import save_attributes
 from hi.integrations.summary import receive_url

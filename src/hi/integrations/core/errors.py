@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..http import ProviderError
+    from ..outbound.http import ProviderError
 
 
 class IntegrationFailure(Exception):
@@ -25,7 +25,7 @@ class IntegrationError(IntegrationFailure):
 
 def set_up_failure(exc: "ProviderError", auth_message: str = "") -> IntegrationFailure:
     """The set-up failure a provider error means: refused credentials, an outage or rate limit (retried), or permanent."""
-    from ..http import ProviderAuthError, ProviderRateLimited, ProviderUnavailable
+    from ..outbound.http import ProviderAuthError, ProviderRateLimited, ProviderUnavailable
 
     if isinstance(exc, ProviderAuthError):
         return IntegrationAuthFailed(auth_message or str(exc))

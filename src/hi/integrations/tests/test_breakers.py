@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from hi.integrations import breakers, lifecycle
-from hi.integrations.http import (
+from hi.integrations.outbound import breakers
+from hi.integrations import lifecycle
+from hi.integrations.outbound.http import (
     BreakerOpen,
     ProviderAuthError,
     ProviderClient,

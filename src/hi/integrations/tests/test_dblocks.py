@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from hi.integrations import standard_webhooks
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.dblocks import bound_options, set_lock_wait
 from hi.integrations.hookkeys import receive_path
 from hi.integrations.models import InboundEvent, Integration, IntegrationState

@@ -16,7 +16,7 @@ import trustme
 from hi.conftest import demo_attributes
 from hi.integrations import setup
 from hi.integrations.directives import claim, execute
-from hi.integrations.http import ProviderClient, ProviderTimeout, ProviderUnavailable
+from hi.integrations.outbound.http import ProviderClient, ProviderTimeout, ProviderUnavailable
 from hi.integrations.models import Directive, DirectiveStatus, ProviderCall
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
@@ -186,7 +186,7 @@ def test_a_connection_test_is_bounded_in_total_and_leaves_no_call_running(sim, s
 
 
 def test_finished_calls_do_not_pile_up_in_the_watchdog():
-    from hi.integrations import transport
+    from hi.integrations.outbound import transport
 
     for _ in range(5000):
         with transport.deadline(30):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations.http import (
+from hi.integrations.outbound.http import (
     DEFAULT_TIMEOUT,
     ProviderAuthError,
     ProviderClient,
@@ -17,7 +17,7 @@ from hi.integrations.http import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from hi.integrations.calllog import prune_calls, redact_url
+from hi.integrations.outbound.calllog import prune_calls, redact_url
 from hi.integrations.models import ProviderCall
 from hi.integrations.core.redaction import REDACTED
 from hi.integrations.testing import FakeProviderServer

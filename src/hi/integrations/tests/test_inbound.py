@@ -30,7 +30,7 @@ from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundRece
 from hi.integrations.inbound_views import gateway_receiver, receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState
 from hi.integrations.core.redaction import REDACTED
-from hi.integrations.signing import hmac_sha256_hex
+from hi.integrations.outbound.signing import hmac_sha256_hex
 from hi.integrations.testing.concurrency import at_once
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.integrations.tests.test_factory import CompleteGateway

@@ -10,7 +10,7 @@ import requests
 from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory
 
-from hi.integrations import standard_webhooks
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.hookkeys import receive_path
 from hi.integrations.inbound import MAX_BODY_BYTES, handle_inbound
 from hi.integrations.models import InboundEvent, Integration

@@ -10,7 +10,8 @@ from django.db.models import Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from hi.integrations import refusals, standard_webhooks
+from hi.integrations import refusals
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.hookkeys import receive_path
 from hi.integrations.models import InboundEvent, Integration, IntegrationState, RefusalTally
 from hi.integrations.store import save_attributes

@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from hi.conftest import demo_attributes
 from hi.integrations import setup
-from hi.integrations.http import forget_clients
+from hi.integrations.outbound.http import forget_clients
 from hi.integrations.models import Integration
 from hi.integrations.store import attribute_values
 from hi.integrations.testing import FakeProviderServer
-from hi.integrations.tokens import forget_tokens
+from hi.integrations.outbound.tokens import forget_tokens
 from hi.integrations.types import IntegrationType
 from hi.services.ifood.client import TOKEN_PATH
 from hi.services.ifood.simulator import IFoodSimulator

@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 from hi.integrations import setup
-from hi.integrations.http import ProviderClient, ProviderUnavailable, UnsafeDestination
+from hi.integrations.outbound.http import ProviderClient, ProviderUnavailable, UnsafeDestination
 from hi.integrations.models import ProviderCall
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
+from hi.integrations.outbound.http import ProviderClient, ProviderRejected, client_for_integration
 
 
 class DemoClient:

@@ -56,7 +56,7 @@ FORWARD_HOOK = EventHook("*", forward_event)
 
 def health_check(integration: Integration) -> None:
     """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
-    from hi.integrations.http import ProviderAuthError
+    from hi.integrations.outbound.http import ProviderAuthError
     from hi.integrations.lifecycle import mark_auth_failed
 
     from .gateway import client_for

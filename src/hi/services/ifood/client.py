@@ -6,9 +6,9 @@ import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
+from hi.integrations.outbound.http import ProviderClient, ProviderRejected, client_for_integration
 from hi.integrations.core.provider_data import ProviderDataError, loads
-from hi.integrations.tokens import Token, TokenManager
+from hi.integrations.outbound.tokens import Token, TokenManager
 
 PROVIDER = "ifood"
 TOKEN_PATH = "/authentication/v1.0/oauth/token"

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry, enqueue
-from hi.integrations.http import ProviderRejected
+from hi.integrations.outbound.http import ProviderRejected
 from hi.integrations.models import Directive, Integration
 from hi.integrations.store import attribute_values
 from hi.orders import api as orders

@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from hi.integrations.http import ProviderAuthError, ProviderError
+from hi.integrations.outbound.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values

@@ -13,7 +13,7 @@ from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
 from hi.integrations.core.redaction import REDACTED, redact_text
-from hi.integrations.standard_webhooks import new_message_id
+from hi.integrations.outbound.standard_webhooks import new_message_id
 
 from .models import Delivery, DeliveryAttempt
 

@@ -8,10 +8,11 @@ from typing import Any
 from django.utils import timezone
 
 import hi
-from hi.integrations import hookkeys, origin
+from hi.integrations import hookkeys
+from hi.integrations.outbound import origin
 from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
 from hi.integrations.events import EventHook
-from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
+from hi.integrations.outbound.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.store import attribute_values
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hi.integrations.core import crypto
-from hi.integrations import standard_webhooks
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.lifecycle import log
 from hi.integrations.models import Integration
 from hi.integrations.store import attribute_values, save_attributes

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.http import forget_clients
-from hi.integrations.tokens import forget_tokens
+from hi.integrations.outbound.http import forget_clients
+from hi.integrations.outbound.tokens import forget_tokens
 from hi.services.ifood.simulator import IFoodSimulator
 
 from .helpers import CLIENT_ID, MERCHANTS, SECRET, add_ifood

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations import standard_webhooks
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.hookkeys import receive_path
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState

@@ -8,7 +8,8 @@ import pytest
 import requests
 from django.db import transaction
 
-from hi.integrations import lifecycle, origin, standard_webhooks
+from hi.integrations import lifecycle
+from hi.integrations.outbound import origin, standard_webhooks
 from hi.integrations.directives import DirectiveFailed
 from hi.integrations.events import publish
 from hi.integrations.core.errors import ConfigurationInvalid

@@ -15,7 +15,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from . import http
-from .models import BreakerState
+from ..models import BreakerState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -124,7 +124,7 @@ class TokenManager:
             raise TypeError(f"{self.key}: the token fetcher must return a Token")
         _tokens[self.key] = token
         # A token is a credential too: the process's logs and stores redact it from now on.
-        from .core.redaction import remember
+        from ..core.redaction import remember
 
         remember(f"token:{self.key}", [token.value])
         return token.value
@@ -143,7 +143,7 @@ def client_credentials(
             form["scope"] = scope
         # Asking for a token twice only yields two tokens: safe to retry.
         response = http.request("POST", path, data=form, idempotent=True)
-        from .core.provider_data import loads
+        from ..core.provider_data import loads
 
         try:
             return Token.from_oauth(loads(response.content))

@@ -15,8 +15,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from urllib3.util.retry import RequestHistory
 
-from .models import ProviderCall
-from .core.redaction import REDACTED, redact_text
+from ..models import ProviderCall
+from ..core.redaction import REDACTED, redact_text
 
 logger = logging.getLogger(__name__)
 #: Query parameters whose values never reach the call log (matched on the name and its parts).

@@ -20,8 +20,8 @@ import hi
 
 from . import breakers, ssrf, transport
 from .calllog import _CallLog, redact_url
-from .core.provider_data import MAX_DEPTH, ProviderDataError, loads
-from .core.redaction import redact_known, redact_text
+from ..core.provider_data import MAX_DEPTH, ProviderDataError, loads
+from ..core.redaction import redact_known, redact_text
 # Re-exported: services and tests import the retry policy from here.
 from .retries import IDEMPOTENT_METHODS, RETRY_STATUSES, ProviderRetry, default_retry, retry_after_seconds, setting  # noqa: F401
 
