@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from .gateway import contract_problems
+from .contract.gateway import contract_problems
 from .types import IntegrationType
 
 

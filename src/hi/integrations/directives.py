@@ -78,7 +78,7 @@ def handlers() -> dict[str, DirectiveHandler]:
     if _registry is not None:
         return _registry
     from .factory import get_integration_gateway
-    from .gateway import Capability
+    from .contract.gateway import Capability
     from .types import IntegrationType
 
     with _registry_lock:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 from django.db import transaction
 
 from .factory import get_integration_gateway
-from .gateway import Capability, EntityData
+from .contract.gateway import Capability, EntityData
 from .models import Entity, Integration
 from .core.provider_data import clean_json, clean_text, is_clean_text
 

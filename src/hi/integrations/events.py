@@ -66,7 +66,7 @@ def publish(event_type: str, data: dict[str, Any], workspace, integration: Integ
 def hooks_for(integration: Integration) -> list[EventHook]:
     """The hooks an integration's gateway declares."""
     from .factory import get_integration_gateway
-    from .gateway import Capability
+    from .contract.gateway import Capability
 
     gateway = get_integration_gateway(integration.integration_type)
     return list(gateway.event_hooks()) if gateway.supports(Capability.EVENT_HOOKS) else []

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .attributes import AttributeSpec, ValueType, parse_value
+from .contract.attributes import AttributeSpec, ValueType, parse_value
 from .setup import SetupError
 
 NAME_FIELD = "name"

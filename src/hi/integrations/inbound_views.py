@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .factory import get_integration_gateway
-from .gateway import Capability
+from .contract.gateway import Capability
 from .hookkeys import find
 from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
 from .models import Integration

@@ -46,7 +46,7 @@ ProblemSource = Callable[[list[Integration]], dict[Any, list[Problem]]]
 def _job_titles(integration: Integration) -> dict[str, str]:
     """{job name: title} of the jobs the integration's gateway declares."""
     from .factory import get_integration_gateway
-    from .gateway import Capability
+    from .contract.gateway import Capability
 
     try:
         gateway = get_integration_gateway(integration.integration_type)

@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 
 from . import lifecycle
 from .outbound import transport
-from .attributes import AttributeSpec, validate_values
+from .contract.attributes import AttributeSpec, validate_values
 from .core.errors import ConfigurationInvalid, ConnectionTestFailed
 from .factory import get_integration_gateway
-from .gateway import ConnectionInfo, IntegrationGateway
+from .contract.gateway import ConnectionInfo, IntegrationGateway
 from .outbound.http import response_bodies_withheld
 from .models import Integration, IntegrationLog, IntegrationState
 from .core.redaction import redact_text

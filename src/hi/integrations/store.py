@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .core import crypto
-from .attributes import AttributeSpec, parse_value, serialize_value
+from .contract.attributes import AttributeSpec, parse_value, serialize_value
 from .factory import get_integration_gateway
 from .models import AttributeChange, Integration, IntegrationAttribute
 from .core.redaction import remember, secret_parts

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .factory import get_integration_gateway
-from .gateway import Capability
+from .contract.gateway import Capability
 from .hookkeys import receive_url_of
 from .models import Integration
 

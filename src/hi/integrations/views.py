@@ -19,7 +19,7 @@ from .diagnostics import build_diagnostics
 from .directive_actions import counts_by_status
 from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
-from .gateway import Capability
+from .contract.gateway import Capability
 from .health import health_context
 from .outbound.calllog import call_log_days
 from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text

@@ -26,7 +26,7 @@ from django.utils import timezone
 from . import directives, events, hookkeys, inbound, leases, lifecycle, refusals, schedule
 from .outbound.calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
-from .gateway import Capability
+from .contract.gateway import Capability
 from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
 from .lanes import Lanes
 from .schedule import ScheduledJob

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from hi.integrations.factory import get_integration_gateway
-from hi.integrations.gateway import Capability, IntegrationGateway, OrderAction, OrderActionRefused
+from hi.integrations.contract.gateway import Capability, IntegrationGateway, OrderAction, OrderActionRefused
 from hi.integrations.outbound.http import ProviderError
 from hi.integrations.lifecycle import failure_text
 from hi.integrations.models import Integration

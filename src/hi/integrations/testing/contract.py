@@ -11,7 +11,7 @@ from hi.workspaces.models import Workspace
 from .. import lifecycle, setup
 from ..diagnostics import build_diagnostics
 from ..factory import get_integration_gateway
-from ..gateway import contract_problems
+from ..contract.gateway import contract_problems
 from ..models import Integration, IntegrationState
 from ..types import IntegrationType
 from .fakeserver import FakeProviderServer

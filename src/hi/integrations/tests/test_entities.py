@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from hi.integrations.entities import IntegrationKey, apply_sync, rename_entity
-from hi.integrations.gateway import EntityData
+from hi.integrations.contract.gateway import EntityData
 
 pytestmark = pytest.mark.django_db
 

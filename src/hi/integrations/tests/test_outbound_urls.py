@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from hi.integrations import setup
-from hi.integrations.attributes import ValueType, validate_values
+from hi.integrations.contract.attributes import ValueType, validate_values
 from hi.integrations.models import Integration
 from hi.integrations.store import specs_for
 from hi.integrations.testing import FakeProviderServer

@@ -11,7 +11,7 @@ from hi.integrations.entities import parse_entities, sync_now
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.schedule import ScheduledJob
-from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.store import attribute_values

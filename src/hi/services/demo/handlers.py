@@ -7,7 +7,7 @@ from typing import Any
 from hi.integrations.batches import ItemInvalid
 from hi.integrations.directives import DirectiveHandler, enqueue
 from hi.integrations.events import EventHook
-from hi.integrations.gateway import EntityData
+from hi.integrations.contract.gateway import EntityData
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.store import attribute_values

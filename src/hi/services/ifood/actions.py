@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from hi.integrations.gateway import OrderAction, OrderActionRefused
+from hi.integrations.contract.gateway import OrderAction, OrderActionRefused
 from hi.integrations.models import Integration
 from hi.orders.models import Order
 

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
-from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, ProviderRejected
 from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob

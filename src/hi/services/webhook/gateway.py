@@ -13,7 +13,7 @@ from hi.integrations.outbound import standard_webhooks
 from hi.integrations.directives import DirectiveHandler
 from hi.integrations.events import EventHook
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
-from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration
 from hi.integrations.queries import count_by_status, status_options

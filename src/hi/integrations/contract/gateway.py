@@ -10,10 +10,10 @@ from .attributes import AttributeType
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from .inbound import InboundReceiver
+    from ..inbound import InboundReceiver
     from hi.orders.models import Order
 
-    from .models import Integration
+    from ..models import Integration
 
 
 class Capability(str, Enum):
