@@ -15,9 +15,9 @@ class IntegrationsConfig(AppConfig):
 
         from . import checks  # noqa: F401
         from .core.crypto import register_encrypted_field
-        from .directives import DirectiveHandler, register
-        from .entities import SYNC_TOPIC, sync_directive
-        from .hookkeys import issue_for_new_integration
+        from .outbox.directives import DirectiveHandler, register
+        from .config.entities import SYNC_TOPIC, sync_directive
+        from .config.hookkeys import issue_for_new_integration
         from .models import Integration
         from .core.redaction import install_log_redaction
 

@@ -13,7 +13,7 @@ from .factory import get_integration_gateway
 from .models import Integration, IntegrationLog
 from .problems import health_word, problems
 from .core.redaction import REDACTED, redact_data
-from .store import display_values, secret_values, specs_for
+from .config.store import display_values, secret_values, specs_for
 
 RECENT = 50
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from .directives import handlers
+from .outbox.directives import handlers
 from .models import Directive, DirectiveStatus
 
 

@@ -20,12 +20,12 @@ from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
 from . import directive_actions
-from .lifecycle import log
+from .config.lifecycle import log
 from .models import Directive, DirectiveStatus, Integration
 from .models.engine import LIVE_STATUSES
 from .queries import count_by_status, integration_for, newest_page, status_options
 from .core.redaction import redact_data, redact_text
-from .store import secret_values
+from .config.store import secret_values
 from .views import actor_of, partial
 
 PAGE_SIZE = 50

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from .entities import rename_entity as do_rename
+from .config.entities import rename_entity as do_rename
 from .models import Entity
 from .queries import integration_for
 from .types import IntegrationType

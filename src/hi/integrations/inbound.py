@@ -176,7 +176,7 @@ def stored_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _secrets(integration: Integration) -> list[str]:
     """The integration's secret values, for redaction (none when they cannot be read)."""
-    from .store import secret_values
+    from .config.store import secret_values
 
     try:
         return secret_values(integration)

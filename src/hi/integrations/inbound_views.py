@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .factory import get_integration_gateway
 from .contract.gateway import Capability
-from .hookkeys import find
+from .config.hookkeys import find
 from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
 from .models import Integration
 

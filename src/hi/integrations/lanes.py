@@ -6,7 +6,7 @@ import time
 from functools import partial
 from typing import Callable
 
-from . import directives
+from .outbox import directives
 from .models import Directive
 from .slots import Slots
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from .factory import get_integration_gateway
 from .contract.gateway import Capability
-from .hookkeys import receive_url_of
+from .config.hookkeys import receive_url_of
 from .models import Integration
 
 
@@ -19,7 +19,7 @@ def receive_url(integration: Integration) -> str | None:
 
 def revealed_values(integration: Integration) -> dict[str, Any]:
     """The values a just-added integration shows once ({} for most types)."""
-    from .store import attribute_values
+    from .config.store import attribute_values
 
     gateway = get_integration_gateway(integration.integration_type)
     if not gateway.revealed_on_create:

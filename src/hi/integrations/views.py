@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from . import hookkeys, setup
+from .config import hookkeys, setup
 from .diagnostics import build_diagnostics
 from .directive_actions import counts_by_status
 from .factory import get_integration_gateway
@@ -22,12 +22,12 @@ from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, 
 from .contract.gateway import Capability
 from .health import health_context
 from .outbound.calllog import call_log_days
-from .lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
+from .config.lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .problems import is_degraded, problems, problems_by_integration
 from .queries import integration_for, type_for
 from .refusals import refusal_floods
-from .store import display_values, specs_for
+from .config.store import display_values, specs_for
 from .summary import revealed_values
 from .summary import receive_url
 from .types import IntegrationType
@@ -228,7 +228,7 @@ def reauth(request: HttpRequest, pk) -> HttpResponse:
 @workspace_required(Role.OPERATOR)
 def remove(request: HttpRequest, pk) -> HttpResponse:
     """Confirm and remove, keeping or deleting linked entities."""
-    from . import lifecycle
+    from .config import lifecycle
 
     integration = integration_for(request, pk)
     form = RemoveForm(request.POST or None)

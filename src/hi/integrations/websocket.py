@@ -245,7 +245,7 @@ class WebsocketListener:
 
     def _stored_secrets(self) -> list[str]:
         """The integration's secret attribute values."""
-        from .store import secret_values  # store imports the gateway factory; keep this module light
+        from .config.store import secret_values  # store imports the gateway factory; keep this module light
 
         try:
             return secret_values(self.integration)

@@ -23,7 +23,9 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from . import directives, events, hookkeys, inbound, leases, lifecycle, refusals, schedule
+from .outbox import directives, events
+from .config import hookkeys, lifecycle
+from . import inbound, leases, refusals, schedule
 from .outbound.calllog import call_log_days, prune_calls
 from .factory import get_integration_gateway
 from .contract.gateway import Capability

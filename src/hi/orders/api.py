@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hi.integrations import events
+from hi.integrations.outbox import events
 from hi.integrations.models import Integration
 from hi.integrations.core.provider_data import clean_text
 

@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         """Put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
-        from hi.integrations.events import register_event_type
+        from hi.integrations.outbox.events import register_event_type
 
         register_event_type(
             "order.created",

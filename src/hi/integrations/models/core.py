@@ -187,6 +187,6 @@ class Entity(models.Model):
     @property
     def key(self) -> Any:
         """The entity's IntegrationKey."""
-        from ..entities import IntegrationKey
+        from ..config.entities import IntegrationKey
 
         return IntegrationKey(str(self.integration_id), self.external_id)

@@ -8,7 +8,7 @@ import pytest
 
 from hi.workspaces.models import Workspace
 
-from .. import lifecycle, setup
+from ..config import lifecycle, setup
 from ..diagnostics import build_diagnostics
 from ..factory import get_integration_gateway
 from ..contract.gateway import contract_problems

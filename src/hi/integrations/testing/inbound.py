@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from ..hookkeys import new_key, receive_path
+from ..config.hookkeys import new_key, receive_path
 from ..inbound import process_pending
 from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
 from ..core.redaction import REDACTED

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hi.integrations.outbound import breakers
-from hi.integrations import lifecycle
+from hi.integrations.config import lifecycle
 from hi.integrations.outbound.http import (
     BreakerOpen,
     ProviderAuthError,
@@ -156,7 +156,7 @@ def test_a_success_resets_the_count(demo, fake):
 
 def test_breakers_are_per_integration(demo, fake, workspace, sim):
     from hi.conftest import demo_attributes
-    from hi.integrations import setup
+    from hi.integrations.config import setup
     from hi.integrations.types import IntegrationType
 
     other = setup.add_integration(
@@ -189,7 +189,7 @@ def test_an_operator_can_close_a_breaker(demo, fake):
 @pytest.mark.django_db(transaction=True)
 def test_calls_to_one_integration_run_concurrently(workspace, sim):
     from hi.conftest import demo_attributes
-    from hi.integrations import setup
+    from hi.integrations.config import setup
     from hi.integrations.types import IntegrationType
 
     integration = setup.add_integration(workspace, IntegrationType.DEMO, "Concurrent", demo_attributes(sim), actor="t")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from hi.integrations import lifecycle, setup
+from hi.integrations.config import lifecycle, setup
 from hi.integrations.models import Integration
 from hi.integrations.types import IntegrationType
 from hi.services.demo.simulator import DemoSimulator

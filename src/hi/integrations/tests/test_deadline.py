@@ -14,8 +14,8 @@ import pytest
 import trustme
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
+from hi.integrations.config import setup
+from hi.integrations.outbox.directives import claim, execute
 from hi.integrations.outbound.http import ProviderClient, ProviderTimeout, ProviderUnavailable
 from hi.integrations.models import Directive, DirectiveStatus, ProviderCall
 from hi.integrations.testing import FakeProviderServer

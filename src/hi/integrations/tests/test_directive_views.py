@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from hi.integrations.directives import enqueue
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations import directives, lifecycle
+from hi.integrations.outbox import directives
+from hi.integrations.config import lifecycle
 from hi.integrations import directive_actions
 from hi.integrations.directive_actions import DirectiveActionRefused
-from hi.integrations.directives import claim, enqueue, execute
+from hi.integrations.outbox.directives import claim, enqueue, execute
 from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
 from hi.integrations.testing.fakeserver import json_response
 from hi.services.demo.handlers import TOPIC_NOTE
@@ -148,7 +149,7 @@ def test_two_claims_never_take_the_same_directive(demo):
 
 def test_a_lane_claims_one_integrations_directives_oldest_due_first(demo, sim, other_workspace):
     from hi.conftest import demo_attributes
-    from hi.integrations.setup import add_integration
+    from hi.integrations.config.setup import add_integration
     from hi.integrations.types import IntegrationType
 
     other = add_integration(other_workspace, IntegrationType.DEMO, "Other", demo_attributes(sim, sync_on_activate="false"), actor="test")

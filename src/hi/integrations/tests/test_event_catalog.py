@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from hi.integrations.events import EVENT_DESCRIPTIONS, EVENT_TYPES
+from hi.integrations.outbox.events import EVENT_DESCRIPTIONS, EVENT_TYPES
 from hi.integrations.management.commands.hi_event_catalog import render_markdown
 
 SRC = Path(__file__).resolve().parents[2]

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hi.integrations.core import crypto
-from hi.integrations.events import publish
+from hi.integrations.outbox.events import publish
 from hi.integrations.contract.gateway import Capability, contract_problems
-from hi.integrations.hookkeys import new_key, receive_path
+from hi.integrations.config.hookkeys import new_key, receive_path
 from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound, process_pending
 from hi.integrations.inbound_views import gateway_receiver, receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState

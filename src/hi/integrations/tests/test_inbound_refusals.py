@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from hi.integrations import refusals
 from hi.integrations.outbound import standard_webhooks
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.models import InboundEvent, Integration, IntegrationState, RefusalTally
-from hi.integrations.store import save_attributes
+from hi.integrations.config.store import save_attributes
 from hi.integrations.testing.inbound import post_as_provider
 from hi.integrations.worker import HOUSEKEEPING, _prune
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from hi.integrations.outbound import breakers
 from hi.integrations.outbound.http import forget_clients
-from hi.integrations.directives import claim, enqueue, execute
+from hi.integrations.outbox.directives import claim, enqueue, execute
 from hi.integrations.models import Directive, DirectiveStatus
 from hi.services.demo.handlers import TOPIC_NOTE
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.contract.attributes import ValueType, validate_values
 from hi.integrations.models import Integration
-from hi.integrations.store import specs_for
+from hi.integrations.config.store import specs_for
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.types import IntegrationType
 

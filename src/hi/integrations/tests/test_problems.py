@@ -86,7 +86,7 @@ def test_failed_events_are_counted_in_the_health_region_without_degrading(demo, 
 
 def test_a_paused_integration_shows_no_problems(failing):
     """Given job failures recorded before a pause, then a paused integration is not called degraded (nothing runs)."""
-    from hi.integrations import lifecycle
+    from hi.integrations.config import lifecycle
 
     run_health_check(failing, DEGRADED_AFTER)
     lifecycle.pause(failing, "test")

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from hi.integrations.core import crypto
-from hi.integrations import hookkeys
+from hi.integrations.config import hookkeys
 from hi.integrations.models import Integration, IntegrationAttribute
-from hi.integrations.store import save_attributes
+from hi.integrations.config.store import save_attributes
 from hi.workspaces.models import Workspace
 
 OLD_KEY = Fernet.generate_key().decode()

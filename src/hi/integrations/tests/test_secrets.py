@@ -103,7 +103,7 @@ def test_the_canary_never_leaks(operator_client, leaky_sim, caplog, tmp_path):
 
 
 def test_attribute_history_records_that_a_secret_changed_but_not_its_values(demo, sim):
-    from hi.integrations import setup
+    from hi.integrations.config import setup
 
     sim.accounts["second-key-for-same-account"] = sim.accounts["demo-key"]
     setup.reconfigure(demo, {"api_key": "second-key-for-same-account"}, actor="test")

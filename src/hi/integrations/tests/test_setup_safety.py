@@ -9,10 +9,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.outbound.http import forget_clients
 from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.outbound.tokens import forget_tokens
 from hi.integrations.types import IntegrationType

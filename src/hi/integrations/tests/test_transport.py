@@ -10,7 +10,7 @@ import socket
 import pytest
 import trustme
 
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.outbound.http import ProviderClient, ProviderUnavailable, UnsafeDestination
 from hi.integrations.models import ProviderCall
 from hi.integrations.testing import FakeProviderServer

@@ -9,8 +9,9 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from hi.integrations import leases, lifecycle
-from hi.integrations.directives import enqueue
+from hi.integrations import leases
+from hi.integrations.config import lifecycle
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState, JobState, Worker
 from hi.integrations.schedule import lease_name
 from hi.integrations.worker import WorkerProcess

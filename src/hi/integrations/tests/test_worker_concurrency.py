@@ -9,8 +9,8 @@ import pytest
 from django.db import connections
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.directives import enqueue
+from hi.integrations.config import setup
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, Integration, JobState
 from hi.integrations.testing.gate import Gate
 from hi.integrations.testing.processes import worker_pool

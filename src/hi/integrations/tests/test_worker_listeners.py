@@ -10,7 +10,8 @@ from django.db import connections
 from django.utils import timezone
 
 from hi.conftest import demo_attributes
-from hi.integrations import leases, setup
+from hi.integrations import leases
+from hi.integrations.config import setup
 from hi.integrations.models import Entity, Lease
 from hi.integrations.types import IntegrationType
 from hi.integrations.websocket import state_of

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from hi.integrations.directives import enqueue
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.models import Directive, DirectiveStatus
 from hi.integrations.testing.processes import start_worker
 from hi.integrations.testing.waiting import wait_for

@@ -7,14 +7,14 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
-from hi.integrations.entities import parse_entities, sync_now
-from hi.integrations.directives import DirectiveHandler
-from hi.integrations.events import EventHook
+from hi.integrations.config.entities import parse_entities, sync_now
+from hi.integrations.outbox.directives import DirectiveHandler
+from hi.integrations.outbox.events import EventHook
 from hi.integrations.schedule import ScheduledJob
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 
 from .attributes import DemoAttribute
 from .client import DemoClient

@@ -5,12 +5,12 @@ import json
 from typing import Any
 
 from hi.integrations.batches import ItemInvalid
-from hi.integrations.directives import DirectiveHandler, enqueue
-from hi.integrations.events import EventHook
+from hi.integrations.outbox.directives import DirectiveHandler, enqueue
+from hi.integrations.outbox.events import EventHook
 from hi.integrations.contract.gateway import EntityData
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 
 TOPIC_NOTE = "demo.send_note"
 
@@ -57,7 +57,7 @@ FORWARD_HOOK = EventHook("*", forward_event)
 def health_check(integration: Integration) -> None:
     """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
     from hi.integrations.outbound.http import ProviderAuthError
-    from hi.integrations.lifecycle import mark_auth_failed
+    from hi.integrations.config.lifecycle import mark_auth_failed
 
     from .gateway import client_for
 
@@ -69,7 +69,7 @@ def health_check(integration: Integration) -> None:
 
 def sync_items(integration: Integration) -> None:
     """Every ten minutes, on one worker only: refresh the items."""
-    from hi.integrations.entities import sync_now
+    from hi.integrations.config.entities import sync_now
 
     sync_now(integration)
 

@@ -5,9 +5,9 @@ import json
 
 from websockets.sync.client import ClientConnection
 
-from hi.integrations.entities import upsert_entity
+from hi.integrations.config.entities import upsert_entity
 from hi.integrations.core.provider_data import loads
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 from hi.integrations.websocket import ListenerAuthFailed, WebsocketListener
 
 from .handlers import item_entity

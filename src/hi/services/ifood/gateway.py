@@ -6,13 +6,13 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.directives import DirectiveHandler
+from hi.integrations.outbox.directives import DirectiveHandler
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, ProviderRejected
 from hi.integrations.models import Integration
 from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 from hi.orders.models import Order
 
 from . import actions, jobs

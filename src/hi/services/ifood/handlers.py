@@ -6,10 +6,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry, enqueue
+from hi.integrations.outbox.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry, enqueue
 from hi.integrations.outbound.http import ProviderRejected
 from hi.integrations.models import Directive, Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 from hi.orders import api as orders
 from hi.orders.data import OrderDataInvalid
 from hi.orders.models import Order

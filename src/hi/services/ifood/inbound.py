@@ -9,7 +9,7 @@ from hi.integrations.batches import ItemInvalid
 from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
 from hi.integrations.core.provider_data import loads
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 
 from .client import parse_merchants
 from .processing import apply_event, identify

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from hi.integrations.models import Integration
-from hi.integrations.store import display_values
+from hi.integrations.config.store import display_values
 from hi.integrations.summary import receive_url
 
 from . import jobs

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hi.integrations.batches import store_batch
 from hi.integrations.outbound.http import ProviderError, ProviderRateLimited
 from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 
 from .client import ACK_MAX_IDS, POLLING_MAX_MERCHANTS, IFoodClient, chunks, parse_merchants
 from .models import ServiceState, state_of

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from hi.integrations.directives import enqueue
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
 from hi.integrations.core.redaction import REDACTED, redact_text

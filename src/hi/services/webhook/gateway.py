@@ -8,17 +8,17 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations import hookkeys
+from hi.integrations.config import hookkeys
 from hi.integrations.outbound import standard_webhooks
-from hi.integrations.directives import DirectiveHandler
-from hi.integrations.events import EventHook
+from hi.integrations.outbox.directives import DirectiveHandler
+from hi.integrations.outbox.events import EventHook
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration
 from hi.integrations.queries import count_by_status, status_options
 from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values, display_values, save_attributes
+from hi.integrations.config.store import attribute_values, display_values, save_attributes
 from hi.integrations.summary import receive_url
 
 from . import deliveries

@@ -8,13 +8,13 @@ from typing import Any
 from django.utils import timezone
 
 import hi
-from hi.integrations import hookkeys
+from hi.integrations.config import hookkeys
 from hi.integrations.outbound import origin
-from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
-from hi.integrations.events import EventHook
+from hi.integrations.outbox.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
+from hi.integrations.outbox.events import EventHook
 from hi.integrations.outbound.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
 from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 
 from . import deliveries
 from .client import body_bytes, parse_headers, post, signed_headers, wants
@@ -57,7 +57,7 @@ def queue_test_delivery(integration: Integration) -> Delivery:
 
 def _disable(integration: Integration, reason: str) -> None:
     """Deactivate the endpoint with the reason the operator reads (no-op when it is no longer active)."""
-    from hi.integrations import lifecycle
+    from hi.integrations.config import lifecycle
 
     integration.refresh_from_db()
     try:

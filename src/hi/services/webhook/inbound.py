@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.events import publish
+from hi.integrations.outbox.events import publish
 from hi.integrations.inbound import UNAVAILABLE, InboundReceiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
 

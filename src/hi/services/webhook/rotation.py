@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from hi.integrations.core import crypto
 from hi.integrations.outbound import standard_webhooks
-from hi.integrations.lifecycle import log
+from hi.integrations.config.lifecycle import log
 from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values, save_attributes
+from hi.integrations.config.store import attribute_values, save_attributes
 
 from .models import RetiredSecret
 

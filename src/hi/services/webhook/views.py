@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hi.integrations.lifecycle import log
+from hi.integrations.config.lifecycle import log
 from hi.integrations.models import Directive, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
 from hi.integrations.queries import count_by_status, integration_for, newest_page, status_options

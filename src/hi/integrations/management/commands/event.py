@@ -8,7 +8,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from hi.integrations.events import EVENT_TYPES, dispatch, publish
+from hi.integrations.outbox.events import EVENT_TYPES, dispatch, publish
 from hi.integrations.models import Directive, Integration
 from hi.workspaces.models import Workspace
 

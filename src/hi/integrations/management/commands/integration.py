@@ -9,10 +9,10 @@ from typing import Any, Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hi.integrations import hookkeys, lifecycle, setup
+from hi.integrations.config import hookkeys, lifecycle, setup
 from hi.integrations.core.crypto import SecretDecryptionError
 from hi.integrations.diagnostics import build_diagnostics
-from hi.integrations.entities import SyncFailed, run_sync
+from hi.integrations.config.entities import SyncFailed, run_sync
 from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.problems import problems_by_integration
 from hi.integrations.summary import integration_summary, revealed_values

@@ -5,8 +5,8 @@ import pytest
 import requests
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.entities import sync_now
+from hi.integrations.config import setup
+from hi.integrations.config.entities import sync_now
 from hi.integrations.types import IntegrationType
 
 pytestmark = pytest.mark.django_db

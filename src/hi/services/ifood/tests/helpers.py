@@ -8,8 +8,8 @@ from typing import Callable
 
 from django.utils import timezone
 
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
+from hi.integrations.config import setup
+from hi.integrations.outbox.directives import claim, execute
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import Directive, DirectiveStatus
 from hi.integrations.types import IntegrationType

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.health import integration_health
 from hi.integrations.models import InboundEvent
 from hi.integrations.problems import problems

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from hi.conftest import member
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.models import Integration
-from hi.integrations.store import save_attributes
+from hi.integrations.config.store import save_attributes
 from hi.workspaces.models import Role
 
 from .helpers import CLIENT_ID, add_ifood, attributes

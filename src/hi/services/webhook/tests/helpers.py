@@ -4,9 +4,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
-from hi.integrations.events import publish
+from hi.integrations.config import setup
+from hi.integrations.outbox.directives import claim, execute
+from hi.integrations.outbox.events import publish
 from hi.integrations.models import Directive
 from hi.integrations.types import IntegrationType
 

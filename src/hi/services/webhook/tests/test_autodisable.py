@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations import lifecycle
+from hi.integrations.config import lifecycle
 from hi.integrations.models import IntegrationState
 from hi.services.webhook import deliveries
 from hi.services.webhook.models import Delivery, DeliveryAttempt

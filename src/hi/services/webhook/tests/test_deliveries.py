@@ -9,7 +9,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from hi.conftest import member
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
 from hi.integrations.core.redaction import REDACTED
 from hi.integrations.types import IntegrationType

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hi.integrations.outbound import standard_webhooks
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
-from hi.integrations.store import save_attributes
+from hi.integrations.config.store import save_attributes
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.services.webhook import rotation
 from hi.services.webhook.models import Delivery

@@ -8,15 +8,15 @@ import pytest
 import requests
 from django.db import transaction
 
-from hi.integrations import lifecycle
+from hi.integrations.config import lifecycle
 from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.directives import DirectiveFailed
-from hi.integrations.events import publish
+from hi.integrations.outbox.directives import DirectiveFailed
+from hi.integrations.outbox.events import publish
 from hi.integrations.core.errors import ConfigurationInvalid
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.inbound import process_pending
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
-from hi.integrations.store import save_attributes
+from hi.integrations.config.store import save_attributes
 from hi.integrations.summary import receive_url
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.inbound import post_as_provider

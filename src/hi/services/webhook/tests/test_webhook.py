@@ -8,9 +8,9 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 import hi
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
-from hi.integrations.store import attribute_values
+from hi.integrations.config.store import attribute_values
 from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery

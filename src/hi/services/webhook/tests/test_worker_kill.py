@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
-from hi.integrations import setup
-from hi.integrations.events import publish
+from hi.integrations.config import setup
+from hi.integrations.outbox.events import publish
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
 from hi.integrations.testing import processes
 from hi.integrations.testing.waiting import wait_for

@@ -7,10 +7,10 @@ from typing import Any, Callable, Iterable
 
 from django.db import transaction
 
-from .factory import get_integration_gateway
-from .contract.gateway import Capability, EntityData
-from .models import Entity, Integration
-from .core.provider_data import clean_json, clean_text, is_clean_text
+from ..factory import get_integration_gateway
+from ..contract.gateway import Capability, EntityData
+from ..models import Entity, Integration
+from ..core.provider_data import clean_json, clean_text, is_clean_text
 
 #: The columns' sizes: a provider's longer name or kind is cut, a longer id refused.
 MAX_EXTERNAL_ID, MAX_NAME, MAX_KIND = 255, 255, 64
@@ -65,7 +65,7 @@ class SyncResult:
 
 def parse_entities(integration: Integration, items: Iterable[Any], parse: Callable[[Any], EntityData]) -> list[EntityData]:
     """A provider's listing as entities, item by item: an item that cannot be read is skipped and logged for the operator."""
-    from .batches import parse_items
+    from ..batches import parse_items
     from .lifecycle import log
 
     parsed, failures = parse_items(items, lambda raw: bounded(checked(parse(raw))), integration)
@@ -79,7 +79,7 @@ def parse_entities(integration: Integration, items: Iterable[Any], parse: Callab
 
 def checked(item: EntityData) -> EntityData:
     """The item, if its id can be an entity's (text of 1 to 255 characters, storable as given); else ItemInvalid."""
-    from .batches import ItemInvalid
+    from ..batches import ItemInvalid
 
     external_id = item.external_id
     if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > MAX_EXTERNAL_ID or not is_clean_text(external_id):
@@ -179,7 +179,7 @@ class SyncFailed(Exception):
 def run_sync(integration: Integration) -> SyncResult:
     """Sync Now, from the console or the CLI: only when active; failures logged without secrets."""
     from .lifecycle import failure_text, log
-    from .models import IntegrationState
+    from ..models import IntegrationState
 
     if integration.state != IntegrationState.ACTIVE:
         raise SyncFailed(f"Only an active integration can sync; {integration.name} is {integration.get_state_display().lower()}.")
@@ -197,8 +197,8 @@ SYNC_TOPIC = "hi.sync_entities"
 
 def request_sync(integration: Integration):
     """Queue a sync for the worker (at most one waiting per integration); return the directive."""
-    from .directives import enqueue
-    from .models import IntegrationState
+    from ..outbox.directives import enqueue
+    from ..models import IntegrationState
 
     if integration.state != IntegrationState.ACTIVE:
         raise SyncFailed(f"Only an active integration can sync; {integration.name} is {integration.get_state_display().lower()}.")

@@ -10,16 +10,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from . import lifecycle
-from .outbound import transport
-from .contract.attributes import AttributeSpec, validate_values
-from .core.errors import ConfigurationInvalid, ConnectionTestFailed
-from .factory import get_integration_gateway
-from .contract.gateway import ConnectionInfo, IntegrationGateway
-from .outbound.http import response_bodies_withheld
-from .models import Integration, IntegrationLog, IntegrationState
-from .core.redaction import redact_text
+from ..outbound import transport
+from ..contract.attributes import AttributeSpec, validate_values
+from ..core.errors import ConfigurationInvalid, ConnectionTestFailed
+from ..factory import get_integration_gateway
+from ..contract.gateway import ConnectionInfo, IntegrationGateway
+from ..outbound.http import response_bodies_withheld
+from ..models import Integration, IntegrationLog, IntegrationState
+from ..core.redaction import redact_text
 from .store import save_attributes, specs_for, stored_raw
-from .types import IntegrationType
+from ..types import IntegrationType
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .core import crypto
-from .models import HookKey, Integration
+from ..core import crypto
+from ..models import HookKey, Integration
 
 #: Random bytes in a key: 192 bits, written as 32 URL-safe characters.
 KEY_BYTES = 24

@@ -15,8 +15,8 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState
-from .models.engine import LIVE_STATUSES
+from ..models import Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState
+from ..models.engine import LIVE_STATUSES
 
 logger = logging.getLogger(__name__)
 Outcome = DirectiveAttempt.Outcome
@@ -77,9 +77,9 @@ def handlers() -> dict[str, DirectiveHandler]:
     global _registry
     if _registry is not None:
         return _registry
-    from .factory import get_integration_gateway
-    from .contract.gateway import Capability
-    from .types import IntegrationType
+    from ..factory import get_integration_gateway
+    from ..contract.gateway import Capability
+    from ..types import IntegrationType
 
     with _registry_lock:
         found: dict[str, DirectiveHandler] = dict(_extra_handlers)
@@ -130,7 +130,7 @@ def enqueue(
 
 def _eligible(now) -> Any:
     """Queued, due directives of active integrations whose breaker is not open."""
-    from .outbound.breakers import open_breakers
+    from ..outbound.breakers import open_breakers
 
     return (
         Directive.objects.filter(status=DirectiveStatus.QUEUED, next_run_at__lte=now)
@@ -215,7 +215,7 @@ def give_back(directives: Iterable[Directive], worker_id: str) -> int:
 
 def _classify(exc: BaseException) -> str:
     """'waiting', 'auth', 'retry' or 'failed' for a handler's exception."""
-    from .outbound.http import BreakerOpen, ProviderAuthError, ProviderRejected
+    from ..outbound.http import BreakerOpen, ProviderAuthError, ProviderRejected
 
     if isinstance(exc, BreakerOpen):
         return "waiting"
@@ -242,7 +242,7 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def _error_text(directive: Directive, exc: BaseException) -> str:
     """The exception as one redacted line (with the traceback for unexpected errors)."""
-    from .lifecycle import failure_text
+    from ..config.lifecycle import failure_text
 
     text = f"{type(exc).__name__}: {failure_text(directive.integration, exc)}"
     return text[:MAX_ERROR]
@@ -272,7 +272,7 @@ class DoneBatch:
 
     def flush(self) -> int:
         """Write every remembered outcome in one transaction; return how many."""
-        from .outbound.calllog import write_call_rows
+        from ..outbound.calllog import write_call_rows
 
         if not self.ids:
             return 0
@@ -290,7 +290,7 @@ class DoneBatch:
 
 def execute(directive: Directive, worker_id: str, batch: DoneBatch | None = None) -> str:
     """Run one claimed directive and record the attempt (now, or in `batch` when it succeeds)."""
-    from .outbound.calllog import deferred_call_log, write_call_rows
+    from ..outbound.calllog import deferred_call_log, write_call_rows
 
     started = timezone.now()
     clock = time.monotonic()
@@ -353,22 +353,22 @@ def _after_failure(directive: Directive, worker_id: str, started, handler, exc: 
 
 def _is_provider_error(exc: BaseException) -> bool:
     """Whether the exception is one of the typed provider errors (expected, no traceback needed)."""
-    from .outbound.http import ProviderError
+    from ..outbound.http import ProviderError
 
     return isinstance(exc, (ProviderError, DirectiveRetry))
 
 
 def _trace(directive: Directive, exc: BaseException) -> str:
     """The traceback with the integration's secrets removed."""
-    from .core.redaction import redact_text
-    from .store import secret_values
+    from ..core.redaction import redact_text
+    from ..config.store import secret_values
 
     return redact_text("".join(traceback.format_exception(exc)), secret_values(directive.integration))
 
 
 def _mark_auth_failed(integration: Integration, reason: str) -> None:
     """The provider refused the credentials while working: the operator must re-authenticate."""
-    from .lifecycle import mark_auth_failed
+    from ..config.lifecycle import mark_auth_failed
 
     mark_auth_failed(integration, reason, "hi")
 

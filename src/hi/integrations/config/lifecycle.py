@@ -9,11 +9,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .events import publish
-from .core.errors import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
-from .factory import get_integration_gateway
-from .models import Integration, IntegrationLog, IntegrationState, StateChange
-from .core.redaction import redact_text
+from ..outbox.events import publish
+from ..core.errors import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
+from ..factory import get_integration_gateway
+from ..models import Integration, IntegrationLog, IntegrationState, StateChange
+from ..core.redaction import redact_text
 from .store import secret_values
 
 logger = logging.getLogger(__name__)

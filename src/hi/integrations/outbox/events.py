@@ -10,7 +10,7 @@ from typing import Any, Callable
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Event, Integration
+from ..models import Event, Integration
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def publish(event_type: str, data: dict[str, Any], workspace, integration: Integ
 
 def hooks_for(integration: Integration) -> list[EventHook]:
     """The hooks an integration's gateway declares."""
-    from .factory import get_integration_gateway
-    from .contract.gateway import Capability
+    from ..factory import get_integration_gateway
+    from ..contract.gateway import Capability
 
     gateway = get_integration_gateway(integration.integration_type)
     return list(gateway.event_hooks()) if gateway.supports(Capability.EVENT_HOOKS) else []
