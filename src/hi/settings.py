@@ -148,7 +148,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
     "hi.integrations.middleware.SecretKeysMiddleware",
-    "hi.integrations.dblocks.DatabaseBusyMiddleware",
+    "hi.integrations.engine.dblocks.DatabaseBusyMiddleware",
     # Last: turns a locked-out login into the login page's own message (hi.workspaces.logins).
     "axes.middleware.AxesMiddleware",
 ]

@@ -7,7 +7,7 @@ from django.urls import include, path
 
 from hi.integrations import system_views
 from hi.integrations import catalog_views
-from hi.integrations import inbound_views
+from hi.integrations.engine import inbound_views
 from hi.integrations import views as integration_views
 from hi.integrations.types import IntegrationType
 

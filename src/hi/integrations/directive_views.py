@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from . import directive_actions
+from .engine import directive_actions
 from .config.lifecycle import log
 from .models import Directive, DirectiveStatus, Integration
 from .models.engine import LIVE_STATUSES

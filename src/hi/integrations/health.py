@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .outbound.breakers import breaker_state
 from .models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, InboundEvent, Integration, IntegrationLog, ProviderCall, Worker
-from .worker import stale_after
+from .engine.worker import stale_after
 
 WINDOW = timedelta(hours=24)
 HOURS = 24

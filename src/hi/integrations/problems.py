@@ -17,7 +17,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from .models import InboundEvent, Integration, IntegrationState, JobState
-from .refusals import floods_by_integration
+from .engine.refusals import floods_by_integration
 
 #: Failed runs in a row after which a job's integration is Degraded: one bad minute is not a problem.
 DEGRADED_AFTER = 3

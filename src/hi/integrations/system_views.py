@@ -19,7 +19,7 @@ from . import metrics as hi_metrics
 from .health import queue_counts, worker_rows, youngest_heartbeat_age
 from .models import Directive, DirectiveStatus
 from .views import partial
-from .worker import live_worker_ids, stale_after
+from .engine.worker import live_worker_ids, stale_after
 
 logger = logging.getLogger(__name__)
 

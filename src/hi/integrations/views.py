@@ -16,7 +16,7 @@ from hi.workspaces.models import Role
 
 from .config import hookkeys, setup
 from .diagnostics import build_diagnostics
-from .directive_actions import counts_by_status
+from .engine.directive_actions import counts_by_status
 from .factory import get_integration_gateway
 from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
 from .contract.gateway import Capability
@@ -26,7 +26,7 @@ from .config.lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
 from .models import DirectiveStatus, Entity, Integration, IntegrationState
 from .problems import is_degraded, problems, problems_by_integration
 from .queries import integration_for, type_for
-from .refusals import refusal_floods
+from .engine.refusals import refusal_floods
 from .config.store import display_values, specs_for
 from .summary import revealed_values
 from .summary import receive_url

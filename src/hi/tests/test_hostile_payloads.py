@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.outbound import standard_webhooks
-from hi.integrations.batches import store_batch
+from hi.integrations.engine.batches import store_batch
 from hi.integrations.config.entities import apply_sync, parse_entities
-from hi.integrations.inbound import MAX_BODY_BYTES, process_pending
+from hi.integrations.engine.inbound import MAX_BODY_BYTES, process_pending
 from hi.integrations.models import Entity, Event, InboundEvent, Integration, IntegrationState
 from hi.integrations.core.provider_data import ProviderDataError, is_clean_text, loads
 from hi.integrations.config.store import save_attributes

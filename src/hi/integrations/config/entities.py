@@ -65,7 +65,7 @@ class SyncResult:
 
 def parse_entities(integration: Integration, items: Iterable[Any], parse: Callable[[Any], EntityData]) -> list[EntityData]:
     """A provider's listing as entities, item by item: an item that cannot be read is skipped and logged for the operator."""
-    from ..batches import parse_items
+    from ..engine.batches import parse_items
     from .lifecycle import log
 
     parsed, failures = parse_items(items, lambda raw: bounded(checked(parse(raw))), integration)
@@ -79,7 +79,7 @@ def parse_entities(integration: Integration, items: Iterable[Any], parse: Callab
 
 def checked(item: EntityData) -> EntityData:
     """The item, if its id can be an entity's (text of 1 to 255 characters, storable as given); else ItemInvalid."""
-    from ..batches import ItemInvalid
+    from ..engine.batches import ItemInvalid
 
     external_id = item.external_id
     if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > MAX_EXTERNAL_ID or not is_clean_text(external_id):

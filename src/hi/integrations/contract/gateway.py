@@ -10,7 +10,7 @@ from .attributes import AttributeType
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from ..inbound import InboundReceiver
+    from ..engine.inbound import InboundReceiver
     from hi.orders.models import Order
 
     from ..models import Integration

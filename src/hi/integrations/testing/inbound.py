@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from ..config.hookkeys import new_key, receive_path
-from ..inbound import process_pending
+from ..engine.inbound import process_pending
 from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
 from ..core.redaction import REDACTED
 

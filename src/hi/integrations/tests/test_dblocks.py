@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from hi.integrations.outbound import standard_webhooks
-from hi.integrations.dblocks import bound_options, set_lock_wait
+from hi.integrations.engine.dblocks import bound_options, set_lock_wait
 from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.models import InboundEvent, Integration, IntegrationState
 from hi.integrations.config.store import save_attributes

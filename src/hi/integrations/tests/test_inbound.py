@@ -26,8 +26,8 @@ from hi.integrations.core import crypto
 from hi.integrations.outbox.events import publish
 from hi.integrations.contract.gateway import Capability, contract_problems
 from hi.integrations.config.hookkeys import new_key, receive_path
-from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound, process_pending
-from hi.integrations.inbound_views import gateway_receiver, receiver_view
+from hi.integrations.engine.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound, process_pending
+from hi.integrations.engine.inbound_views import gateway_receiver, receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState
 from hi.integrations.core.redaction import REDACTED
 from hi.integrations.outbound.signing import hmac_sha256_hex

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 
 from hi.integrations.outbound import standard_webhooks
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.inbound import MAX_BODY_BYTES, handle_inbound
+from hi.integrations.engine.inbound import MAX_BODY_BYTES, handle_inbound
 from hi.integrations.models import InboundEvent, Integration
 from hi.integrations.config.store import save_attributes
 from hi.integrations.testing.processes import gunicorn

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hi.integrations.inbound import process_pending
+from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent
 from hi.integrations.core.provider_data import MAX_DEPTH
 from hi.integrations.testing.inbound import post_as_provider

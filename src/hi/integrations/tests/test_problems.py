@@ -11,7 +11,7 @@ from django.utils import timezone
 from hi.integrations.diagnostics import build_diagnostics
 from hi.integrations.models import InboundEvent, JobState
 from hi.integrations.problems import DEGRADED_AFTER, problems
-from hi.integrations.worker import WorkerProcess
+from hi.integrations.engine.worker import WorkerProcess
 
 # The worker's heartbeat thread has its own database connection: data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from hi.integrations.slots import Slots, SlotsClosed
+from hi.integrations.engine.slots import Slots, SlotsClosed
 from hi.integrations.testing.waiting import wait_for
 
 

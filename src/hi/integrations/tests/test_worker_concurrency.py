@@ -16,7 +16,7 @@ from hi.integrations.testing.gate import Gate
 from hi.integrations.testing.processes import worker_pool
 from hi.integrations.testing.waiting import wait_for
 from hi.integrations.types import IntegrationType
-from hi.integrations.worker import WorkerProcess
+from hi.integrations.engine.worker import WorkerProcess
 from hi.services.demo.handlers import TOPIC_NOTE
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Workspace

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hi.integrations.batches import ItemInvalid
+from hi.integrations.engine.batches import ItemInvalid
 from hi.integrations.outbox.directives import DirectiveHandler, enqueue
 from hi.integrations.outbox.events import EventHook
 from hi.integrations.contract.gateway import EntityData
 from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.schedule import ScheduledJob
+from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values
 
 TOPIC_NOTE = "demo.send_note"

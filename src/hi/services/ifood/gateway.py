@@ -11,7 +11,7 @@ from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, Inv
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, ProviderRejected
 from hi.integrations.models import Integration
-from hi.integrations.schedule import ScheduledJob
+from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values
 from hi.orders.models import Order
 

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hi.integrations.batches import ItemInvalid
-from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
+from hi.integrations.engine.batches import ItemInvalid
+from hi.integrations.engine.inbound import HmacSha256Receiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
 from hi.integrations.core.provider_data import loads
 from hi.integrations.config.store import attribute_values

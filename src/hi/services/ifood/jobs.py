@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
-from hi.integrations.schedule import ScheduledJob
+from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values
 
 from . import polling

@@ -17,7 +17,7 @@ from hi.integrations.contract.gateway import Capability, ConnectionInfo, Integra
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration
 from hi.integrations.queries import count_by_status, status_options
-from hi.integrations.schedule import ScheduledJob
+from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values, display_values, save_attributes
 from hi.integrations.summary import receive_url
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from hi.integrations.outbound import origin, standard_webhooks
 from hi.integrations.outbox.events import publish
-from hi.integrations.inbound import UNAVAILABLE, InboundReceiver, InboundRejected
+from hi.integrations.engine.inbound import UNAVAILABLE, InboundReceiver, InboundRejected
 from hi.integrations.models import InboundEvent, Integration
 
 from .rotation import signing_secrets

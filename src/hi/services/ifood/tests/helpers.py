@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from hi.integrations.config import setup
 from hi.integrations.outbox.directives import claim, execute
-from hi.integrations.inbound import process_pending
+from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Directive, DirectiveStatus
 from hi.integrations.types import IntegrationType
 from hi.services.ifood import polling

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.inbound import process_pending
+from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import InboundEvent
 from hi.integrations.outbound.signing import verify_hmac_sha256
 from hi.integrations.config.store import save_attributes

@@ -203,7 +203,7 @@ def test_events_during_activation_are_sent_once_the_endpoint_is_active(workspace
 
 
 def test_a_delivery_whose_directive_was_cancelled_says_so_and_can_be_resent(workspace, sink, client):
-    from hi.integrations import directive_actions
+    from hi.integrations.engine import directive_actions
 
     integration = add_endpoint(workspace, sink.endpoint)
     sink.faults.status = 503

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hi.integrations.outbound import standard_webhooks
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.inbound import process_pending
+from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
 from hi.integrations.config.store import save_attributes
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
@@ -157,7 +157,7 @@ def test_fuzz_random_bodies_and_headers_never_500_and_never_create_an_event(work
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_worker_publishes_what_was_received(workspace):
-    from hi.integrations.worker import WorkerProcess
+    from hi.integrations.engine.worker import WorkerProcess
 
     # given a received request, stored and answered
     integration = endpoint(workspace)

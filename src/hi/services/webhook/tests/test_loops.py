@@ -14,7 +14,7 @@ from hi.integrations.outbox.directives import DirectiveFailed
 from hi.integrations.outbox.events import publish
 from hi.integrations.core.errors import ConfigurationInvalid
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.inbound import process_pending
+from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.config.store import save_attributes
 from hi.integrations.summary import receive_url

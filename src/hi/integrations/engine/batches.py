@@ -21,8 +21,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .inbound import MAX_BODY_BYTES, MAX_EVENT_ID, MAX_EVENT_TYPE, log_unexpected, stored_fields
-from .models import InboundEvent, Integration
-from .core.provider_data import ProviderDataError, check_depth, clean_text, is_clean_text
+from ..models import InboundEvent, Integration
+from ..core.provider_data import ProviderDataError, check_depth, clean_text, is_clean_text
 
 logger = logging.getLogger(__name__)
 Status = InboundEvent.Status

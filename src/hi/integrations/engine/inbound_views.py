@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .factory import get_integration_gateway
-from .contract.gateway import Capability
-from .config.hookkeys import find
+from ..factory import get_integration_gateway
+from ..contract.gateway import Capability
+from ..config.hookkeys import find
 from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
-from .models import Integration
+from ..models import Integration
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from .outbox.directives import handlers
-from .models import Directive, DirectiveStatus
+from ..outbox.directives import handlers
+from ..models import Directive, DirectiveStatus
 
 
 class DirectiveActionRefused(Exception):

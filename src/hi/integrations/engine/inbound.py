@@ -26,10 +26,10 @@ from django.utils import timezone
 from . import refusals
 from .dblocks import busy_response, is_lock_timeout
 from .inbound_body import declared_length, read_body
-from .models import InboundEvent, Integration, IntegrationState
-from .core.provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
-from .core.redaction import REDACTED, redact_text
-from .outbound.signing import verify_hmac_sha256
+from ..models import InboundEvent, Integration, IntegrationState
+from ..core.provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
+from ..core.redaction import REDACTED, redact_text
+from ..outbound.signing import verify_hmac_sha256
 
 logger = logging.getLogger(__name__)
 Status = InboundEvent.Status
@@ -176,7 +176,7 @@ def stored_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _secrets(integration: Integration) -> list[str]:
     """The integration's secret values, for redaction (none when they cannot be read)."""
-    from .config.store import secret_values
+    from ..config.store import secret_values
 
     try:
         return secret_values(integration)

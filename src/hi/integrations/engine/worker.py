@@ -23,13 +23,13 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from .outbox import directives, events
-from .config import hookkeys, lifecycle
+from ..outbox import directives, events
+from ..config import hookkeys, lifecycle
 from . import inbound, leases, refusals, schedule
-from .outbound.calllog import call_log_days, prune_calls
-from .factory import get_integration_gateway
-from .contract.gateway import Capability
-from .models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
+from ..outbound.calllog import call_log_days, prune_calls
+from ..factory import get_integration_gateway
+from ..contract.gateway import Capability
+from ..models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
 from .lanes import Lanes
 from .schedule import ScheduledJob
 from .slots import Slots
@@ -71,7 +71,7 @@ def _reap(worker: "WorkerProcess") -> int:
 
 def _prune(worker: "WorkerProcess") -> int:
     """Drop old call logs, finished directives, dispatched events, inbound requests, replaced receive-URL keys and stopped workers."""
-    from .models import Event, InboundEvent, IntegrationLog
+    from ..models import Event, InboundEvent, IntegrationLog
 
     now = timezone.now()
     keep = timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Lease
+from ..models import Lease
 
 #: A lease lasts this long unless renewed; holders renew every few seconds, so a dead holder's
 #: lease is free again within this time.

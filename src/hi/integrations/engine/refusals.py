@@ -21,7 +21,7 @@ from django.db.models import Case, Count, DateTimeField, F, PositiveBigIntegerFi
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import InboundEvent, Integration, RefusalTally
+from ..models import InboundEvent, Integration, RefusalTally
 
 logger = logging.getLogger(__name__)
 

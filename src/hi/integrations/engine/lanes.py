@@ -6,8 +6,8 @@ import time
 from functools import partial
 from typing import Callable
 
-from .outbox import directives
-from .models import Directive
+from ..outbox import directives
+from ..models import Directive
 from .slots import Slots
 
 #: A lane runs one integration's claimed directives one after another for about this long, then

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Integration, JobState
+from ..models import Integration, JobState
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from websockets.sync.client import ClientConnection, connect
 
 import hi
 
-from .outbound import transport
-from .models import Integration, ListenerState
-from .core.redaction import redact_text
+from ..outbound import transport
+from ..models import Integration, ListenerState
+from ..core.redaction import redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class WebsocketListener:
     def _dispatch(self, message: str | bytes) -> None:
         """Hand one message to handle(); a failure is logged (redacted, without locals) and skipped."""
         from .batches import ItemInvalid
-        from .core.provider_data import ProviderDataError
+        from ..core.provider_data import ProviderDataError
 
         try:
             self.handle(message)
@@ -245,7 +245,7 @@ class WebsocketListener:
 
     def _stored_secrets(self) -> list[str]:
         """The integration's secret attribute values."""
-        from .config.store import secret_values  # store imports the gateway factory; keep this module light
+        from ..config.store import secret_values  # store imports the gateway factory; keep this module light
 
         try:
             return secret_values(self.integration)
