@@ -147,7 +147,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
-    "hi.integrations.middleware.SecretKeysMiddleware",
+    "hi.integrations.console.middleware.SecretKeysMiddleware",
     "hi.integrations.engine.dblocks.DatabaseBusyMiddleware",
     # Last: turns a locked-out login into the login page's own message (hi.workspaces.logins).
     "axes.middleware.AxesMiddleware",

@@ -22,7 +22,7 @@ from hi import webcommand
 from hi.integrations.outbound import standard_webhooks
 from hi.integrations.models import InboundEvent, Integration, IntegrationState, Worker
 from hi.integrations.config.store import save_attributes
-from hi.integrations.summary import receive_url
+from hi.integrations.console.summary import receive_url
 from hi.integrations.testing.processes import ROOT, database_url
 from hi.integrations.testing.waiting import wait_for
 

@@ -9,7 +9,7 @@ import pytest
 from hi.workspaces.models import Workspace
 
 from ..config import lifecycle, setup
-from ..diagnostics import build_diagnostics
+from ..console.diagnostics import build_diagnostics
 from ..factory import get_integration_gateway
 from ..contract.gateway import contract_problems
 from ..models import Integration, IntegrationState

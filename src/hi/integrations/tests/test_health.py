@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations.health import integration_health, nice_ceiling
+from hi.integrations.console.health import integration_health, nice_ceiling
 from hi.integrations.config.lifecycle import log
 from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, Integration, IntegrationState, ProviderCall
 

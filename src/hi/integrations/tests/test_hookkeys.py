@@ -16,7 +16,7 @@ from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.models import HookKey, InboundEvent, Integration, IntegrationLog
 from hi.integrations.testing.inbound import post_as_provider
 from hi.integrations.config.store import save_attributes
-from hi.integrations.summary import receive_url
+from hi.integrations.console.summary import receive_url
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

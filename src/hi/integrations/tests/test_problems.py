@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from hi.integrations.diagnostics import build_diagnostics
+from hi.integrations.console.diagnostics import build_diagnostics
 from hi.integrations.models import InboundEvent, JobState
-from hi.integrations.problems import DEGRADED_AFTER, problems
+from hi.integrations.console.problems import DEGRADED_AFTER, problems
 from hi.integrations.engine.worker import WorkerProcess
 
 # The worker's heartbeat thread has its own database connection: data must be committed.

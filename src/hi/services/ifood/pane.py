@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from hi.integrations.models import Integration
 from hi.integrations.config.store import display_values
-from hi.integrations.summary import receive_url
+from hi.integrations.console.summary import receive_url
 
 from . import jobs
 from .client import parse_merchants

@@ -16,10 +16,10 @@ from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, Inv
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
 from hi.integrations.outbound.http import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration
-from hi.integrations.queries import count_by_status, status_options
+from hi.integrations.console.queries import count_by_status, status_options
 from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values, display_values, save_attributes
-from hi.integrations.summary import receive_url
+from hi.integrations.console.summary import receive_url
 
 from . import deliveries
 from .attributes import WebhookAttribute

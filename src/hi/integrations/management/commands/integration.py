@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hi.integrations.config import hookkeys, lifecycle, setup
 from hi.integrations.core.crypto import SecretDecryptionError
-from hi.integrations.diagnostics import build_diagnostics
+from hi.integrations.console.diagnostics import build_diagnostics
 from hi.integrations.config.entities import SyncFailed, run_sync
 from hi.integrations.models import Integration, IntegrationState
-from hi.integrations.problems import problems_by_integration
-from hi.integrations.summary import integration_summary, revealed_values
+from hi.integrations.console.problems import problems_by_integration
+from hi.integrations.console.summary import integration_summary, revealed_values
 from hi.integrations.types import IntegrationType
 from hi.workspaces.models import Workspace
 

@@ -17,7 +17,7 @@ from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.config.store import save_attributes
-from hi.integrations.summary import receive_url
+from hi.integrations.console.summary import receive_url
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.inbound import post_as_provider
 from hi.services.webhook.gateway import WebhookGateway

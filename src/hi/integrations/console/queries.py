@@ -6,8 +6,8 @@ from django.db.models import Count, QuerySet, TextChoices
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import Integration
-from .types import IntegrationType
+from ..models import Integration
+from ..types import IntegrationType
 
 
 def integration_for(request: HttpRequest, pk) -> Integration:

@@ -6,8 +6,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .contract.attributes import AttributeSpec, ValueType, parse_value
-from .config.setup import SetupError
+from ..contract.attributes import AttributeSpec, ValueType, parse_value
+from ..config.setup import SetupError
 
 NAME_FIELD = "name"
 

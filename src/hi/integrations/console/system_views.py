@@ -17,9 +17,9 @@ from hi.workspaces.access import workspace_required
 
 from . import metrics as hi_metrics
 from .health import queue_counts, worker_rows, youngest_heartbeat_age
-from .models import Directive, DirectiveStatus
+from ..models import Directive, DirectiveStatus
 from .views import partial
-from .engine.worker import live_worker_ids, stale_after
+from ..engine.worker import live_worker_ids, stale_after
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_POST
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from .config import lifecycle, setup
-from .config.entities import SyncFailed, request_sync
-from .models import Integration, IntegrationState
+from ..config import lifecycle, setup
+from ..config.entities import SyncFailed, request_sync
+from ..models import Integration, IntegrationState
 from .queries import integration_for
 from .views import actor_of
 

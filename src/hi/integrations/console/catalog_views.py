@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from hi.workspaces.access import workspace_required
 
-from .outbox.events import EVENT_DESCRIPTIONS, EVENT_TYPES
+from ..outbox.events import EVENT_DESCRIPTIONS, EVENT_TYPES
 
 
 def catalog_entries() -> list[dict[str, str]]:

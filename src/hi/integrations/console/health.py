@@ -10,9 +10,19 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .outbound.breakers import breaker_state
-from .models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, InboundEvent, Integration, IntegrationLog, ProviderCall, Worker
-from .engine.worker import stale_after
+from ..outbound.breakers import breaker_state
+from ..models import (
+    BreakerState,
+    Directive,
+    DirectiveAttempt,
+    DirectiveStatus,
+    InboundEvent,
+    Integration,
+    IntegrationLog,
+    ProviderCall,
+    Worker,
+)
+from ..engine.worker import stale_after
 
 WINDOW = timedelta(hours=24)
 HOURS = 24

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from .config.entities import rename_entity as do_rename
-from .models import Entity
+from ..config.entities import rename_entity as do_rename
+from ..models import Entity
 from .queries import integration_for
-from .types import IntegrationType
+from ..types import IntegrationType
 
 
 @require_POST

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .factory import get_integration_gateway
-from .contract.gateway import Capability
-from .config.hookkeys import receive_url_of
-from .models import Integration
+from ..factory import get_integration_gateway
+from ..contract.gateway import Capability
+from ..config.hookkeys import receive_url_of
+from ..models import Integration
 
 
 def receive_url(integration: Integration) -> str | None:
@@ -19,7 +19,7 @@ def receive_url(integration: Integration) -> str | None:
 
 def revealed_values(integration: Integration) -> dict[str, Any]:
     """The values a just-added integration shows once ({} for most types)."""
-    from .config.store import attribute_values
+    from ..config.store import attribute_values
 
     gateway = get_integration_gateway(integration.integration_type)
     if not gateway.revealed_on_create:
