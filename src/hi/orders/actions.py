@@ -8,7 +8,7 @@ from django.db import transaction
 
 from hi.integrations.factory import get_integration_gateway
 from hi.integrations.contract.gateway import Capability, IntegrationGateway, OrderAction, OrderActionRefused
-from hi.integrations.outbound.http import ProviderError
+from hi.integrations.core.errors import ProviderError
 from hi.integrations.config.lifecycle import failure_text
 from hi.integrations.models import Integration
 

@@ -25,7 +25,8 @@ from hi.integrations.engine.batches import store_batch
 from hi.integrations.config.entities import apply_sync, parse_entities
 from hi.integrations.engine.inbound import MAX_BODY_BYTES, process_pending
 from hi.integrations.models import Entity, Event, InboundEvent, Integration, IntegrationState
-from hi.integrations.core.provider_data import ProviderDataError, is_clean_text, loads
+from hi.integrations.core.errors import ProviderDataError
+from hi.integrations.core.provider_data import is_clean_text, loads
 from hi.integrations.config.store import save_attributes
 from hi.integrations.testing.inbound import post_as_provider
 from hi.orders import api

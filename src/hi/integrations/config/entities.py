@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable
 
 from django.db import transaction
 
+from ..core.errors import SyncFailed
 from ..factory import get_integration_gateway
 from ..contract.gateway import Capability, EntityData
 from ..models import Entity, Integration
@@ -79,7 +80,7 @@ def parse_entities(integration: Integration, items: Iterable[Any], parse: Callab
 
 def checked(item: EntityData) -> EntityData:
     """The item, if its id can be an entity's (text of 1 to 255 characters, storable as given); else ItemInvalid."""
-    from ..engine.batches import ItemInvalid
+    from ..core.errors import ItemInvalid
 
     external_id = item.external_id
     if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > MAX_EXTERNAL_ID or not is_clean_text(external_id):
@@ -170,10 +171,6 @@ def upsert_entity(integration: Integration, item: EntityData) -> Entity:
         entity.kind, entity.data, entity.detached = item.kind, item.data, False
         entity.save(update_fields=["name", "kind", "data", "detached", "updated_at"])
     return entity
-
-
-class SyncFailed(Exception):
-    """An operator-requested sync could not run or failed; the message is safe to show."""
 
 
 def run_sync(integration: Integration) -> SyncResult:

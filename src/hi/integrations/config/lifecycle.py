@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ..core.errors import IllegalTransition
 from ..outbox.events import publish
 from ..core.errors import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
 from ..factory import get_integration_gateway
@@ -45,18 +46,6 @@ REMOVABLE_AT_ONCE = frozenset({S.DISABLED})
 MAX_REASON = 2000
 #: An activation or deactivation still running after this long was interrupted (the process died).
 INTERRUPTED_AFTER = timedelta(minutes=10)
-
-
-class IllegalTransition(Exception):
-    """A state change the state machine does not allow (or a concurrent change won the race)."""
-
-    def __init__(self, integration: Integration, to_state: IntegrationState, message: str = "") -> None:
-        current = IntegrationState(integration.state)
-        super().__init__(
-            message or f"{integration.name} is in state “{current.label}” and cannot move to “{to_state.label}”."
-        )
-        self.from_state = current
-        self.to_state = to_state
 
 
 def retry_delay(tries: int) -> float:

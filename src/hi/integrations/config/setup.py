@@ -9,13 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from ..core.errors import SetupError
 from . import lifecycle
 from ..outbound import transport
 from ..contract.attributes import AttributeSpec, validate_values
 from ..core.errors import ConfigurationInvalid, ConnectionTestFailed
 from ..factory import get_integration_gateway
 from ..contract.gateway import ConnectionInfo, IntegrationGateway
-from ..outbound.http import response_bodies_withheld
+from ..core.errors import response_bodies_withheld
 from ..models import Integration, IntegrationLog, IntegrationState
 from ..core.redaction import redact_text
 from .store import save_attributes, specs_for, stored_raw
@@ -23,33 +24,6 @@ from ..types import IntegrationType
 
 logger = logging.getLogger(__name__)
 
-#: What each form-level error code tells the operator.
-ERROR_MESSAGES = {
-    "invalid": "Some values are not valid; see the fields below.",
-    "cannot_connect": "Could not connect to the provider.",
-    "invalid_auth": "The provider refused these credentials.",
-    "already_configured": "This account is already configured in this workspace.",
-    "already_connected_elsewhere": "This account is already connected in another workspace of this installation.",
-    "wrong_account": "These credentials belong to a different account than this integration's.",
-    "unknown": "Unexpected error while testing the connection.",
-}
-
-
-class SetupError(Exception):
-    """A configuration attempt that saved nothing: a code, a message and per-field errors."""
-
-    def __init__(self, code: str, detail: str = "", field_errors: dict[str, str] | None = None, sentence: str = ""):
-        self.code = code
-        self.detail = detail
-        self.field_errors = field_errors or {}
-        # `sentence` says the code's meaning in this case's words (e.g. naming the provider).
-        self.sentence = sentence or ERROR_MESSAGES.get(code, code)
-        super().__init__(f"{code}: {self.sentence}" + (f" {detail}" if detail else ""))
-
-    @property
-    def message(self) -> str:
-        """The operator-facing sentence."""
-        return f"{self.sentence} {self.detail}".strip()
 
 
 def merge_raw(specs: list[AttributeSpec], current: dict[str, str], given: dict[str, Any]) -> dict[str, Any]:

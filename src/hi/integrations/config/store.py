@@ -11,6 +11,7 @@ from ..contract.attributes import AttributeSpec, parse_value, serialize_value
 from ..factory import get_integration_gateway
 from ..models import AttributeChange, Integration, IntegrationAttribute
 from ..core.redaction import remember, secret_parts
+from ..core.errors import SecretDecryptionError
 
 
 def specs_for(integration_type) -> list[AttributeSpec]:
@@ -93,7 +94,7 @@ def secret_values(integration: Integration) -> list[str]:
     for row in integration.attributes.filter(is_secret=True).exclude(value=""):
         try:
             values.extend(secret_parts(crypto.decrypt(row.value)))
-        except crypto.SecretDecryptionError:
+        except SecretDecryptionError:
             continue
     remember(_owner(integration), values)
     return values

@@ -10,7 +10,8 @@ from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
 from ..config import lifecycle, setup
-from ..config.entities import SyncFailed, request_sync
+from ..core.errors import IllegalTransition, SetupError, SyncFailed
+from ..config.entities import request_sync
 from ..models import Integration, IntegrationState
 from .queries import integration_for
 from .views import actor_of
@@ -55,7 +56,7 @@ def _test(integration: Integration, actor: str) -> tuple[str, str]:
     """Test the stored configuration live."""
     try:
         info = setup.check_connection(integration)
-    except setup.SetupError as error:
+    except SetupError as error:
         return "error", f"Connection test failed ({error.code}): {error.message}"
     return "success", f"Connection test passed: account {info.unique_id}."
 
@@ -89,7 +90,7 @@ def act(request: HttpRequest, pk, action: str) -> HttpResponse:
     integration = integration_for(request, pk)
     try:
         level, text = handler(integration, actor_of(request))
-    except lifecycle.IllegalTransition as exc:
+    except IllegalTransition as exc:
         level, text = "error", str(exc)
     getattr(messages, level)(request, text)
     return redirect(integration)

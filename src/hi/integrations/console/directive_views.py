@@ -27,6 +27,7 @@ from .queries import count_by_status, integration_for, newest_page, status_optio
 from ..core.redaction import redact_data, redact_text
 from ..config.store import secret_values
 from .views import actor_of, partial
+from ..core.errors import DirectiveActionRefused
 
 PAGE_SIZE = 50
 MAX_ATTEMPTS_SHOWN = 200
@@ -179,7 +180,7 @@ def directive_action(request: HttpRequest, pk, directive_id: int, action: str) -
     run, verb = ACTIONS[action]
     try:
         text = run(directive)
-    except directive_actions.DirectiveActionRefused as exc:
+    except DirectiveActionRefused as exc:
         messages.error(request, f"Directive #{directive.pk}: {exc}")
     else:
         log(integration, "info", f"{actor_of(request)} {verb} directive #{directive.pk} ({directive.topic}).")

@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ..contract.attributes import AttributeSpec, ValueType, parse_value
-from ..config.setup import SetupError
+from ..core.errors import SetupError
 
 NAME_FIELD = "name"
 

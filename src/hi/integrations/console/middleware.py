@@ -7,7 +7,7 @@ from typing import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..core.crypto import SecretDecryptionError
+from ..core.errors import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from ..config.store import display_values, specs_for
 from .summary import revealed_values
 from .summary import receive_url
 from ..types import IntegrationType
+from ..core.errors import IllegalTransition, SetupError
 
 S = IntegrationState
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def add_configure(request: HttpRequest, type_id: str) -> HttpResponse:
                 actor=actor_of(request),
                 user=request.user,
             )
-        except setup.SetupError as error:
+        except SetupError as error:
             form.apply_error(error)
             status = 422 if request.htmx else 200
         else:
@@ -200,7 +201,7 @@ def configure(request: HttpRequest, pk) -> HttpResponse:
             integration = setup.reconfigure(
                 integration, form.raw_values(), actor_of(request), name=form.cleaned_data.get(NAME_FIELD)
             )
-        except setup.SetupError as error:
+        except SetupError as error:
             form.apply_error(error)
         else:
             messages.success(request, "Settings saved and applied.")
@@ -217,7 +218,7 @@ def reauth(request: HttpRequest, pk) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             integration = setup.reauthenticate(integration, form.raw_values(), actor_of(request))
-        except setup.SetupError as error:
+        except SetupError as error:
             form.apply_error(error)
         else:
             messages.success(request, f"Credentials updated: {S(integration.state).label.lower()}.")
@@ -240,7 +241,7 @@ def remove(request: HttpRequest, pk) -> HttpResponse:
                 delete_entities=form.cleaned_data["entities"] == "delete",
                 force=form.cleaned_data["force"],
             )
-        except lifecycle.IllegalTransition as exc:
+        except IllegalTransition as exc:
             form.add_error(None, f"{exc} Tick “remove even if the provider cannot be told” to go ahead.")
         else:
             messages.success(request, f"{integration.name} was removed ({deleted} entities deleted, {kept} kept).")

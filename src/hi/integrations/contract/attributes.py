@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from ..outbound import ssrf
+from ..core.errors import UnsafeURL
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -96,7 +97,7 @@ def parse_value(spec: AttributeSpec, raw: Any) -> Any:
         try:
             # Offline (no DNS): the HTTP client checks again, resolved, at every connection (transport.py).
             ssrf.check_url(text, resolve=False)
-        except ssrf.UnsafeURL as exc:
+        except UnsafeURL as exc:
             raise ValidationError(f"{spec.label} cannot be used: {exc}.") from None
         return text
     if spec.value_type is ValueType.INTEGER:

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .errors import SecretDecryptionError
 
 #: Columns outside IntegrationAttribute that hold encrypted secrets ("app_label.Model", field), re-encrypted by hi_rotate_keys.
 ENCRYPTED_FIELDS: set[tuple[str, str]] = set()
@@ -15,10 +16,6 @@ ENCRYPTED_FIELDS: set[tuple[str, str]] = set()
 def register_encrypted_field(model_label: str, field: str) -> None:
     """Have `hi_rotate_keys` re-encrypt a service's own encrypted column (called from AppConfig.ready)."""
     ENCRYPTED_FIELDS.add((model_label, field))
-
-
-class SecretDecryptionError(Exception):
-    """A stored secret could not be decrypted with any configured key."""
 
 
 @lru_cache(maxsize=4)

@@ -15,14 +15,12 @@ import math
 import re
 from typing import Any, Callable
 
+from .errors import ProviderDataError
+
 #: The deepest nesting of objects and arrays hi reads from a provider; real payloads stay under ten.
 MAX_DEPTH = 32
 
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
-
-
-class ProviderDataError(ValueError):
-    """A provider's payload hi cannot read: not JSON, nested too deep, or a number out of range."""
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -21,8 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .inbound import MAX_BODY_BYTES, MAX_EVENT_ID, MAX_EVENT_TYPE, log_unexpected, stored_fields
+from ..core.errors import ItemInvalid
 from ..models import InboundEvent, Integration
-from ..core.provider_data import ProviderDataError, check_depth, clean_text, is_clean_text
+from ..core.errors import ProviderDataError
+from ..core.provider_data import check_depth, clean_text, is_clean_text
 
 logger = logging.getLogger(__name__)
 Status = InboundEvent.Status
@@ -37,15 +39,6 @@ class BatchItem:
 
     event_id: str
     event_type: str = ""
-
-
-class ItemInvalid(Exception):
-    """An item hi cannot use; the message says why. Give the id and type when they were readable."""
-
-    def __init__(self, reason: str, *, event_id: str = "", event_type: str = "") -> None:
-        super().__init__(reason)
-        self.event_id = event_id
-        self.event_type = event_type
 
 
 @dataclass(frozen=True)

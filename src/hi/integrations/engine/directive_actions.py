@@ -7,12 +7,10 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
+from ..core.errors import DirectiveActionRefused
+
 from ..outbox.directives import handlers
 from ..models import Directive, DirectiveStatus
-
-
-class DirectiveActionRefused(Exception):
-    """An operator action that does not apply to the directive's status."""
 
 
 def retry_now(directive: Directive) -> Directive:

@@ -23,11 +23,13 @@ from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import timezone
 
+from ..core.errors import InboundRejected
 from . import refusals
 from .dblocks import busy_response, is_lock_timeout
 from .inbound_body import declared_length, read_body
 from ..models import InboundEvent, Integration, IntegrationState
-from ..core.provider_data import ProviderDataError, clean_json, clean_text, is_clean_text, loads
+from ..core.errors import ProviderDataError
+from ..core.provider_data import clean_json, clean_text, is_clean_text, loads
 from ..core.redaction import REDACTED, redact_text
 from ..outbound.signing import verify_hmac_sha256
 
@@ -44,18 +46,6 @@ MAX_EVENT_TYPE = 100
 MAX_REASON = 4000
 #: What a provider is told when hi's own code failed (the details are logged and stored).
 UNAVAILABLE = "temporarily unavailable, try again later"
-
-
-class InboundRejected(Exception):
-    """A request the receiver refuses: answered with `status`, stored as rejected with `reason`."""
-
-    def __init__(self, status: int = 400, reason: str = "", retry_after: int | None = None, public_reason: str | None = None) -> None:
-        super().__init__(reason or f"rejected with HTTP {status}")
-        self.status = status
-        self.reason = reason or f"rejected with HTTP {status}"
-        self.retry_after = retry_after
-        #: What the caller is told (the stored reason may say more than a provider should see).
-        self.public_reason = self.reason if public_reason is None else public_reason
 
 
 class InboundReceiver:

@@ -10,11 +10,9 @@ from typing import Callable, Hashable
 
 from django.db import close_old_connections, connections
 
+from ..core.errors import SlotsClosed
+
 logger = logging.getLogger(__name__)
-
-
-class SlotsClosed(Exception):
-    """A task was offered after the slots were closed."""
 
 
 @dataclass(frozen=True)

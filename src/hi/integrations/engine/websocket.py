@@ -17,6 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 import hi
 
+from ..core.errors import ListenerAuthFailed
 from ..outbound import transport
 from ..models import Integration, ListenerState
 from ..core.redaction import redact_text
@@ -29,10 +30,6 @@ ERROR_LIMIT = 500
 AUTH_STATUSES = (401, 403)
 # 2**32 times any sane initial delay is past any cap; a bigger exponent would overflow float().
 _MAX_EXPONENT = 32
-
-
-class ListenerAuthFailed(Exception):
-    """The provider refused the listener's credentials; retried only after the maximum backoff."""
 
 
 def backoff_delay(attempt: int, initial_s: float, max_s: float, rand: Callable[[], float] = random.random) -> float:
@@ -189,8 +186,8 @@ class WebsocketListener:
 
     def _dispatch(self, message: str | bytes) -> None:
         """Hand one message to handle(); a failure is logged (redacted, without locals) and skipped."""
-        from .batches import ItemInvalid
-        from ..core.provider_data import ProviderDataError
+        from ..core.errors import ItemInvalid
+        from ..core.errors import ProviderDataError
 
         try:
             self.handle(message)

@@ -33,6 +33,7 @@ from ..models import Directive, DirectiveStatus, Integration, IntegrationState, 
 from .lanes import Lanes
 from .schedule import ScheduledJob
 from .slots import Slots
+from ..core.errors import IllegalTransition
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _retry_setup(integration: Integration) -> None:
     """Activate an integration whose set-up retry is due."""
     try:
         lifecycle.activate(integration, "worker")
-    except lifecycle.IllegalTransition:
+    except IllegalTransition:
         pass  # another worker got there first
 
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from . import http
+from ..core.errors import BreakerOpen, ProviderError, ProviderUnavailable
 from ..models import BreakerState
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _key(integration: Any) -> str:
 
 def counts_as_failure(exc: BaseException) -> bool:
     """Only the provider being down or slow opens a breaker; refusals (4xx, auth, 429) are answers."""
-    return isinstance(exc, http.ProviderUnavailable)
+    return isinstance(exc, ProviderUnavailable)
 
 
 class DatabaseStorage(pybreaker.CircuitBreakerStorage):
@@ -206,7 +206,7 @@ def guard(integration: Any, provider: str, call: Callable[[], T]) -> T:
     breaker = breaker_for(integration)
     until = breaker.open_until()
     if until is not None:
-        raise http.BreakerOpen(
+        raise BreakerOpen(
             provider,
             f"paused after {breaker.fail_max} failures in a row; next try after {until:%H:%M:%S} UTC",
             retry_at=until,
@@ -217,7 +217,7 @@ def guard(integration: Any, provider: str, call: Callable[[], T]) -> T:
     # half-open after reset_timeout, close) under the lock.
     try:
         outcome: Any = call()
-    except http.ProviderError as exc:
+    except ProviderError as exc:
         outcome = exc
     try:
         return breaker.call(_replay, outcome)

@@ -15,8 +15,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from urllib3.util.retry import RequestHistory
 
+from ..core.errors import ProviderTimeout, ProviderUnavailable, error_class_for
 from ..models import ProviderCall
 from ..core.redaction import REDACTED, redact_text
+from .transport import is_timeout
 
 logger = logging.getLogger(__name__)
 #: Query parameters whose values never reach the call log (matched on the name and its parts).
@@ -40,7 +42,7 @@ def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
     return redact_text(clean, secrets)
 
 
-class _CallLog:
+class CallLog:
     """Writes one ProviderCall row per HTTP attempt of one client call (retries and the 401 re-send included)."""
 
     def __init__(self, integration: Any, method: str) -> None:
@@ -68,10 +70,8 @@ class _CallLog:
         earlier: tuple[RequestHistory, ...] = getattr(retries, "history", ()) or ()
         for past in earlier:
             # urllib3 keeps what each retried attempt got, not when or how long: duration unknown.
-            from .http import ProviderTimeout, ProviderUnavailable, _error_class_for, _is_timeout
-
-            kind = (ProviderTimeout if _is_timeout(past.error) else ProviderUnavailable) if past.error else None
-            kind = kind or _error_class_for(past.status)
+            kind = (ProviderTimeout if is_timeout(past.error) else ProviderUnavailable) if past.error else None
+            kind = kind or error_class_for(past.status)
             rows.append(row(self.started_at, past.status, None, kind.__name__ if kind else ""))
         resumed = getattr(retries, "resumed_at", None) if earlier else None
         begin = resumed if resumed is not None else self.started

@@ -6,99 +6,38 @@ import functools
 import logging
 import os
 import threading
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import requests
-from urllib3.exceptions import NewConnectionError
-from urllib3.exceptions import TimeoutError as UrllibTimeout
 from urllib3.util.retry import Retry
 
 import hi
 
-from . import breakers, ssrf, transport
-from .calllog import _CallLog, redact_url
-from ..core.provider_data import MAX_DEPTH, ProviderDataError, loads
-from ..core.redaction import redact_known, redact_text
-# Re-exported: services and tests import the retry policy from here.
-from .retries import IDEMPOTENT_METHODS, RETRY_STATUSES, ProviderRetry, default_retry, retry_after_seconds, setting  # noqa: F401
+from . import breakers, transport
+from ..core.errors import (
+    EXCERPT,
+    ProviderAuthError,
+    ProviderDataError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    UnsafeDestination,
+    UnsafeURL,
+    bodies_withheld,
+    error_class_for,
+)
+from ..core.provider_data import MAX_DEPTH, loads
+from ..core.redaction import redact_text
+from .calllog import CallLog, redact_url
+from .retries import IDEMPOTENT_METHODS, default_retry, retry_after_seconds, setting
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10.0)
-EXCERPT = 300
 #: The most one call may take in all when HI_HTTP_DEADLINE_S is not set.
 DEFAULT_DEADLINE_S = 30.0
-
-_bodies_withheld: ContextVar[bool] = ContextVar("hi_provider_bodies_withheld", default=False)
-
-
-@contextmanager
-def response_bodies_withheld() -> Iterator[None]:
-    """Within the block, provider errors say the status and a generic reason, never what the provider answered.
-
-    Set-up runs in here: until a connection test passes, the URL is anybody's, and its answer (an internal
-    service's page, say) must not reach the operator's form, the command line or a log.
-    """
-    token = _bodies_withheld.set(True)
-    try:
-        yield
-    finally:
-        _bodies_withheld.reset(token)
-
-
-class ProviderError(Exception):
-    """A provider call failed; carries the provider, HTTP status and a response excerpt."""
-
-    def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "") -> None:
-        self.provider = provider
-        self.status = status
-        # Whoever built it, an error never carries a secret the process knows (redacted before the cut,
-        # so that a secret straddling it cannot leave its first half); set-up withholds bodies altogether.
-        self.excerpt = "" if _bodies_withheld.get() else redact_known(excerpt[: EXCERPT * 4])[:EXCERPT]
-        detail = f" (HTTP {status})" if status else ""
-        super().__init__(redact_known(f"{provider}: {message}{detail}") + (f": {self.excerpt}" if self.excerpt else ""))
-
-
-class ProviderUnavailable(ProviderError):
-    """The provider could not be reached or answered with a server error."""
-
-
-class ProviderTimeout(ProviderUnavailable):
-    """The provider did not answer in time."""
-
-
-class BreakerOpen(ProviderUnavailable):
-    """The integration's circuit breaker is open, so no call was made; `retry_at` is when it half-opens."""
-
-    def __init__(
-        self, provider: str, message: str, status: int | None = None, excerpt: str = "", retry_at: datetime | None = None
-    ):
-        super().__init__(provider, message, status, excerpt)
-        self.retry_at = retry_at
-
-
-class ProviderRateLimited(ProviderError):
-    """The provider asked us to slow down (HTTP 429); `retry_after` in seconds when given."""
-
-    def __init__(self, provider: str, message: str, status: int | None = 429, excerpt: str = "", retry_after: float | None = None):
-        super().__init__(provider, message, status, excerpt)
-        self.retry_after = retry_after
-
-
-class ProviderAuthError(ProviderError):
-    """The provider refused the credentials (HTTP 401 or 403)."""
-
-
-class ProviderRejected(ProviderError):
-    """The provider refused the request itself (another 4xx): retrying will not help."""
-
-
-class UnsafeDestination(ProviderRejected):
-    """hi refused to connect: the address is internal, loopback, a metadata service, or plain http outside the
-    allow-list (ssrf.py, checked at every connection). Nothing was sent; only a new URL or allow-list helps."""
 
 
 def _credentials_in(headers: dict[str, str]) -> list[str]:
@@ -108,28 +47,6 @@ def _credentials_in(headers: dict[str, str]) -> list[str]:
         if value and any(word in name.lower() for word in ("auth", "key", "token", "secret")):
             found += [value, value.partition(" ")[2]]
     return found
-
-
-def _error_class_for(status: int | None) -> type[ProviderError] | None:
-    """The error an answer with this status raises (None for 2xx)."""
-    if status is None or 200 <= status < 300:
-        return None
-    if 300 <= status < 400:
-        return ProviderRejected
-    if status in (401, 403):
-        return ProviderAuthError
-    if status == 429:
-        return ProviderRateLimited
-    return ProviderUnavailable if status >= 500 else ProviderRejected
-
-
-def _is_timeout(error: BaseException | None) -> bool:
-    """Whether a requests or urllib3 error is a timeout (a refused connection is not)."""
-    if isinstance(error, requests.Timeout):
-        return True
-    inner = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
-    reason = getattr(inner, "reason", inner)
-    return isinstance(reason, UrllibTimeout) and not isinstance(reason, NewConnectionError)
 
 
 class ProviderClient:
@@ -225,7 +142,7 @@ class ProviderClient:
 
     def _exchange(self, session: requests.Session, method: str, url: str, timeout: Any, kwargs: dict) -> requests.Response:
         """One call: the token, the request (urllib3 retrying), one re-send with a new token after a 401."""
-        log = _CallLog(self.integration, method)
+        log = CallLog(self.integration, method)
         send = functools.partial(session.request, method, url, timeout=timeout, allow_redirects=False)
         token = self.token_manager.get() if self.token_manager is not None else None
         response = self._send(send, kwargs, token, log)
@@ -238,7 +155,7 @@ class ProviderClient:
     def _secrets(self, token: str | None) -> list[str]:
         return [*self.secrets, token] if token else self.secrets
 
-    def _send(self, send: Callable[..., requests.Response], kwargs: dict, token: str | None, log: _CallLog) -> requests.Response:
+    def _send(self, send: Callable[..., requests.Response], kwargs: dict, token: str | None, log: CallLog) -> requests.Response:
         """Send once through urllib3's retries; log every attempt; turn transport errors into typed ones."""
         if token is not None:
             kwargs = {**kwargs, "headers": {**(kwargs.get("headers") or {}), "Authorization": f"Bearer {token}"}}
@@ -247,7 +164,7 @@ class ProviderClient:
         log.begin()
         try:
             response = send(**kwargs)
-        except ssrf.UnsafeURL as exc:
+        except UnsafeURL as exc:
             refused = UnsafeDestination(self.provider, f"refused to call {self._where}: {exc}")
             log.record(send.args[1], None, None, type(refused).__name__, secrets)
             raise refused from None
@@ -255,7 +172,7 @@ class ProviderClient:
             error: ProviderError
             if bound is not None and bound.passed:
                 error = ProviderTimeout(self.provider, f"no complete answer from {self._where} within {bound.seconds:g} s")
-            elif _is_timeout(exc):
+            elif transport.is_timeout(exc):
                 error = ProviderTimeout(self.provider, f"no answer from {self._where} in time")
             else:
                 error = ProviderUnavailable(self.provider, f"cannot reach {self._where} ({type(exc).__name__})")
@@ -269,7 +186,7 @@ class ProviderClient:
             late = ProviderTimeout(self.provider, f"no complete answer from {self._where} within {bound.seconds:g} s")
             log.record(response.url or send.args[1], retries, response.status_code, type(late).__name__, secrets)
             raise late
-        kind = _error_class_for(response.status_code)
+        kind = error_class_for(response.status_code)
         log.record(response.url or send.args[1], retries, response.status_code, kind.__name__ if kind else "", secrets)
         return response
 
@@ -285,7 +202,7 @@ class ProviderClient:
         excerpt = self.excerpt(response, secrets)
         if 300 <= status < 400:
             # Redirects are never followed: a provider URL that moved is a configuration problem.
-            location = "" if _bodies_withheld.get() else " to " + redact_url(response.headers.get("Location", "?"), secrets)
+            location = "" if bodies_withheld() else " to " + redact_url(response.headers.get("Location", "?"), secrets)
             raise ProviderRejected(self.provider, f"unexpected redirect{location}", status, excerpt)
         if status in (401, 403):
             raise ProviderAuthError(self.provider, "credentials refused", status, excerpt)

@@ -12,6 +12,8 @@ import idna
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from ..core.errors import UnresolvableHost, UnsafeURL
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -28,14 +30,6 @@ METADATA_NAMES = frozenset({"metadata.google.internal", "metadata.goog"})
 _UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.ASCII)
 _NUMERIC = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*", re.ASCII)
-
-
-class UnsafeURL(ValueError):
-    """An outbound URL hi refuses to call; the message tells the operator why."""
-
-
-class UnresolvableHost(UnsafeURL):
-    """The URL's host name did not resolve (perhaps for now: callers may retry later)."""
 
 
 #: The allow-list setting, and its older name (from when only webhooks were guarded), still read.

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 
+from ..core.errors import SignatureError
 from .signing import hmac_sha256
 
 # https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
@@ -22,14 +23,6 @@ DEFAULT_TOLERANCE_S = 300
 ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
 _TIMESTAMP = re.compile(r"[0-9]{1,15}", re.ASCII)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}", re.ASCII)
-
-
-class SignatureError(Exception):
-    """A webhook failed verification; `reason` is missing_header, bad_id, bad_timestamp, stale, future or no_match."""
-
-    def __init__(self, reason: str, message: str = "") -> None:
-        self.reason = reason
-        super().__init__(message or reason)
 
 
 def generate_secret(n_bytes: int = 32) -> str:

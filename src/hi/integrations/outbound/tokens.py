@@ -6,10 +6,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
-if TYPE_CHECKING:
-    from .http import ProviderClient
+from ..core.errors import ProviderRejected
+from ..core.provider_data import loads
+from ..core.redaction import remember
+from .http import ProviderClient
 
 logger = logging.getLogger(__name__)
 
@@ -124,27 +126,21 @@ class TokenManager:
             raise TypeError(f"{self.key}: the token fetcher must return a Token")
         _tokens[self.key] = token
         # A token is a credential too: the process's logs and stores redact it from now on.
-        from ..core.redaction import remember
-
         remember(f"token:{self.key}", [token.value])
         return token.value
 
 
 def client_credentials(
-    http: "ProviderClient", path: str, client_id: str, client_secret: str, *, scope: str | None = None, **extra: str
+    http: ProviderClient, path: str, client_id: str, client_secret: str, *, scope: str | None = None, **extra: str
 ) -> Callable[[], Token]:
     """A fetcher for the OAuth 2.0 client-credentials grant (RFC 6749 §4.4) at `path` of `http`."""
 
     def fetch() -> Token:
-        from .http import ProviderRejected
-
         form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, **extra}
         if scope:
             form["scope"] = scope
         # Asking for a token twice only yields two tokens: safe to retry.
         response = http.request("POST", path, data=form, idempotent=True)
-        from ..core.provider_data import loads
-
         try:
             return Token.from_oauth(loads(response.content))
         except ValueError as exc:  # ProviderDataError included

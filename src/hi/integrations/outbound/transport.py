@@ -22,13 +22,16 @@ from contextvars import ContextVar
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import TimeoutError as UrllibTimeout
 from urllib3.util import connection as urllib3_connection
 
+from ..core.errors import UnresolvableHost
 from . import ssrf
 
 
@@ -238,10 +241,10 @@ class _GuardedConnection:
             timeout = left if timeout is None else min(timeout, left)
         try:
             sock = connect_checked(self.scheme, self._dns_host, self.port, timeout, self.source_address, self.socket_options)
-        except ssrf.UnresolvableHost as exc:
+        except UnresolvableHost as exc:
             # As urllib3 reports a failed lookup: a connection error, retried like one.
             raise NameResolutionError(self.host, self, socket.gaierror(str(exc))) from None  # type: ignore[arg-type]
-        # ssrf.UnsafeURL is not an error urllib3 handles: it leaves the call, and ProviderClient reports it.
+        # UnsafeURL is not an error urllib3 handles: it leaves the call, and ProviderClient reports it.
         except socket.timeout:
             raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={timeout})") from None
         except OSError as exc:
@@ -318,5 +321,14 @@ def _check_through_proxy(url: str) -> None:
     ssrf.check_target(parts.scheme, host, port, resolve=False)
     try:
         ssrf.check_target(parts.scheme, host, port, resolve=True)
-    except ssrf.UnresolvableHost:
+    except UnresolvableHost:
         pass  # a proxy-only network: only the proxy can resolve public names, and the offline rules held
+
+
+def is_timeout(error: BaseException | None) -> bool:
+    """Whether a requests or urllib3 error is a timeout (a refused connection is not)."""
+    if isinstance(error, requests.Timeout):
+        return True
+    inner = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
+    reason = getattr(inner, "reason", inner)
+    return isinstance(reason, UrllibTimeout) and not isinstance(reason, NewConnectionError)

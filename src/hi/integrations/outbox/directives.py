@@ -15,6 +15,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ..core.errors import DirectiveFailed, DirectiveRetry
 from ..models import Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState
 from ..models.engine import LIVE_STATUSES
 
@@ -24,18 +25,6 @@ Outcome = DirectiveAttempt.Outcome
 #: Seconds before retry n (1-based): 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 6 h, 12 h, 24 h.
 DEFAULT_SCHEDULE: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 7200, 21600, 43200, 86400)
 MAX_ERROR = 2000
-
-
-class DirectiveRetry(Exception):
-    """A handler asks to be retried later (transient), optionally not before `retry_after` seconds."""
-
-    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class DirectiveFailed(Exception):
-    """A handler's permanent failure: retrying cannot help."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +204,7 @@ def give_back(directives: Iterable[Directive], worker_id: str) -> int:
 
 def _classify(exc: BaseException) -> str:
     """'waiting', 'auth', 'retry' or 'failed' for a handler's exception."""
-    from ..outbound.http import BreakerOpen, ProviderAuthError, ProviderRejected
+    from ..core.errors import BreakerOpen, ProviderAuthError, ProviderRejected
 
     if isinstance(exc, BreakerOpen):
         return "waiting"
@@ -353,7 +342,7 @@ def _after_failure(directive: Directive, worker_id: str, started, handler, exc: 
 
 def _is_provider_error(exc: BaseException) -> bool:
     """Whether the exception is one of the typed provider errors (expected, no traceback needed)."""
-    from ..outbound.http import ProviderError
+    from ..core.errors import ProviderError
 
     return isinstance(exc, (ProviderError, DirectiveRetry))
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.engine.batches import BatchItem, ItemInvalid, parse_items, store_batch
+from hi.integrations.engine.batches import BatchItem, parse_items, store_batch
+from hi.integrations.core.errors import ItemInvalid
 from hi.integrations.engine.inbound import MAX_BODY_BYTES
 from hi.integrations.models import InboundEvent, Integration, IntegrationState
 

@@ -12,15 +12,15 @@ from django.utils import timezone
 
 from hi.integrations.outbound import breakers
 from hi.integrations.config import lifecycle
-from hi.integrations.outbound.http import (
+from hi.integrations.core.errors import (
     BreakerOpen,
     ProviderAuthError,
-    ProviderClient,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
 )
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.models import BreakerState, IntegrationState
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response

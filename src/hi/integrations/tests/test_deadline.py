@@ -16,7 +16,8 @@ import trustme
 from hi.conftest import demo_attributes
 from hi.integrations.config import setup
 from hi.integrations.outbox.directives import claim, execute
-from hi.integrations.outbound.http import ProviderClient, ProviderTimeout, ProviderUnavailable
+from hi.integrations.outbound.http import ProviderClient
+from hi.integrations.core.errors import ProviderTimeout, ProviderUnavailable, SetupError
 from hi.integrations.models import Directive, DirectiveStatus, ProviderCall
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
@@ -175,7 +176,7 @@ def test_a_connection_test_is_bounded_in_total_and_leaves_no_call_running(sim, s
     settings.HI_CONNECTION_TEST_TIMEOUT_S = DEADLINE_S
     values = setup.check_configuration(IntegrationType.DEMO, demo_attributes(sim))
     sim.faults.drip_s = 1.0
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.probe(IntegrationType.DEMO, values)
     assert caught.value.code == "cannot_connect"
     # The test's thread is not left dripping in the background: its calls ended with the test's time.

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hi.integrations.outbox import directives
 from hi.integrations.config import lifecycle
 from hi.integrations.engine import directive_actions
-from hi.integrations.engine.directive_actions import DirectiveActionRefused
+from hi.integrations.core.errors import DirectiveActionRefused
 from hi.integrations.outbox.directives import claim, enqueue, execute
 from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
 from hi.integrations.testing.fakeserver import json_response

@@ -8,15 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations.outbound.http import (
-    DEFAULT_TIMEOUT,
-    ProviderAuthError,
-    ProviderClient,
-    ProviderRateLimited,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
+from hi.integrations.outbound.http import DEFAULT_TIMEOUT, ProviderClient
+from hi.integrations.core.errors import ProviderAuthError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from hi.integrations.outbound.calllog import prune_calls, redact_url
 from hi.integrations.models import ProviderCall
 from hi.integrations.core.redaction import REDACTED

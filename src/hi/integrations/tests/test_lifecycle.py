@@ -7,7 +7,8 @@ import pytest
 
 from hi.conftest import demo_attributes
 from hi.integrations.config import lifecycle
-from hi.integrations.config.lifecycle import TRANSITIONS, IllegalTransition, retry_delay
+from hi.integrations.config.lifecycle import TRANSITIONS, retry_delay
+from hi.integrations.core.errors import IllegalTransition
 from hi.integrations.models import Integration, IntegrationState, StateChange
 from hi.integrations.testing.fakeserver import json_response
 

@@ -13,6 +13,7 @@ from hi.integrations.config import hookkeys
 from hi.integrations.models import Integration, IntegrationAttribute
 from hi.integrations.config.store import save_attributes
 from hi.workspaces.models import Workspace
+from ..core.errors import SecretDecryptionError
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -70,7 +71,7 @@ def test_rotation_re_encrypts_secrets_with_the_new_key(workspace, settings):
     assert crypto.decrypt(after[second.pk]) == "secret-two"
     assert hookkeys.current_key(first, create=False) == hook_key
     settings.HI_ENCRYPTION_KEYS = [OLD_KEY]
-    with pytest.raises(crypto.SecretDecryptionError):
+    with pytest.raises(SecretDecryptionError):
         crypto.decrypt(after[first.pk])
 
 

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from hi.integrations.outbound.http import ProviderAuthError, ProviderClient, ProviderUnavailable
+from hi.integrations.core.errors import ProviderAuthError, ProviderUnavailable
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.models import ProviderCall
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response

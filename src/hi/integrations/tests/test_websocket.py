@@ -12,7 +12,8 @@ from django.db.models.signals import post_save
 
 from hi.integrations.models import ListenerState
 from hi.integrations.testing.fakews import FakeWebsocketServer
-from hi.integrations.engine.websocket import ListenerAuthFailed, WebsocketListener, backoff_delay, state_of
+from hi.integrations.core.errors import ListenerAuthFailed
+from hi.integrations.engine.websocket import WebsocketListener, backoff_delay, state_of
 
 State = ListenerState.State
 GOOD_TOKEN = "good-token"

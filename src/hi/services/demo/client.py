@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from hi.integrations.outbound.http import ProviderClient, ProviderRejected, client_for_integration
+from hi.integrations.outbound.http import ProviderClient, client_for_integration
+from hi.integrations.core.errors import ProviderRejected
 
 
 class DemoClient:

@@ -12,7 +12,7 @@ from hi.integrations.outbox.directives import DirectiveHandler
 from hi.integrations.outbox.events import EventHook
 from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
-from hi.integrations.outbound.http import ProviderAuthError, ProviderError
+from hi.integrations.core.errors import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.config.store import attribute_values
 

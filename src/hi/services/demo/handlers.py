@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hi.integrations.engine.batches import ItemInvalid
+from hi.integrations.core.errors import ItemInvalid
 from hi.integrations.outbox.directives import DirectiveHandler, enqueue
 from hi.integrations.outbox.events import EventHook
 from hi.integrations.contract.gateway import EntityData
@@ -56,7 +56,7 @@ FORWARD_HOOK = EventHook("*", forward_event)
 
 def health_check(integration: Integration) -> None:
     """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
-    from hi.integrations.outbound.http import ProviderAuthError
+    from hi.integrations.core.errors import ProviderAuthError
     from hi.integrations.config.lifecycle import mark_auth_failed
 
     from .gateway import client_for

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from hi.integrations.outbox.directives import DirectiveHandler
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
-from hi.integrations.outbound.http import ProviderAuthError, ProviderError, ProviderRejected
+from hi.integrations.core.errors import ProviderAuthError, ProviderError, ProviderRejected
 from hi.integrations.models import Integration
 from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values

@@ -6,8 +6,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.outbox.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry, enqueue
-from hi.integrations.outbound.http import ProviderRejected
+from hi.integrations.core.errors import DirectiveFailed, DirectiveRetry
+from hi.integrations.outbox.directives import DirectiveHandler, enqueue
+from hi.integrations.core.errors import ProviderRejected
 from hi.integrations.models import Directive, Integration
 from hi.integrations.config.store import attribute_values
 from hi.orders import api as orders

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hi.integrations.engine.batches import ItemInvalid
-from hi.integrations.engine.inbound import HmacSha256Receiver, InboundRejected
+from hi.integrations.core.errors import ItemInvalid
+from hi.integrations.engine.inbound import HmacSha256Receiver
+from hi.integrations.core.errors import InboundRejected
 from hi.integrations.models import InboundEvent, Integration
 from hi.integrations.core.provider_data import loads
 from hi.integrations.config.store import attribute_values

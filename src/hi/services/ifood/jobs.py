@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from hi.integrations.outbound.http import ProviderAuthError, ProviderError
+from hi.integrations.core.errors import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
 from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values

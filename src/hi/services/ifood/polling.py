@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from hi.integrations.engine.batches import store_batch
-from hi.integrations.outbound.http import ProviderError, ProviderRateLimited
+from hi.integrations.core.errors import ProviderError, ProviderRateLimited
 from hi.integrations.models import Integration
 from hi.integrations.config.store import attribute_values
 

@@ -14,7 +14,7 @@ from hi.integrations.outbox.directives import DirectiveHandler
 from hi.integrations.outbox.events import EventHook
 from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
 from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.outbound.http import ProviderAuthError, ProviderError, UnsafeDestination
+from hi.integrations.core.errors import ProviderAuthError, ProviderError, UnsafeDestination
 from hi.integrations.models import Integration
 from hi.integrations.console.queries import count_by_status, status_options
 from hi.integrations.engine.schedule import ScheduledJob

@@ -10,9 +10,17 @@ from django.utils import timezone
 import hi
 from hi.integrations.config import hookkeys
 from hi.integrations.outbound import origin
-from hi.integrations.outbox.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
+from hi.integrations.core.errors import DirectiveFailed, DirectiveRetry
+from hi.integrations.outbox.directives import DirectiveHandler
 from hi.integrations.outbox.events import EventHook
-from hi.integrations.outbound.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
+from hi.integrations.core.errors import (
+    BreakerOpen,
+    IllegalTransition,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    UnsafeDestination,
+)
 from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.config.store import attribute_values
 
@@ -62,7 +70,7 @@ def _disable(integration: Integration, reason: str) -> None:
     integration.refresh_from_db()
     try:
         lifecycle.deactivate(integration, "hi", reason=reason)
-    except lifecycle.IllegalTransition:
+    except IllegalTransition:
         pass
 
 

@@ -7,7 +7,8 @@ from django.http import HttpRequest
 
 from hi.integrations.outbound import origin, standard_webhooks
 from hi.integrations.outbox.events import publish
-from hi.integrations.engine.inbound import UNAVAILABLE, InboundReceiver, InboundRejected
+from hi.integrations.engine.inbound import UNAVAILABLE, InboundReceiver
+from hi.integrations.core.errors import InboundRejected, SignatureError
 from hi.integrations.models import InboundEvent, Integration
 
 from .rotation import signing_secrets
@@ -33,7 +34,7 @@ class WebhookReceiver(InboundReceiver):
             raise InboundRejected(503, "the endpoint has no signing secret yet", public_reason=UNAVAILABLE)
         try:
             standard_webhooks.verify(request.headers, body, secrets)
-        except standard_webhooks.SignatureError as exc:
+        except SignatureError as exc:
             reason = REASONS.get(exc.reason, exc.reason)
             public = "stale or future timestamp" if exc.reason in ("stale", "future") else "invalid signature"
             raise InboundRejected(401, reason, public_reason=public) from None

@@ -14,6 +14,7 @@ from hi.integrations.models import Integration
 from hi.integrations.config.store import attribute_values, save_attributes
 
 from .models import RetiredSecret
+from hi.integrations.core.errors import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _retired(integration: Integration) -> list[tuple[str, datetime]]:
     for row in RetiredSecret.objects.filter(integration=integration, expires_at__gt=timezone.now()):
         try:
             found.append((crypto.decrypt(row.value), row.expires_at))
-        except crypto.SecretDecryptionError:
+        except SecretDecryptionError:
             # Its encryption key was dropped: the overlap ends early, which only costs the old signature.
             logger.warning("A retired signing secret of integration %s cannot be decrypted; skipped.", integration.pk)
     if len(_retired_cache) >= MAX_CACHED:

@@ -10,9 +10,10 @@ from typing import Any, Callable
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hi.integrations.config import hookkeys, lifecycle, setup
-from hi.integrations.core.crypto import SecretDecryptionError
+from hi.integrations.core.errors import SecretDecryptionError
 from hi.integrations.console.diagnostics import build_diagnostics
-from hi.integrations.config.entities import SyncFailed, run_sync
+from hi.integrations.core.errors import IllegalTransition, SetupError, SyncFailed
+from hi.integrations.config.entities import run_sync
 from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.console.problems import problems_by_integration
 from hi.integrations.console.summary import integration_summary, revealed_values
@@ -37,7 +38,7 @@ def parse_sets(pairs: list[str] | None) -> dict[str, str]:
     return raw
 
 
-def setup_error_text(error: setup.SetupError) -> str:
+def setup_error_text(error: SetupError) -> str:
     """One line for a SetupError: the code, then field errors or the operator-facing message."""
     if error.field_errors:
         fields = "; ".join(f"{key}: {message}" for key, message in error.field_errors.items())
@@ -144,9 +145,9 @@ class Command(BaseCommand):
         }
         try:
             handlers[options["action"]](options)
-        except setup.SetupError as error:
+        except SetupError as error:
             raise CommandError(setup_error_text(error)) from None
-        except (lifecycle.IllegalTransition, SecretDecryptionError) as error:
+        except (IllegalTransition, SecretDecryptionError) as error:
             raise CommandError(str(error)) from None
 
     # Output ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from hi.workspaces.models import Role
 
 from .helpers import SECRET, add_endpoint, emit, make_due, run_due
 from .sink import PATH
+from hi.integrations.core.errors import SetupError
 
 TOKEN = "Bearer extra-header-canary-7f3a"
 
@@ -68,7 +69,7 @@ def test_each_attempt_is_logged_with_redacted_headers_bodies_status_and_latency(
     ],
 )
 def test_malformed_extra_headers_are_refused_without_echoing_the_value(sink, headers, message):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.WEBHOOK, {"url": sink.endpoint, "headers": headers})
     assert message in caught.value.field_errors["headers"]
     assert "canary" not in caught.value.field_errors["headers"]

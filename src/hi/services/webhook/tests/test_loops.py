@@ -10,7 +10,7 @@ from django.db import transaction
 
 from hi.integrations.config import lifecycle
 from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.outbox.directives import DirectiveFailed
+from hi.integrations.core.errors import DirectiveFailed
 from hi.integrations.outbox.events import publish
 from hi.integrations.core.errors import ConfigurationInvalid
 from hi.integrations.config.hookkeys import receive_path

@@ -17,6 +17,7 @@ from hi.services.webhook.models import Delivery
 
 from .helpers import SECRET, add_endpoint, emit, make_due, run_due
 from .sink import PATH, WebhookSink
+from hi.integrations.core.errors import SetupError
 
 
 def test_a_delivery_verifies_with_the_reference_library_and_keeps_its_id_across_a_retry(
@@ -52,7 +53,7 @@ def test_the_events_filter_selects_exact_names_and_wildcards(workspace, sink, dj
 
 
 def test_a_malformed_events_filter_is_refused_offline(sink):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.WEBHOOK, {"url": sink.endpoint, "events": "order.*.x, ,a b"})
     assert "events" in caught.value.field_errors
 
@@ -110,7 +111,7 @@ def test_a_name_resolving_to_loopback_is_refused_unless_allow_listed(
     sink.requests.clear()
     assert run_due() == [DirectiveStatus.FAILED]  # refused again at send time
     assert sink.requests == []
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.WEBHOOK, {"url": url})
     assert "url" in caught.value.field_errors
 
