@@ -10,7 +10,8 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        """Put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
+        """Register the hub's system checks; put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
+        from . import checks  # noqa: F401 - registers the order-source check
         from hi.integrations.outbox.events import register_event_type
 
         register_event_type(

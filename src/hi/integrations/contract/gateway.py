@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from ..engine.inbound import InboundReceiver
-    from hi.orders.models import Order
 
     from ..models import Integration
 
@@ -25,7 +24,6 @@ class Capability(str, Enum):
     DIRECTIVE_HANDLERS = "directive_handlers"
     EVENT_HOOKS = "event_hooks"
     WEBSOCKET_LISTENERS = "websocket_listeners"
-    ORDER_ACTIONS = "order_actions"
 
 
 # The method each capability requires the gateway to override.
@@ -36,7 +34,6 @@ CAPABILITY_METHODS: dict[Capability, str] = {
     Capability.DIRECTIVE_HANDLERS: "directive_handlers",
     Capability.EVENT_HOOKS: "event_hooks",
     Capability.WEBSOCKET_LISTENERS: "websocket_listeners",
-    Capability.ORDER_ACTIONS: "order_actions",
 }
 
 REQUIRED_METHODS = ("activate", "deactivate", "manage", "validate_configuration", "test_connection")
@@ -59,22 +56,6 @@ class EntityData:
     name: str
     kind: str = ""
     data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OrderAction:
-    """An action an order's source integration allows right now (a button in the console, a CLI verb)."""
-
-    key: str
-    label: str
-    description: str
-    #: The console and the CLI ask for a reason, chosen from order_action_choices().
-    needs_reason: bool = False
-    danger: bool = False
-
-
-class OrderActionRefused(Exception):
-    """A gateway refuses an order action or its parameters; the message is shown to the operator."""
 
 
 class IntegrationGateway:
@@ -141,20 +122,6 @@ class IntegrationGateway:
     def receiver(self, integration: "Integration") -> "InboundReceiver":
         """Capability INBOUND_WEBHOOKS: the InboundReceiver that verifies, parses and accepts this integration's webhooks."""
         raise NotImplementedError(f"{type(self).__name__} receives no webhooks")
-
-    def order_actions(self, integration: "Integration", order: "Order") -> list[OrderAction]:
-        """Capability ORDER_ACTIONS: the actions this order allows right now (no provider call)."""
-        raise NotImplementedError(f"{type(self).__name__} offers no order actions")
-
-    def order_action_choices(self, integration: "Integration", order: "Order", action: str) -> list[tuple[str, str]]:
-        """Capability ORDER_ACTIONS: (value, label) reasons for an action that needs one; may call the provider."""
-        return []
-
-    def perform_order_action(
-        self, integration: "Integration", order: "Order", action: str, params: dict[str, Any], *, actor: str
-    ) -> None:
-        """Capability ORDER_ACTIONS: validate, queue the directive and set the awaiting marker; raise OrderActionRefused."""
-        raise NotImplementedError(f"{type(self).__name__} offers no order actions")
 
     def diagnostics(self, integration: "Integration") -> dict[str, Any]:
         """Extra service-specific diagnostics (redacted by the framework before download)."""

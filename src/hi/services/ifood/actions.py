@@ -5,9 +5,9 @@ from typing import Any
 
 from django.db import transaction
 
-from hi.integrations.contract.gateway import OrderAction, OrderActionRefused
 from hi.integrations.models import Integration
 from hi.orders.models import Order
+from hi.orders.sources import OrderAction, OrderActionRefused
 
 from .handlers import client_for, queue_action
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from hi.integrations.factory import get_integration_gateway
-from hi.integrations.contract.gateway import OrderActionRefused
+from hi.orders.sources import OrderActionRefused
 from hi.integrations.models import Directive
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_ACTION
