@@ -5,10 +5,9 @@ from importlib.util import find_spec
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hi.integrations.console import system_views
-from hi.integrations.console import catalog_views
-from hi.integrations.engine import inbound_views
+from hi.integrations.console import catalog_views, system_views
 from hi.integrations.console import views as integration_views
+from hi.integrations.engine import inbound_views
 from hi.integrations.types import IntegrationType
 
 urlpatterns = [

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from hi.integrations.factory import get_integration_gateway
+from hi.integrations.config.history import failure_text
 from hi.integrations.core.errors import ProviderError
-from hi.integrations.config.lifecycle import failure_text
+from hi.integrations.factory import get_integration_gateway
 from hi.integrations.models import Integration
 
 from . import api

@@ -8,9 +8,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hi.integrations.outbox import events
-from hi.integrations.models import Integration
 from hi.integrations.core.provider_data import clean_text
+from hi.integrations.models import Integration
+from hi.integrations.outbox import events
 
 from .data import OrderData, bounded
 from .errors import IllegalTransition

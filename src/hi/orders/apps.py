@@ -11,8 +11,9 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the hub's system checks; put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
-        from . import checks  # noqa: F401 - registers the order-source check
         from hi.integrations.outbox.events import register_event_type
+
+        from . import checks  # noqa: F401 - registers the order-source check
 
         register_event_type(
             "order.created",

@@ -19,15 +19,17 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hi.integrations.config.entities import apply_sync
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.outbound import standard_webhooks
-from hi.integrations.engine.batches import store_batch
-from hi.integrations.config.entities import apply_sync, parse_entities
-from hi.integrations.engine.inbound import MAX_BODY_BYTES, process_pending
-from hi.integrations.models import Entity, Event, InboundEvent, Integration, IntegrationState
+from hi.integrations.config.store import save_attributes
+from hi.integrations.contract.receivers import MAX_BODY_BYTES
 from hi.integrations.core.errors import ProviderDataError
 from hi.integrations.core.provider_data import is_clean_text, loads
-from hi.integrations.config.store import save_attributes
+from hi.integrations.engine.batches import store_batch
+from hi.integrations.engine.inbound import process_pending
+from hi.integrations.engine.sync import parse_entities
+from hi.integrations.models import Entity, Event, InboundEvent, Integration, IntegrationState
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.inbound import post_as_provider
 from hi.orders import api
 from hi.orders.data import MAX_CENTS, MAX_QUANTITY, OrderDataInvalid

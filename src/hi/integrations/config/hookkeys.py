@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..core import crypto
 from ..models import HookKey, Integration
+from .history import log
 
 #: Random bytes in a key: 192 bits, written as 32 URL-safe characters.
 KEY_BYTES = 24
@@ -90,8 +91,6 @@ def find(key: str) -> Integration | None:
 @transaction.atomic
 def rotate(integration: Integration, actor: str, overlap: timedelta = OVERLAP) -> str:
     """Issue a new key; the old ones keep working for `overlap` (none: they stop now). Return the new key."""
-    from .lifecycle import log
-
     now = timezone.now()
     # Two rotations at once: the second waits here, then retires the first one's key.
     list(Integration.objects.select_for_update().filter(pk=integration.pk).values_list("pk", flat=True))

@@ -9,12 +9,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..core.errors import IllegalTransition
-from ..outbox.events import publish
-from ..core.errors import IntegrationAuthFailed, IntegrationError, IntegrationNotReady
+from ..core.errors import IllegalTransition, IntegrationAuthFailed, IntegrationError, IntegrationNotReady
+from ..core.redaction import redact_text
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationLog, IntegrationState, StateChange
-from ..core.redaction import redact_text
+from ..outbox.events import publish
+from .entities import release_entities
+from .history import failure_text, log
 from .store import secret_values
 
 logger = logging.getLogger(__name__)
@@ -100,19 +101,6 @@ def transition(
         )
     integration.refresh_from_db()
     return integration
-
-
-def log(integration: Integration, level: str, message: str) -> None:
-    """Append an operator-facing log line."""
-    IntegrationLog.objects.create(
-        workspace_id=integration.workspace_id, integration=integration, level=level, message=message
-    )
-
-
-def failure_text(integration: Integration, exc: BaseException) -> str:
-    """The exception's message with the integration's secrets removed."""
-    message = str(exc) or type(exc).__name__
-    return redact_text(message, secret_values(integration))
 
 
 def mark_auth_failed(integration: Integration, reason: str, actor: str, what: str = "Authentication failed while working") -> None:
@@ -231,8 +219,6 @@ def remove(
 
     With `force`, a gateway that fails to deactivate does not prevent the removal.
     """
-    from .entities import release_entities
-
     integration = recover_interrupted(integration, actor)
     if IntegrationState(integration.state) not in REMOVABLE_AT_ONCE:
         integration = deactivate(integration, actor, reason=f"Removing, by {actor}.")

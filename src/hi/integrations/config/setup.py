@@ -9,18 +9,17 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from ..core.errors import SetupError
-from . import lifecycle
-from ..outbound import transport
 from ..contract.attributes import AttributeSpec, validate_values
-from ..core.errors import ConfigurationInvalid, ConnectionTestFailed
-from ..factory import get_integration_gateway
 from ..contract.gateway import ConnectionInfo, IntegrationGateway
-from ..core.errors import response_bodies_withheld
-from ..models import Integration, IntegrationLog, IntegrationState
+from ..core.errors import ConfigurationInvalid, ConnectionTestFailed, SetupError, response_bodies_withheld
 from ..core.redaction import redact_text
-from .store import save_attributes, specs_for, stored_raw
+from ..factory import get_integration_gateway
+from ..models import Integration, IntegrationLog, IntegrationState
+from ..outbound import transport
 from ..types import IntegrationType
+from . import lifecycle
+from .history import log
+from .store import attribute_values, save_attributes, specs_for, stored_raw
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +163,7 @@ def add_integration(
                 created_by=user,
             )
             save_attributes(integration, values, actor)
-            lifecycle.log(integration, IntegrationLog.Level.INFO, f"Added by {actor}.")
+            log(integration, IntegrationLog.Level.INFO, f"Added by {actor}.")
     except IntegrityError:
         # Added meanwhile by someone else: here, or (single consumer) in another workspace.
         if Integration.objects.filter(workspace=workspace, integration_type=integration_type.type_id, unique_id=info.unique_id).exists():
@@ -202,7 +201,7 @@ def _apply(
             integration.save(update_fields=["name", "updated_at"])
             changed.append("name")
         if changed:
-            lifecycle.log(integration, IntegrationLog.Level.INFO, f"Reconfigured by {actor}: {', '.join(changed)}.")
+            log(integration, IntegrationLog.Level.INFO, f"Reconfigured by {actor}: {', '.join(changed)}.")
     return changed
 
 
@@ -250,8 +249,6 @@ def reload(integration: Integration, actor: str) -> Integration:
 
 def check_connection(integration: Integration, timeout_s: float | None = None) -> ConnectionInfo:
     """Test the stored configuration live (the Test connection action); saves nothing."""
-    from .store import attribute_values
-
     info = probe(integration.type, attribute_values(integration), timeout_s)
     if info.unique_id != integration.unique_id:
         raise SetupError("wrong_account")

@@ -6,12 +6,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..core import crypto
 from ..contract.attributes import AttributeSpec, parse_value, serialize_value
+from ..core import crypto
+from ..core.errors import SecretDecryptionError
+from ..core.redaction import remember, secret_parts
 from ..factory import get_integration_gateway
 from ..models import AttributeChange, Integration, IntegrationAttribute
-from ..core.redaction import remember, secret_parts
-from ..core.errors import SecretDecryptionError
 
 
 def specs_for(integration_type) -> list[AttributeSpec]:

@@ -11,7 +11,7 @@ from hi.workspaces.models import Role
 
 from ..config import lifecycle, setup
 from ..core.errors import IllegalTransition, SetupError, SyncFailed
-from ..config.entities import request_sync
+from ..engine.sync import request_sync
 from ..models import Integration, IntegrationState
 from .queries import integration_for
 from .views import actor_of

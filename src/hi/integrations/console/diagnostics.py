@@ -9,11 +9,11 @@ from django.utils import timezone
 
 import hi
 
+from ..config.store import display_values, secret_values, specs_for
+from ..core.redaction import REDACTED, redact_data
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationLog
 from .problems import health_word, problems
-from ..core.redaction import REDACTED, redact_data
-from ..config.store import display_values, secret_values, specs_for
 
 RECENT = 50
 

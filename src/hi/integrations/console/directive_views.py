@@ -19,15 +19,15 @@ from django.views.decorators.http import require_POST
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
+from ..config.history import log
+from ..config.store import secret_values
+from ..core.errors import DirectiveActionRefused
+from ..core.redaction import redact_data, redact_text
 from ..engine import directive_actions
-from ..config.lifecycle import log
 from ..models import Directive, DirectiveStatus, Integration
 from ..models.engine import LIVE_STATUSES
 from .queries import count_by_status, integration_for, newest_page, status_options
-from ..core.redaction import redact_data, redact_text
-from ..config.store import secret_values
 from .views import actor_of, partial
-from ..core.errors import DirectiveActionRefused
 
 PAGE_SIZE = 50
 MAX_ATTEMPTS_SHOWN = 200

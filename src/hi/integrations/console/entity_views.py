@@ -11,8 +11,8 @@ from hi.workspaces.models import Role
 
 from ..config.entities import rename_entity as do_rename
 from ..models import Entity
-from .queries import integration_for
 from ..types import IntegrationType
+from .queries import integration_for
 
 
 @require_POST

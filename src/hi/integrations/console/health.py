@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from ..outbound.breakers import breaker_state
+from ..engine.worker import stale_after
 from ..models import (
     BreakerState,
     Directive,
@@ -22,7 +22,7 @@ from ..models import (
     ProviderCall,
     Worker,
 )
-from ..engine.worker import stale_after
+from ..outbound.breakers import breaker_state
 
 WINDOW = timedelta(hours=24)
 HOURS = 24

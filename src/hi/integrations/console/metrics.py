@@ -11,9 +11,9 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from ..outbound.breakers import open_breakers
-from ..models import BreakerState, Directive, DirectiveAttempt, Integration, ProviderCall
 from ..engine.worker import live_worker_ids
+from ..models import BreakerState, Directive, DirectiveAttempt, Integration, ProviderCall
+from ..outbound.breakers import open_breakers
 
 #: Upper bounds of the attempt duration histogram, in seconds.
 DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)

@@ -16,8 +16,10 @@ from typing import Any, Callable, Iterable
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from ..models import InboundEvent, Integration, IntegrationState, JobState
+from ..contract.gateway import Capability
 from ..engine.refusals import floods_by_integration
+from ..factory import get_integration_gateway
+from ..models import InboundEvent, Integration, IntegrationState, JobState
 
 #: Failed runs in a row after which a job's integration is Degraded: one bad minute is not a problem.
 DEGRADED_AFTER = 3
@@ -45,9 +47,6 @@ ProblemSource = Callable[[list[Integration]], dict[Any, list[Problem]]]
 
 def _job_titles(integration: Integration) -> dict[str, str]:
     """{job name: title} of the jobs the integration's gateway declares."""
-    from ..factory import get_integration_gateway
-    from ..contract.gateway import Capability
-
     try:
         gateway = get_integration_gateway(integration.integration_type)
     except (ValueError, ImportError):

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..factory import get_integration_gateway
-from ..contract.gateway import Capability
 from ..config.hookkeys import receive_url_of
+from ..config.store import attribute_values
+from ..contract.gateway import Capability
+from ..factory import get_integration_gateway
 from ..models import Integration
+from .problems import health_word, problems
 
 
 def receive_url(integration: Integration) -> str | None:
@@ -19,8 +21,6 @@ def receive_url(integration: Integration) -> str | None:
 
 def revealed_values(integration: Integration) -> dict[str, Any]:
     """The values a just-added integration shows once ({} for most types)."""
-    from ..config.store import attribute_values
-
     gateway = get_integration_gateway(integration.integration_type)
     if not gateway.revealed_on_create:
         return {}
@@ -30,8 +30,6 @@ def revealed_values(integration: Integration) -> dict[str, Any]:
 
 def integration_summary(integration: Integration, found: list | None = None) -> dict[str, Any]:
     """Id, type, name, state, reason, unique id, receive URL and health problems; never an attribute value."""
-    from .problems import health_word, problems
-
     found = problems(integration) if found is None else found
     return {
         "id": str(integration.pk),

@@ -15,11 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from hi.workspaces.access import workspace_required
 
+from ..engine.worker import live_worker_ids, stale_after
+from ..models import Directive, DirectiveStatus
 from . import metrics as hi_metrics
 from .health import queue_counts, worker_rows, youngest_heartbeat_age
-from ..models import Directive, DirectiveStatus
 from .views import partial
-from ..engine.worker import live_worker_ids, stale_after
 
 logger = logging.getLogger(__name__)
 

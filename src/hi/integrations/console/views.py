@@ -14,24 +14,24 @@ from django.utils.text import slugify
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from ..config import hookkeys, setup
-from .diagnostics import build_diagnostics
-from ..engine.directive_actions import counts_by_status
-from ..factory import get_integration_gateway
-from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
+from ..config import hookkeys, lifecycle, setup
+from ..config.history import failure_text
+from ..config.lifecycle import ACTIVATABLE, DEACTIVATABLE
+from ..config.store import display_values, specs_for
 from ..contract.gateway import Capability
-from .health import health_context
-from ..outbound.calllog import call_log_days
-from ..config.lifecycle import ACTIVATABLE, DEACTIVATABLE, failure_text
+from ..core.errors import IllegalTransition, SetupError
+from ..engine.directive_actions import counts_by_status
+from ..engine.refusals import refusal_floods
+from ..factory import get_integration_gateway
 from ..models import DirectiveStatus, Entity, Integration, IntegrationState
+from ..outbound.calllog import call_log_days
+from ..types import IntegrationType
+from .diagnostics import build_diagnostics
+from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
+from .health import health_context
 from .problems import is_degraded, problems, problems_by_integration
 from .queries import integration_for, type_for
-from ..engine.refusals import refusal_floods
-from ..config.store import display_values, specs_for
-from .summary import revealed_values
-from .summary import receive_url
-from ..types import IntegrationType
-from ..core.errors import IllegalTransition, SetupError
+from .summary import receive_url, revealed_values
 
 S = IntegrationState
 logger = logging.getLogger(__name__)
@@ -229,8 +229,6 @@ def reauth(request: HttpRequest, pk) -> HttpResponse:
 @workspace_required(Role.OPERATOR)
 def remove(request: HttpRequest, pk) -> HttpResponse:
     """Confirm and remove, keeping or deleting linked entities."""
-    from ..config import lifecycle
-
     integration = integration_for(request, pk)
     form = RemoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

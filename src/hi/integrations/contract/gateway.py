@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
+from django.http import HttpRequest
+
+from ..models import Integration
 from .attributes import AttributeType
-
-if TYPE_CHECKING:
-    from django.http import HttpRequest
-
-    from ..engine.inbound import InboundReceiver
-
-    from ..models import Integration
+from .declarations import DirectiveHandler, EventHook, Listener, ScheduledJob
+from .receivers import InboundReceiver
 
 
 class Capability(str, Enum):
@@ -79,15 +77,15 @@ class IntegrationGateway:
         """Whether the gateway declares a capability."""
         return capability in self.capabilities
 
-    def activate(self, integration: "Integration") -> None:
+    def activate(self, integration: Integration) -> None:
         """Set the integration up; raise IntegrationNotReady / AuthFailed / Error to classify failure."""
         raise NotImplementedError(f"{type(self).__name__} must implement activate()")
 
-    def deactivate(self, integration: "Integration") -> None:
+    def deactivate(self, integration: Integration) -> None:
         """Undo everything activate did (listeners, subscriptions, provider-side registrations)."""
         raise NotImplementedError(f"{type(self).__name__} must implement deactivate()")
 
-    def manage(self, request: "HttpRequest", integration: "Integration") -> str:
+    def manage(self, request: HttpRequest, integration: Integration) -> str:
         """Render the service's own pane (HTML) shown inside the framework's manage page."""
         raise NotImplementedError(f"{type(self).__name__} must implement manage()")
 
@@ -99,31 +97,31 @@ class IntegrationGateway:
         """Probe the provider live within timeout_s; raise CannotConnect or InvalidAuth."""
         raise NotImplementedError(f"{type(self).__name__} must implement test_connection()")
 
-    def sync_entities(self, integration: "Integration") -> list[EntityData]:
+    def sync_entities(self, integration: Integration) -> list[EntityData]:
         """Capability ENTITY_SYNC: the provider's current external objects."""
         raise NotImplementedError(f"{type(self).__name__} does not support entity sync")
 
-    def scheduled_jobs(self) -> list[Any]:
+    def scheduled_jobs(self) -> list[ScheduledJob]:
         """Capability SCHEDULED_JOBS: ScheduledJob declarations the worker runs per active integration."""
         raise NotImplementedError(f"{type(self).__name__} declares no scheduled jobs")
 
-    def directive_handlers(self) -> list[Any]:
+    def directive_handlers(self) -> list[DirectiveHandler]:
         """Capability DIRECTIVE_HANDLERS: the DirectiveHandler of each topic this service executes."""
         raise NotImplementedError(f"{type(self).__name__} declares no directive handlers")
 
-    def event_hooks(self) -> list[Any]:
+    def event_hooks(self) -> list[EventHook]:
         """Capability EVENT_HOOKS: EventHook subscriptions that turn events into directives."""
         raise NotImplementedError(f"{type(self).__name__} declares no event hooks")
 
-    def websocket_listeners(self, integration: "Integration") -> list[Any]:
+    def websocket_listeners(self, integration: Integration) -> list[Listener]:
         """Capability WEBSOCKET_LISTENERS: listeners the worker holds open for an active integration."""
         raise NotImplementedError(f"{type(self).__name__} declares no websocket listeners")
 
-    def receiver(self, integration: "Integration") -> "InboundReceiver":
+    def receiver(self, integration: Integration) -> InboundReceiver:
         """Capability INBOUND_WEBHOOKS: the InboundReceiver that verifies, parses and accepts this integration's webhooks."""
         raise NotImplementedError(f"{type(self).__name__} receives no webhooks")
 
-    def diagnostics(self, integration: "Integration") -> dict[str, Any]:
+    def diagnostics(self, integration: Integration) -> dict[str, Any]:
         """Extra service-specific diagnostics (redacted by the framework before download)."""
         return {}
 

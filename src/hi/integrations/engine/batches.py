@@ -20,11 +20,11 @@ from typing import Any, Callable, Iterable, TypeVar
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .inbound import MAX_BODY_BYTES, MAX_EVENT_ID, MAX_EVENT_TYPE, log_unexpected, stored_fields
-from ..core.errors import ItemInvalid
-from ..models import InboundEvent, Integration
-from ..core.errors import ProviderDataError
+from ..contract.receivers import MAX_BODY_BYTES
+from ..core.errors import ItemInvalid, ProviderDataError
 from ..core.provider_data import check_depth, clean_text, is_clean_text
+from ..models import InboundEvent, Integration
+from .inbound import MAX_EVENT_ID, MAX_EVENT_TYPE, log_unexpected, stored_fields
 
 logger = logging.getLogger(__name__)
 Status = InboundEvent.Status

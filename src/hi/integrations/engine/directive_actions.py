@@ -4,13 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..core.errors import DirectiveActionRefused
-
-from ..outbox.directives import handlers
 from ..models import Directive, DirectiveStatus
+from ..outbox.directives import handlers
 
 
 def retry_now(directive: Directive) -> Directive:
@@ -62,8 +61,6 @@ def cancel(directive: Directive) -> Directive:
 
 def counts_by_status(integration_ids) -> dict[Any, dict[str, int]]:
     """{integration id: {status: count}} for the dashboard cards."""
-    from django.db.models import Count
-
     result: dict[Any, dict[str, int]] = {}
     rows = Directive.objects.filter(integration_id__in=integration_ids).filter(
         Q(status__in=[DirectiveStatus.FAILED, DirectiveStatus.DEAD, DirectiveStatus.QUEUED])

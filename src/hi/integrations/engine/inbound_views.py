@@ -10,11 +10,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..factory import get_integration_gateway
-from ..contract.gateway import Capability
 from ..config.hookkeys import find
-from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
+from ..contract.receivers import UNAVAILABLE, InboundReceiver, UnavailableReceiver
 from ..models import Integration
+from .inbound import gateway_receiver, handle_inbound, log_unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +31,6 @@ def provider_endpoint(view):
 def not_found() -> HttpResponse:
     """The same answer for an unknown or expired key and a type without webhooks: nothing to learn from it."""
     return JsonResponse({"error": "not found"}, status=404)
-
-
-def gateway_receiver(integration: Integration) -> InboundReceiver | None:
-    """The receiver the integration's gateway builds, or None when the type receives no webhooks."""
-    try:
-        gateway = get_integration_gateway(integration.integration_type)
-    except (ValueError, ImportError):
-        return None  # a type whose service is gone
-    if not gateway.supports(Capability.INBOUND_WEBHOOKS):
-        return None
-    return gateway.receiver(integration)
 
 
 def receiver_view(resolve: ReceiverResolver = gateway_receiver):

@@ -6,8 +6,8 @@ import time
 from functools import partial
 from typing import Callable
 
-from ..outbox import directives
 from ..models import Directive
+from . import execution
 from .slots import Slots
 
 #: A lane runs one integration's claimed directives one after another for about this long, then
@@ -45,12 +45,12 @@ class Lanes:
         started = 0
         while self.slots.free and not self.stopping():
             with self.dispatch_lock:
-                claimed = directives.claim_lane(self.worker_id, self.size, self._no_new_lane(self.slots.full_keys()))
+                claimed = execution.claim_lane(self.worker_id, self.size, self._no_new_lane(self.slots.full_keys()))
                 if not claimed:
                     break
                 integration_id = claimed[0].integration_id
                 if not self.slots.start(integration_id, f"directives of {integration_id}", partial(self._run_lanes, claimed)):
-                    directives.give_back(claimed, self.worker_id)  # room is only taken under this lock: not expected
+                    execution.give_back(claimed, self.worker_id)  # room is only taken under this lock: not expected
                     break
             started += 1
         return started
@@ -78,9 +78,9 @@ class Lanes:
         if self.stopping():
             return []
         with self.dispatch_lock:
-            claimed = directives.claim_lane(self.worker_id, self.size, self._no_new_lane(self.slots.full_keys_for_next()))
+            claimed = execution.claim_lane(self.worker_id, self.size, self._no_new_lane(self.slots.full_keys_for_next()))
             if claimed and not self.slots.move(claimed[0].integration_id):
-                directives.give_back(claimed, self.worker_id)  # room is only taken under this lock: not expected
+                execution.give_back(claimed, self.worker_id)  # room is only taken under this lock: not expected
                 return []
         return claimed
 
@@ -90,7 +90,7 @@ class Lanes:
         Successes are written together (at most every quarter second), failures at once. What a
         stop, the budget or an escaping error leaves unstarted goes back to the queue.
         """
-        done = directives.DoneBatch(self.worker_id)
+        done = execution.DoneBatch(self.worker_id)
         began = flushed_at = time.monotonic()
         started = 0
         try:
@@ -98,13 +98,13 @@ class Lanes:
                 if self.stopping() or (started and time.monotonic() - began > LANE_BUDGET_S):
                     break
                 started += 1
-                directives.execute(directive, self.worker_id, done)
+                execution.execute(directive, self.worker_id, done)
                 if time.monotonic() - flushed_at > 0.25:
                     done.flush()
                     flushed_at = time.monotonic()
         finally:
             try:
-                directives.give_back(claimed[started:], self.worker_id)
+                execution.give_back(claimed[started:], self.worker_id)
             finally:
                 done.flush()
                 self._learn_pace(claimed[0].integration_id, started, time.monotonic() - began)

@@ -1,9 +1,7 @@
-"""Scheduled jobs: what gateways declare, and the compare-and-set that runs each occurrence once."""
+"""Scheduled jobs' occurrences: the compare-and-set that runs each once, and the record of how it went."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -11,27 +9,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import Integration, JobState
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    """A job the worker runs every `interval_s` for each active integration of the declaring type.
-
-    `single_owner` jobs (a provider queue that allows one consumer) run only on the worker that
-    holds the job's lease, never on two workers at once.
-    """
-
-    name: str
-    interval_s: float
-    run: Callable[[Integration], None]
-    single_owner: bool = False
-    #: What the job does, in words an operator reads when it keeps failing ("Polling iFood's event queue").
-    label: str = ""
-
-    @property
-    def title(self) -> str:
-        """The label, or the name in words."""
-        return self.label or self.name.replace("_", " ").capitalize()
 
 
 def lease_name(integration: Integration | None, job_name: str) -> str:

@@ -17,10 +17,11 @@ from websockets.sync.client import ClientConnection, connect
 
 import hi
 
-from ..core.errors import ListenerAuthFailed
-from ..outbound import transport
-from ..models import Integration, ListenerState
+from ..config.store import secret_values
+from ..core.errors import ItemInvalid, ListenerAuthFailed, ProviderDataError
 from ..core.redaction import redact_text
+from ..models import Integration, ListenerState
+from ..outbound import transport
 
 logger = logging.getLogger(__name__)
 
@@ -186,9 +187,6 @@ class WebsocketListener:
 
     def _dispatch(self, message: str | bytes) -> None:
         """Hand one message to handle(); a failure is logged (redacted, without locals) and skipped."""
-        from ..core.errors import ItemInvalid
-        from ..core.errors import ProviderDataError
-
         try:
             self.handle(message)
         except (ItemInvalid, ProviderDataError) as exc:
@@ -242,8 +240,6 @@ class WebsocketListener:
 
     def _stored_secrets(self) -> list[str]:
         """The integration's secret attribute values."""
-        from ..config.store import secret_values  # store imports the gateway factory; keep this module light
-
         try:
             return secret_values(self.integration)
         except DatabaseError:

@@ -23,17 +23,18 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from ..outbox import directives, events
 from ..config import hookkeys, lifecycle
-from . import inbound, leases, refusals, schedule
-from ..outbound.calllog import call_log_days, prune_calls
-from ..factory import get_integration_gateway
+from ..config.history import failure_text
+from ..contract.declarations import ScheduledJob
 from ..contract.gateway import Capability
-from ..models import Directive, DirectiveStatus, Integration, IntegrationState, Worker
-from .lanes import Lanes
-from .schedule import ScheduledJob
-from .slots import Slots
 from ..core.errors import IllegalTransition
+from ..factory import get_integration_gateway
+from ..models import Directive, DirectiveStatus, Event, InboundEvent, Integration, IntegrationLog, IntegrationState, Worker
+from ..outbound.calllog import call_log_days, prune_calls
+from ..outbox import events
+from . import execution, inbound, leases, refusals, schedule
+from .lanes import Lanes
+from .slots import Slots
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +68,11 @@ def live_worker_ids() -> set[str]:
 
 def _reap(worker: "WorkerProcess") -> int:
     """Re-queue directives of workers that stopped heartbeating."""
-    return directives.requeue_interrupted(live_worker_ids() | {worker.id})
+    return execution.requeue_interrupted(live_worker_ids() | {worker.id})
 
 
 def _prune(worker: "WorkerProcess") -> int:
     """Drop old call logs, finished directives, dispatched events, inbound requests, replaced receive-URL keys and stopped workers."""
-    from ..models import Event, InboundEvent, IntegrationLog
-
     now = timezone.now()
     keep = timedelta(days=getattr(settings, "HI_RETENTION_DAYS", 30))
     pruned = 0
@@ -249,7 +248,7 @@ class WorkerProcess:
     # Directives ------------------------------------------------------------------------------
     def _work_pending(self) -> bool:
         """Whether a directive is due now or still running elsewhere (for drain mode)."""
-        return Directive.objects.filter(status=DirectiveStatus.RUNNING).exists() or directives._eligible(timezone.now()).exists()
+        return Directive.objects.filter(status=DirectiveStatus.RUNNING).exists() or execution.claimable(timezone.now()).exists()
 
     # The schedule ----------------------------------------------------------------------------
     def _housekeeping(self) -> None:
@@ -302,7 +301,7 @@ class WorkerProcess:
         try:
             run()
         except Exception as exc:  # noqa: BLE001 - recorded on the job; the loop goes on
-            error = f"{type(exc).__name__}: {lifecycle.failure_text(integration, exc) if integration else exc}"
+            error = f"{type(exc).__name__}: {failure_text(integration, exc) if integration else exc}"
             logger.error("Job %s (%s) failed: %s", name, integration.pk if integration else "hi", error)
         schedule.record(integration, name, int((time.monotonic() - started) * 1000), error)
 

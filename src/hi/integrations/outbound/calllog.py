@@ -16,8 +16,8 @@ from django.utils import timezone
 from urllib3.util.retry import RequestHistory
 
 from ..core.errors import ProviderTimeout, ProviderUnavailable, error_class_for
-from ..models import ProviderCall
 from ..core.redaction import REDACTED, redact_text
+from ..models import ProviderCall
 from .transport import is_timeout
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from urllib3.util.retry import Retry
 
 import hi
 
-from . import breakers, transport
 from ..core.errors import (
     EXCERPT,
     ProviderAuthError,
@@ -30,6 +29,7 @@ from ..core.errors import (
 )
 from ..core.provider_data import MAX_DEPTH, loads
 from ..core.redaction import redact_text
+from . import breakers, transport
 from .calllog import CallLog, redact_url
 from .retries import IDEMPOTENT_METHODS, default_retry, retry_after_seconds, setting
 

@@ -1,15 +1,16 @@
 """Domain events: stored with the change that causes them, dispatched to hooks after the commit."""
 from __future__ import annotations
 
-import fnmatch
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from ..contract.declarations import EventHook
+from ..contract.gateway import Capability
+from ..factory import get_integration_gateway
 from ..models import Event, Integration
 
 logger = logging.getLogger(__name__)
@@ -38,18 +39,6 @@ def register_event_type(event_type: str, description: str, example: dict[str, An
     EVENT_TYPES[event_type] = example
 
 
-@dataclass(frozen=True)
-class EventHook:
-    """A service's subscription: events whose type matches `pattern` ('order.*', '*') call `run`."""
-
-    pattern: str
-    run: Callable[[Event, Integration], None]
-
-    def matches(self, event_type: str) -> bool:
-        """Whether the hook wants this event type."""
-        return fnmatch.fnmatchcase(event_type, self.pattern)
-
-
 def publish(event_type: str, data: dict[str, Any], workspace, integration: Integration | None = None) -> Event:
     """Record an event in the caller's transaction and dispatch it once that transaction commits."""
     event = Event.objects.create(
@@ -65,9 +54,6 @@ def publish(event_type: str, data: dict[str, Any], workspace, integration: Integ
 
 def hooks_for(integration: Integration) -> list[EventHook]:
     """The hooks an integration's gateway declares."""
-    from ..factory import get_integration_gateway
-    from ..contract.gateway import Capability
-
     gateway = get_integration_gateway(integration.integration_type)
     return list(gateway.event_hooks()) if gateway.supports(Capability.EVENT_HOOKS) else []
 

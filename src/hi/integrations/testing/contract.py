@@ -10,12 +10,12 @@ from hi.workspaces.models import Workspace
 
 from ..config import lifecycle, setup
 from ..console.diagnostics import build_diagnostics
-from ..factory import get_integration_gateway
 from ..contract.gateway import contract_problems
+from ..core.errors import SetupError
+from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationState
 from ..types import IntegrationType
 from .fakeserver import FakeProviderServer
-from ..core.errors import SetupError
 
 
 @pytest.mark.django_db

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from ..config.hookkeys import new_key, receive_path
+from ..core.redaction import REDACTED
 from ..engine.inbound import process_pending
 from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
-from ..core.redaction import REDACTED
 
 Status = InboundEvent.Status
 

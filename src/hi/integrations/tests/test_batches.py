@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.engine.batches import BatchItem, parse_items, store_batch
+from hi.integrations.contract.receivers import MAX_BODY_BYTES
 from hi.integrations.core.errors import ItemInvalid
-from hi.integrations.engine.inbound import MAX_BODY_BYTES
+from hi.integrations.engine.batches import BatchItem, parse_items, store_batch
 from hi.integrations.models import InboundEvent, Integration, IntegrationState
 
 pytestmark = pytest.mark.django_db

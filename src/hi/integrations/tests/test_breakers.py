@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from hi.integrations.outbound import breakers
 from hi.integrations.config import lifecycle
 from hi.integrations.core.errors import (
     BreakerOpen,
@@ -20,8 +19,9 @@ from hi.integrations.core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.models import BreakerState, IntegrationState
+from hi.integrations.outbound import breakers
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 

@@ -6,6 +6,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from hi.integrations.core import crypto
+
 from ..core.errors import SecretDecryptionError
 
 

@@ -15,10 +15,10 @@ import trustme
 
 from hi.conftest import demo_attributes
 from hi.integrations.config import setup
-from hi.integrations.outbox.directives import claim, execute
-from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.core.errors import ProviderTimeout, ProviderUnavailable, SetupError
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.models import Directive, DirectiveStatus, ProviderCall
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 from hi.integrations.types import IntegrationType

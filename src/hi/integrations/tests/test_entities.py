@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.config.entities import IntegrationKey, apply_sync, rename_entity
+from hi.integrations.config.entities import apply_sync, rename_entity
 from hi.integrations.contract.gateway import EntityData
+from hi.integrations.core.keys import IntegrationKey
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from hi.integrations.outbox import events
 from hi.integrations.config import setup
 from hi.integrations.models import Directive, Event
+from hi.integrations.outbox import events
 from hi.services.demo.handlers import TOPIC_NOTE
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 from hi.integrations.config import hookkeys
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.models import HookKey, InboundEvent, Integration, IntegrationLog
-from hi.integrations.testing.inbound import post_as_provider
 from hi.integrations.config.store import save_attributes
 from hi.integrations.console.summary import receive_url
+from hi.integrations.models import HookKey, InboundEvent, Integration, IntegrationLog
+from hi.integrations.testing.inbound import post_as_provider
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -5,11 +5,12 @@ import pytest
 from django.urls import reverse
 
 from hi.integrations.config import setup
+from hi.integrations.config.store import specs_for
 from hi.integrations.contract.attributes import ValueType, validate_values
 from hi.integrations.models import Integration
-from hi.integrations.config.store import specs_for
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.types import IntegrationType
+
 from ..core.errors import SetupError
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from hi.integrations.console.diagnostics import build_diagnostics
-from hi.integrations.models import InboundEvent, JobState
 from hi.integrations.console.problems import DEGRADED_AFTER, problems
 from hi.integrations.engine.worker import WorkerProcess
+from hi.integrations.models import InboundEvent, JobState
 
 # The worker's heartbeat thread has its own database connection: data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

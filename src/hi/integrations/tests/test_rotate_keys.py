@@ -8,11 +8,12 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hi.integrations.core import crypto
 from hi.integrations.config import hookkeys
-from hi.integrations.models import Integration, IntegrationAttribute
 from hi.integrations.config.store import save_attributes
+from hi.integrations.core import crypto
+from hi.integrations.models import Integration, IntegrationAttribute
 from hi.workspaces.models import Workspace
+
 from ..core.errors import SecretDecryptionError
 
 OLD_KEY = Fernet.generate_key().decode()

@@ -10,17 +10,18 @@ from django.urls import reverse
 
 from hi.conftest import demo_attributes
 from hi.integrations.config import setup
-from hi.integrations.outbound.http import forget_clients
-from hi.integrations.models import Integration
 from hi.integrations.config.store import attribute_values
-from hi.integrations.testing import FakeProviderServer
+from hi.integrations.models import Integration
+from hi.integrations.outbound.http import forget_clients
 from hi.integrations.outbound.tokens import forget_tokens
+from hi.integrations.testing import FakeProviderServer
 from hi.integrations.types import IntegrationType
 from hi.services.ifood.client import TOKEN_PATH
 from hi.services.ifood.simulator import IFoodSimulator
 from hi.services.ifood.tests.helpers import CLIENT_ID, MERCHANTS, SECRET, add_ifood
 from hi.services.ifood.tests.helpers import attributes as ifood_attributes
 from hi.services.webhook.tests.sink import WebhookSink
+
 from ..core.errors import SetupError
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ import pytest
 import trustme
 
 from hi.integrations.config import setup
-from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.core.errors import ProviderUnavailable, SetupError, UnsafeDestination
 from hi.integrations.models import ProviderCall
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 from hi.services.webhook.gateway import ping

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-
 from hi.integrations.models import Integration
 from hi.orders import api
 from hi.orders.data import ItemData, OrderData, PaymentData

@@ -6,20 +6,25 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
-from hi.integrations.config.entities import parse_entities, sync_now
-from hi.integrations.outbox.directives import DirectiveHandler
-from hi.integrations.outbox.events import EventHook
-from hi.integrations.engine.schedule import ScheduledJob
-from hi.integrations.contract.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
-from hi.integrations.core.errors import ProviderAuthError, ProviderError
-from hi.integrations.models import Integration
 from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.declarations import DirectiveHandler, EventHook, ScheduledJob
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
+from hi.integrations.core.errors import (
+    CannotConnect,
+    ConfigurationInvalid,
+    IntegrationAuthFailed,
+    InvalidAuth,
+    ProviderAuthError,
+    ProviderError,
+    set_up_failure,
+)
+from hi.integrations.engine.sync import parse_entities, sync_now
+from hi.integrations.models import Integration
 
 from .attributes import DemoAttribute
 from .client import DemoClient
-from .listeners import ItemStream
 from .handlers import FORWARD_HOOK, HEALTH_JOB, NOTE_HANDLER, SYNC_JOB, item_entity
+from .listeners import ItemStream
 
 
 def client_for(values: Mapping[str, Any], timeout_s: float = 10.0, integration: Integration | None = None) -> DemoClient:

@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hi.integrations.core.errors import ItemInvalid
-from hi.integrations.outbox.directives import DirectiveHandler, enqueue
-from hi.integrations.outbox.events import EventHook
-from hi.integrations.contract.gateway import EntityData
-from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.declarations import DirectiveHandler, EventHook, ScheduledJob
+from hi.integrations.contract.gateway import EntityData
+from hi.integrations.core.errors import ItemInvalid
+from hi.integrations.models import Directive, Event, Integration
+from hi.integrations.outbox.directives import enqueue
 
 TOPIC_NOTE = "demo.send_note"
 
@@ -56,8 +55,8 @@ FORWARD_HOOK = EventHook("*", forward_event)
 
 def health_check(integration: Integration) -> None:
     """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
-    from hi.integrations.core.errors import ProviderAuthError
     from hi.integrations.config.lifecycle import mark_auth_failed
+    from hi.integrations.core.errors import ProviderAuthError
 
     from .gateway import client_for
 
@@ -69,7 +68,7 @@ def health_check(integration: Integration) -> None:
 
 def sync_items(integration: Integration) -> None:
     """Every ten minutes, on one worker only: refresh the items."""
-    from hi.integrations.config.entities import sync_now
+    from hi.integrations.engine.sync import sync_now
 
     sync_now(integration)
 

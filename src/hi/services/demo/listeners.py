@@ -6,9 +6,9 @@ import json
 from websockets.sync.client import ClientConnection
 
 from hi.integrations.config.entities import upsert_entity
-from hi.integrations.core.provider_data import loads
 from hi.integrations.config.store import attribute_values
 from hi.integrations.core.errors import ListenerAuthFailed
+from hi.integrations.core.provider_data import loads
 from hi.integrations.engine.websocket import WebsocketListener
 
 from .handlers import item_entity

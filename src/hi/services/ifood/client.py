@@ -6,10 +6,9 @@ import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from hi.integrations.outbound.http import ProviderClient, client_for_integration
-from hi.integrations.core.errors import ProviderRejected
-from hi.integrations.core.errors import ProviderDataError
+from hi.integrations.core.errors import ProviderDataError, ProviderRejected
 from hi.integrations.core.provider_data import loads
+from hi.integrations.outbound.http import ProviderClient, client_for_integration
 from hi.integrations.outbound.tokens import Token, TokenManager
 
 PROVIDER = "ifood"

@@ -6,13 +6,19 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.outbox.directives import DirectiveHandler
-from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
-from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.core.errors import ProviderAuthError, ProviderError, ProviderRejected
-from hi.integrations.models import Integration
-from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.declarations import DirectiveHandler, ScheduledJob
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
+from hi.integrations.core.errors import (
+    CannotConnect,
+    ConfigurationInvalid,
+    InvalidAuth,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    set_up_failure,
+)
+from hi.integrations.models import Integration
 from hi.orders.models import Order
 from hi.orders.sources import OrderAction, OrderSource
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.core.errors import DirectiveFailed, DirectiveRetry
-from hi.integrations.outbox.directives import DirectiveHandler, enqueue
-from hi.integrations.core.errors import ProviderRejected
-from hi.integrations.models import Directive, Integration
 from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.declarations import DirectiveHandler
+from hi.integrations.core.errors import DirectiveFailed, DirectiveRetry, ProviderRejected
+from hi.integrations.models import Directive, Integration
+from hi.integrations.outbox.directives import enqueue
 from hi.orders import api as orders
 from hi.orders.data import OrderDataInvalid
 from hi.orders.models import Order

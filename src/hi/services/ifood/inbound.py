@@ -5,12 +5,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hi.integrations.core.errors import ItemInvalid
-from hi.integrations.engine.inbound import HmacSha256Receiver
-from hi.integrations.core.errors import InboundRejected
-from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.core.provider_data import loads
 from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.receivers import HmacSha256Receiver
+from hi.integrations.core.errors import InboundRejected, ItemInvalid
+from hi.integrations.core.provider_data import loads
+from hi.integrations.models import InboundEvent, Integration
 
 from .client import parse_merchants
 from .processing import apply_event, identify

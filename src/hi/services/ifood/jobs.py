@@ -6,10 +6,10 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.declarations import ScheduledJob
 from hi.integrations.core.errors import ProviderAuthError, ProviderError
 from hi.integrations.models import Integration
-from hi.integrations.engine.schedule import ScheduledJob
-from hi.integrations.config.store import attribute_values
 
 from . import polling
 from .client import IFoodClient, parse_merchants

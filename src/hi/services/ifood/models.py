@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from hi.integrations.models import Integration
 from hi.integrations.core.redaction import RedactedTextField
+from hi.integrations.models import Integration
 
 
 class ServiceState(models.Model):

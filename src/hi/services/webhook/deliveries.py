@@ -9,11 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from hi.integrations.outbox.directives import enqueue
+from hi.integrations.core.redaction import REDACTED, redact_text
 from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.core.redaction import REDACTED, redact_text
 from hi.integrations.outbound.standard_webhooks import new_message_id
+from hi.integrations.outbox.directives import enqueue
 
 from .models import Delivery, DeliveryAttempt
 

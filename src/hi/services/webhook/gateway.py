@@ -1,7 +1,8 @@
 """The webhooks gateway: one integration is one endpoint that receives hi's events, signed."""
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -9,17 +10,22 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from hi.integrations.config import hookkeys
-from hi.integrations.outbound import standard_webhooks
-from hi.integrations.outbox.directives import DirectiveHandler
-from hi.integrations.outbox.events import EventHook
-from hi.integrations.core.errors import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
-from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.core.errors import ProviderAuthError, ProviderError, UnsafeDestination
-from hi.integrations.models import Integration
-from hi.integrations.console.queries import count_by_status, status_options
-from hi.integrations.engine.schedule import ScheduledJob
 from hi.integrations.config.store import attribute_values, display_values, save_attributes
+from hi.integrations.console.queries import count_by_status, status_options
 from hi.integrations.console.summary import receive_url
+from hi.integrations.contract.declarations import DirectiveHandler, EventHook, ScheduledJob
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
+from hi.integrations.core.errors import (
+    CannotConnect,
+    ConfigurationInvalid,
+    InvalidAuth,
+    ProviderAuthError,
+    ProviderError,
+    UnsafeDestination,
+    set_up_failure,
+)
+from hi.integrations.models import Integration
+from hi.integrations.outbound import standard_webhooks
 
 from . import deliveries
 from .attributes import WebhookAttribute

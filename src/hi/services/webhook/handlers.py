@@ -9,12 +9,12 @@ from django.utils import timezone
 
 import hi
 from hi.integrations.config import hookkeys
-from hi.integrations.outbound import origin
-from hi.integrations.core.errors import DirectiveFailed, DirectiveRetry
-from hi.integrations.outbox.directives import DirectiveHandler
-from hi.integrations.outbox.events import EventHook
+from hi.integrations.config.store import attribute_values
+from hi.integrations.contract.declarations import DirectiveHandler, EventHook
 from hi.integrations.core.errors import (
     BreakerOpen,
+    DirectiveFailed,
+    DirectiveRetry,
     IllegalTransition,
     ProviderAuthError,
     ProviderError,
@@ -22,7 +22,7 @@ from hi.integrations.core.errors import (
     UnsafeDestination,
 )
 from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.config.store import attribute_values
+from hi.integrations.outbound import origin
 
 from . import deliveries
 from .client import body_bytes, parse_headers, post, signed_headers, wants

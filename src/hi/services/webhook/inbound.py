@@ -5,11 +5,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.outbox.events import publish
-from hi.integrations.engine.inbound import UNAVAILABLE, InboundReceiver
+from hi.integrations.contract.receivers import UNAVAILABLE, InboundReceiver
 from hi.integrations.core.errors import InboundRejected, SignatureError
 from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.outbound import origin, standard_webhooks
+from hi.integrations.outbox.events import publish
 
 from .rotation import signing_secrets
 

@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from hi.integrations.models import Directive, Event, Integration
 from hi.integrations.core.redaction import RedactedTextField
+from hi.integrations.models import Directive, Event, Integration
 from hi.workspaces.models import Workspace
 
 

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.core import crypto
-from hi.integrations.outbound import standard_webhooks
-from hi.integrations.config.lifecycle import log
-from hi.integrations.models import Integration
+from hi.integrations.config.history import log
 from hi.integrations.config.store import attribute_values, save_attributes
+from hi.integrations.core import crypto
+from hi.integrations.core.errors import SecretDecryptionError
+from hi.integrations.models import Integration
+from hi.integrations.outbound import standard_webhooks
 
 from .models import RetiredSecret
-from hi.integrations.core.errors import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
 

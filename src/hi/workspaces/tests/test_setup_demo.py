@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from hi.integrations.config import lifecycle
-from hi.integrations.outbound.http import forget_clients
-from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.config.store import attribute_values
+from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.outbound.http import forget_clients
 from hi.integrations.outbound.tokens import forget_tokens
 from hi.integrations.types import IntegrationType
 from hi.services.ifood.simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_MERCHANTS, IFoodSimulator

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from hi.integrations.core import crypto
 from hi.integrations.models import IntegrationAttribute
+
 from ...core.errors import SecretDecryptionError
 
 

@@ -10,13 +10,12 @@ from typing import Any, Callable
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hi.integrations.config import hookkeys, lifecycle, setup
-from hi.integrations.core.errors import SecretDecryptionError
 from hi.integrations.console.diagnostics import build_diagnostics
-from hi.integrations.core.errors import IllegalTransition, SetupError, SyncFailed
-from hi.integrations.config.entities import run_sync
-from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.console.problems import problems_by_integration
 from hi.integrations.console.summary import integration_summary, revealed_values
+from hi.integrations.core.errors import IllegalTransition, SecretDecryptionError, SetupError, SyncFailed
+from hi.integrations.engine.sync import run_sync
+from hi.integrations.models import Integration, IntegrationState
 from hi.integrations.types import IntegrationType
 from hi.workspaces.models import Workspace
 

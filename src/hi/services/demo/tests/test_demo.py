@@ -6,9 +6,9 @@ import requests
 
 from hi.conftest import demo_attributes
 from hi.integrations.config import setup
-from hi.integrations.config.entities import sync_now
-from hi.integrations.types import IntegrationType
 from hi.integrations.core.errors import SetupError
+from hi.integrations.engine.sync import sync_now
+from hi.integrations.types import IntegrationType
 
 pytestmark = pytest.mark.django_db
 

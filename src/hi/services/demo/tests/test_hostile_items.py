@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hi.integrations.config.entities import run_sync
+from hi.integrations.engine.sync import run_sync
 from hi.integrations.models import Entity, IntegrationLog
 from hi.services.demo.listeners import ItemStream
 

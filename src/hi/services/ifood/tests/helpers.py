@@ -9,7 +9,7 @@ from typing import Callable
 from django.utils import timezone
 
 from hi.integrations.config import setup
-from hi.integrations.outbox.directives import claim, execute
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Directive, DirectiveStatus
 from hi.integrations.types import IntegrationType

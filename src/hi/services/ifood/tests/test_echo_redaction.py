@@ -6,10 +6,10 @@ import logging
 import pytest
 from django.urls import reverse
 
+from hi.integrations.engine.worker import WorkerProcess
+from hi.integrations.outbound.tokens import forget_tokens
 from hi.integrations.testing.canary import CANARY, echo_body, leaks
 from hi.integrations.tests.test_secrets import all_database_text
-from hi.integrations.outbound.tokens import forget_tokens
-from hi.integrations.engine.worker import WorkerProcess
 from hi.services.ifood.client import TOKEN_PATH
 from hi.services.ifood.models import state_of
 from hi.services.ifood.simulator import IFoodSimulator

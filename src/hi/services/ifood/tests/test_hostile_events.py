@@ -7,8 +7,8 @@ import pytest
 
 from hi.integrations.config.hookkeys import receive_path
 from hi.integrations.console.health import integration_health
-from hi.integrations.models import InboundEvent
 from hi.integrations.console.problems import problems
+from hi.integrations.models import InboundEvent
 from hi.integrations.testing.inbound import post_as_provider
 from hi.orders.models import Order
 from hi.services.ifood import polling

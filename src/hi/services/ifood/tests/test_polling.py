@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from hi.integrations.engine import leases
-from hi.integrations.models import InboundEvent, Integration, IntegrationState
 from hi.integrations.engine.schedule import lease_name
-from hi.integrations.testing.fakeserver import json_response
 from hi.integrations.engine.worker import WorkerProcess
+from hi.integrations.models import InboundEvent, Integration, IntegrationState
+from hi.integrations.testing.fakeserver import json_response
 from hi.orders.models import Order
 from hi.services.ifood import polling
 from hi.services.ifood.models import state_of

@@ -11,12 +11,12 @@ from django.urls import reverse
 
 from hi.conftest import member
 from hi.integrations.config import setup
-from hi.integrations.models import Integration
 from hi.integrations.config.store import save_attributes
+from hi.integrations.core.errors import SetupError
+from hi.integrations.models import Integration
 from hi.workspaces.models import Role
 
 from .helpers import CLIENT_ID, add_ifood, attributes
-from hi.integrations.core.errors import SetupError
 
 pytestmark = pytest.mark.django_db
 REFUSAL = (

@@ -10,8 +10,9 @@ from standardwebhooks.webhooks import Webhook
 
 from hi.conftest import member
 from hi.integrations.config import setup
-from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
+from hi.integrations.core.errors import SetupError
 from hi.integrations.core.redaction import REDACTED
+from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
 from hi.integrations.types import IntegrationType
 from hi.services.webhook import deliveries
 from hi.services.webhook.handlers import SCHEDULE
@@ -20,7 +21,6 @@ from hi.workspaces.models import Role
 
 from .helpers import SECRET, add_endpoint, emit, make_due, run_due
 from .sink import PATH
-from hi.integrations.core.errors import SetupError
 
 TOKEN = "Bearer extra-header-canary-7f3a"
 

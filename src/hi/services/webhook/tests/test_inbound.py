@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations.outbound import standard_webhooks
 from hi.integrations.config.hookkeys import receive_path
+from hi.integrations.config.store import save_attributes
 from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
-from hi.integrations.config.store import save_attributes
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.services.webhook import rotation
 from hi.services.webhook.models import Delivery

@@ -9,15 +9,14 @@ import requests
 from django.db import transaction
 
 from hi.integrations.config import lifecycle
-from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.core.errors import DirectiveFailed
-from hi.integrations.outbox.events import publish
-from hi.integrations.core.errors import ConfigurationInvalid
 from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.engine.inbound import process_pending
-from hi.integrations.models import Directive, Event, Integration, IntegrationState
 from hi.integrations.config.store import save_attributes
 from hi.integrations.console.summary import receive_url
+from hi.integrations.core.errors import ConfigurationInvalid, DirectiveFailed
+from hi.integrations.engine.inbound import process_pending
+from hi.integrations.models import Directive, Event, Integration, IntegrationState
+from hi.integrations.outbound import origin, standard_webhooks
+from hi.integrations.outbox.events import publish
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.inbound import post_as_provider
 from hi.services.webhook.gateway import WebhookGateway

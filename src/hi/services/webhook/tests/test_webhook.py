@@ -9,15 +9,15 @@ from standardwebhooks.webhooks import Webhook
 
 import hi
 from hi.integrations.config import setup
-from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
 from hi.integrations.config.store import attribute_values
+from hi.integrations.core.errors import SetupError
+from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
 from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 
 from .helpers import SECRET, add_endpoint, emit, make_due, run_due
 from .sink import PATH, WebhookSink
-from hi.integrations.core.errors import SetupError
 
 
 def test_a_delivery_verifies_with_the_reference_library_and_keeps_its_id_across_a_retry(

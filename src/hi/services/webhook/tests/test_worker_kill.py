@@ -10,8 +10,8 @@ from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
 from hi.integrations.config import setup
-from hi.integrations.outbox.events import publish
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
+from hi.integrations.outbox.events import publish
 from hi.integrations.testing import processes
 from hi.integrations.testing.waiting import wait_for
 from hi.integrations.types import IntegrationType
