@@ -6,10 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from hi.integrations.config.history import failure_text
-from hi.integrations.core.errors import ProviderError
-from hi.integrations.factory import get_integration_gateway
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration, ProviderError, failure_text, get_integration_gateway
 
 from . import api
 from .errors import ActionRefused, IllegalTransition

@@ -6,7 +6,7 @@ from typing import Iterable
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import IntegrationType
 
 from .sources import source_problems
 

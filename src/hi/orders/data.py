@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from hi.integrations.core.provider_data import clean_text, is_clean_text
+from hi.integrations.api import clean_text, is_clean_text
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hi.integrations.core.errors import HiError
-from hi.integrations.models import Integration
+from hi.integrations.api import HiError, Integration
 
 from .models import Order
 

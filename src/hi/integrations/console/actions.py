@@ -13,8 +13,8 @@ from ..config import lifecycle, setup
 from ..core.errors import IllegalTransition, SetupError, SyncFailed
 from ..engine.sync import request_sync
 from ..models import Integration, IntegrationState
+from .helpers import actor_of
 from .queries import integration_for
-from .views import actor_of
 
 S = IntegrationState
 

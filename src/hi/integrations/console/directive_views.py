@@ -26,8 +26,8 @@ from ..core.redaction import redact_data, redact_text
 from ..engine import directive_actions
 from ..models import Directive, DirectiveStatus, Integration
 from ..models.engine import LIVE_STATUSES
+from .helpers import actor_of, partial
 from .queries import count_by_status, integration_for, newest_page, status_options
-from .views import actor_of, partial
 
 PAGE_SIZE = 50
 MAX_ATTEMPTS_SHOWN = 200

@@ -19,7 +19,7 @@ from ..engine.worker import live_worker_ids, stale_after
 from ..models import Directive, DirectiveStatus
 from . import metrics as hi_metrics
 from .health import queue_counts, worker_rows, youngest_heartbeat_age
-from .views import partial
+from .helpers import partial
 
 logger = logging.getLogger(__name__)
 

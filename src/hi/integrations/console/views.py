@@ -29,22 +29,13 @@ from ..types import IntegrationType
 from .diagnostics import build_diagnostics
 from .forms import NAME_FIELD, AttributeForm, RemoveForm, RotateReceiveUrlForm, default_values
 from .health import health_context
+from .helpers import actor_of, partial
 from .problems import is_degraded, problems, problems_by_integration
 from .queries import integration_for, type_for
 from .summary import receive_url, revealed_values
 
 S = IntegrationState
 logger = logging.getLogger(__name__)
-
-
-def actor_of(request: HttpRequest) -> str:
-    """How the history names the person acting."""
-    return request.user.get_username()
-
-
-def partial(request: HttpRequest, template: str, name: str) -> str:
-    """The whole template, or only the named partial when htmx asks for a region."""
-    return f"{template}#{name}" if request.htmx else template
 
 
 @workspace_required()

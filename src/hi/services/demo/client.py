@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from hi.integrations.core.errors import ProviderRejected
-from hi.integrations.outbound.http import ProviderClient, client_for_integration
+from hi.integrations.api import ProviderClient, ProviderRejected, client_for_integration
 
 
 class DemoClient:

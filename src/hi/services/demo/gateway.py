@@ -6,20 +6,26 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.config.store import attribute_values
-from hi.integrations.contract.declarations import DirectiveHandler, EventHook, ScheduledJob
-from hi.integrations.contract.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
-from hi.integrations.core.errors import (
+from hi.integrations.api import (  # noqa: F401 - EntityData: the contract's type
     CannotConnect,
+    Capability,
     ConfigurationInvalid,
+    ConnectionInfo,
+    DirectiveHandler,
+    EntityData,
+    EventHook,
+    Integration,
     IntegrationAuthFailed,
+    IntegrationGateway,
     InvalidAuth,
     ProviderAuthError,
     ProviderError,
+    ScheduledJob,
+    attribute_values,
+    parse_entities,
     set_up_failure,
+    sync_now,
 )
-from hi.integrations.engine.sync import parse_entities, sync_now
-from hi.integrations.models import Integration
 
 from .attributes import DemoAttribute
 from .client import DemoClient

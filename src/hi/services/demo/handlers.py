@@ -4,12 +4,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hi.integrations.config.store import attribute_values
-from hi.integrations.contract.declarations import DirectiveHandler, EventHook, ScheduledJob
-from hi.integrations.contract.gateway import EntityData
-from hi.integrations.core.errors import ItemInvalid
-from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.outbox.directives import enqueue
+from hi.integrations.api import (
+    Directive,
+    DirectiveHandler,
+    EntityData,
+    Event,
+    EventHook,
+    Integration,
+    ItemInvalid,
+    ProviderAuthError,
+    ScheduledJob,
+    attribute_values,
+    enqueue,
+    mark_auth_failed,
+    sync_now,
+)
 
 TOPIC_NOTE = "demo.send_note"
 
@@ -55,9 +64,6 @@ FORWARD_HOOK = EventHook("*", forward_event)
 
 def health_check(integration: Integration) -> None:
     """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
-    from hi.integrations.config.lifecycle import mark_auth_failed
-    from hi.integrations.core.errors import ProviderAuthError
-
     from .gateway import client_for
 
     try:
@@ -68,8 +74,6 @@ def health_check(integration: Integration) -> None:
 
 def sync_items(integration: Integration) -> None:
     """Every ten minutes, on one worker only: refresh the items."""
-    from hi.integrations.engine.sync import sync_now
-
     sync_now(integration)
 
 

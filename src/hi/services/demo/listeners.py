@@ -5,11 +5,7 @@ import json
 
 from websockets.sync.client import ClientConnection
 
-from hi.integrations.config.entities import upsert_entity
-from hi.integrations.config.store import attribute_values
-from hi.integrations.core.errors import ListenerAuthFailed
-from hi.integrations.core.provider_data import loads
-from hi.integrations.engine.websocket import WebsocketListener
+from hi.integrations.api import ListenerAuthFailed, WebsocketListener, attribute_values, loads, upsert_entity
 
 from .handlers import item_entity
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration
 from hi.orders.models import Order
 from hi.orders.sources import OrderAction, OrderActionRefused
 

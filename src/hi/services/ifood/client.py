@@ -6,10 +6,7 @@ import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from hi.integrations.core.errors import ProviderDataError, ProviderRejected
-from hi.integrations.core.provider_data import loads
-from hi.integrations.outbound.http import ProviderClient, client_for_integration
-from hi.integrations.outbound.tokens import Token, TokenManager
+from hi.integrations.api import ProviderClient, ProviderDataError, ProviderRejected, Token, TokenManager, client_for_integration, loads
 
 PROVIDER = "ifood"
 TOKEN_PATH = "/authentication/v1.0/oauth/token"

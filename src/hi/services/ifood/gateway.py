@@ -6,19 +6,22 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.config.store import attribute_values
-from hi.integrations.contract.declarations import DirectiveHandler, ScheduledJob
-from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.core.errors import (
+from hi.integrations.api import (
     CannotConnect,
+    Capability,
     ConfigurationInvalid,
+    ConnectionInfo,
+    DirectiveHandler,
+    Integration,
+    IntegrationGateway,
     InvalidAuth,
     ProviderAuthError,
     ProviderError,
     ProviderRejected,
+    ScheduledJob,
+    attribute_values,
     set_up_failure,
 )
-from hi.integrations.models import Integration
 from hi.orders.models import Order
 from hi.orders.sources import OrderAction, OrderSource
 

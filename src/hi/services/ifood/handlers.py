@@ -6,11 +6,16 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.config.store import attribute_values
-from hi.integrations.contract.declarations import DirectiveHandler
-from hi.integrations.core.errors import DirectiveFailed, DirectiveRetry, ProviderRejected
-from hi.integrations.models import Directive, Integration
-from hi.integrations.outbox.directives import enqueue
+from hi.integrations.api import (
+    Directive,
+    DirectiveFailed,
+    DirectiveHandler,
+    DirectiveRetry,
+    Integration,
+    ProviderRejected,
+    attribute_values,
+    enqueue,
+)
 from hi.orders import api as orders
 from hi.orders.data import OrderDataInvalid
 from hi.orders.models import Order

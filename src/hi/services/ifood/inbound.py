@@ -5,11 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hi.integrations.config.store import attribute_values
-from hi.integrations.contract.receivers import HmacSha256Receiver
-from hi.integrations.core.errors import InboundRejected, ItemInvalid
-from hi.integrations.core.provider_data import loads
-from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.api import HmacSha256Receiver, InboundEvent, InboundRejected, Integration, ItemInvalid, attribute_values, loads
 
 from .client import parse_merchants
 from .processing import apply_event, identify

@@ -5,10 +5,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from hi.integrations.core.errors import ItemInvalid, ProviderDataError
-from hi.integrations.core.provider_data import clean_text, is_clean_text, loads
-from hi.integrations.engine.batches import BatchItem
-from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.api import BatchItem, InboundEvent, Integration, ItemInvalid, ProviderDataError, clean_text, is_clean_text, loads
 from hi.orders import api as orders
 from hi.orders.errors import IllegalTransition
 from hi.orders.models import Order

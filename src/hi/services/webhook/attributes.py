@@ -1,5 +1,5 @@
 """A webhook endpoint's configuration."""
-from hi.integrations.contract.attributes import AttributeSpec, AttributeType, ValueType
+from hi.integrations.api import AttributeSpec, AttributeType, ValueType
 
 
 class WebhookAttribute(AttributeType):

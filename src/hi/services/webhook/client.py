@@ -7,8 +7,7 @@ import time
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.outbound.http import ProviderClient, client_for_integration
+from hi.integrations.api import ProviderClient, client_for_integration, origin, standard_webhooks
 
 PROVIDER = "webhook"
 TIMEOUT_S = 15.0

@@ -9,11 +9,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from hi.integrations.core.redaction import REDACTED, redact_text
-from hi.integrations.models import Directive, Event, Integration, IntegrationState
-from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.outbound.standard_webhooks import new_message_id
-from hi.integrations.outbox.directives import enqueue
+from hi.integrations.api import (
+    LIVE_STATUSES,
+    REDACTED,
+    Directive,
+    Event,
+    Integration,
+    IntegrationState,
+    enqueue,
+    redact_text,
+    standard_webhooks,
+)
 
 from .models import Delivery, DeliveryAttempt
 
@@ -35,7 +41,7 @@ def create(integration: Integration, event_type: str, timestamp: str, data, even
     """Record a delivery and, when pending, queue the directive that sends it (in the caller's transaction)."""
     delivery = Delivery.objects.create(
         workspace_id=integration.workspace_id, integration=integration, event=event, event_type=event_type,
-        message_id=new_message_id(), timestamp=timestamp, data=data, status=status, reason=reason,
+        message_id=standard_webhooks.new_message_id(), timestamp=timestamp, data=data, status=status, reason=reason,
         finished_at=timezone.now() if status == Status.SKIPPED else None,
     )
     if status == Status.PENDING:

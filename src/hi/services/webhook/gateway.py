@@ -9,23 +9,30 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.config import hookkeys
-from hi.integrations.config.store import attribute_values, display_values, save_attributes
-from hi.integrations.console.queries import count_by_status, status_options
-from hi.integrations.console.summary import receive_url
-from hi.integrations.contract.declarations import DirectiveHandler, EventHook, ScheduledJob
-from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.core.errors import (
+from hi.integrations.api import (
     CannotConnect,
+    Capability,
     ConfigurationInvalid,
+    ConnectionInfo,
+    DirectiveHandler,
+    EventHook,
+    Integration,
+    IntegrationGateway,
     InvalidAuth,
     ProviderAuthError,
     ProviderError,
+    ScheduledJob,
     UnsafeDestination,
+    attribute_values,
+    count_by_status,
+    display_values,
+    is_own_receive_url,
+    receive_url,
+    save_attributes,
     set_up_failure,
+    standard_webhooks,
+    status_options,
 )
-from hi.integrations.models import Integration
-from hi.integrations.outbound import standard_webhooks
 
 from . import deliveries
 from .attributes import WebhookAttribute
@@ -39,7 +46,7 @@ from .rotation import overlap_ends, signing_secrets
 
 def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integration | None = None, timeout_s: float = TIMEOUT_S) -> None:
     """Send a signed `ping` event; raise a ProviderError (UnsafeDestination for a refused URL) unless the receiver answers 2xx."""
-    if hookkeys.is_own_receive_url(url):
+    if is_own_receive_url(url):
         raise UnsafeDestination("webhook", f"refused to call the endpoint: {OWN_URL}")
     stamp = datetime.now(dt_timezone.utc).isoformat().replace("+00:00", "Z")
     body = body_bytes("ping", stamp, {})
@@ -67,7 +74,7 @@ class WebhookGateway(IntegrationGateway):
         """Offline rules: not one of hi's own receive URLs, a well-formed events filter and a Standard Webhooks secret."""
         errors: dict[str, str] = {}
         # The URL's type has checked it is a URL hi may call; forwarding to ourselves would loop.
-        if hookkeys.is_own_receive_url(attributes.get("url") or ""):
+        if is_own_receive_url(attributes.get("url") or ""):
             errors["url"] = f"This URL cannot be used: {OWN_URL}"
         try:
             parse_patterns(attributes.get("events") or "*")

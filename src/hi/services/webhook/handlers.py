@@ -8,21 +8,25 @@ from typing import Any
 from django.utils import timezone
 
 import hi
-from hi.integrations.config import hookkeys
-from hi.integrations.config.store import attribute_values
-from hi.integrations.contract.declarations import DirectiveHandler, EventHook
-from hi.integrations.core.errors import (
+from hi.integrations.api import (
     BreakerOpen,
+    Directive,
     DirectiveFailed,
+    DirectiveHandler,
     DirectiveRetry,
+    Event,
+    EventHook,
     IllegalTransition,
+    Integration,
     ProviderAuthError,
     ProviderError,
     ProviderRejected,
     UnsafeDestination,
+    attribute_values,
+    deactivate,
+    is_own_receive_url,
+    origin,
 )
-from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.outbound import origin
 
 from . import deliveries
 from .client import body_bytes, parse_headers, post, signed_headers, wants
@@ -65,11 +69,9 @@ def queue_test_delivery(integration: Integration) -> Delivery:
 
 def _disable(integration: Integration, reason: str) -> None:
     """Deactivate the endpoint with the reason the operator reads (no-op when it is no longer active)."""
-    from hi.integrations.config import lifecycle
-
     integration.refresh_from_db()
     try:
-        lifecycle.deactivate(integration, "hi", reason=reason)
+        deactivate(integration, "hi", reason=reason)
     except IllegalTransition:
         pass
 
@@ -99,7 +101,7 @@ def deliver(directive: Directive) -> None:
     if not secrets:
         raise DirectiveRetry("The endpoint has no signing secret yet; it gets one when activated.")
     final = directive.attempts >= directive.max_attempts
-    if hookkeys.is_own_receive_url(url):
+    if is_own_receive_url(url):
         deliveries.finish_failed(delivery, f"Refused to call the endpoint: {OWN_URL}")
         raise DirectiveFailed(f"Refused to call the endpoint: {OWN_URL}")
     try:

@@ -5,11 +5,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from hi.integrations.contract.receivers import UNAVAILABLE, InboundReceiver
-from hi.integrations.core.errors import InboundRejected, SignatureError
-from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.outbox.events import publish
+from hi.integrations.api import (
+    UNAVAILABLE,
+    InboundEvent,
+    InboundReceiver,
+    InboundRejected,
+    Integration,
+    SignatureError,
+    origin,
+    publish,
+    standard_webhooks,
+)
 
 from .rotation import signing_secrets
 

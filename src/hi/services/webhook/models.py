@@ -5,8 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from hi.integrations.core.redaction import RedactedTextField
-from hi.integrations.models import Directive, Event, Integration
+from hi.integrations.api import Directive, Event, Integration, RedactedTextField
 from hi.workspaces.models import Workspace
 
 

@@ -5,10 +5,8 @@ import pytest
 import requests
 
 from hi.conftest import demo_attributes
-from hi.integrations.config import setup
-from hi.integrations.core.errors import SetupError
-from hi.integrations.engine.sync import sync_now
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import IntegrationType, SetupError, sync_now
+from hi.integrations.testing import setup
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from hi.conftest import member
-from hi.integrations.config import setup
-from hi.integrations.config.store import save_attributes
-from hi.integrations.core.errors import SetupError
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration, SetupError, save_attributes
+from hi.integrations.testing import setup
 from hi.workspaces.models import Role
 
 from .helpers import CLIENT_ID, add_ifood, attributes

@@ -6,11 +6,8 @@ import uuid
 
 import pytest
 
-from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.config.store import save_attributes
-from hi.integrations.engine.inbound import process_pending
-from hi.integrations.models import Directive, InboundEvent
-from hi.integrations.outbound.signing import verify_hmac_sha256
+from hi.integrations.api import Directive, InboundEvent, receive_path, save_attributes, verify_hmac_sha256
+from hi.integrations.testing import process_pending
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_FETCH

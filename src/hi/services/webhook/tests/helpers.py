@@ -4,11 +4,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.config import setup
-from hi.integrations.engine.execution import claim, execute
-from hi.integrations.models import Directive
-from hi.integrations.outbox.events import publish
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import Directive, IntegrationType, publish
+from hi.integrations.testing import claim, execute, setup
 
 SECRET = "whsec_Y2FuYXJ5LXNlY3JldC1mb3Itd2ViaG9vay10ZXN0cw=="
 

@@ -9,11 +9,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from hi.conftest import member
-from hi.integrations.config import setup
-from hi.integrations.core.errors import SetupError
-from hi.integrations.core.redaction import REDACTED
-from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import REDACTED, Directive, DirectiveStatus, IntegrationState, IntegrationType, SetupError
+from hi.integrations.testing import setup
 from hi.services.webhook import deliveries
 from hi.services.webhook.handlers import SCHEDULE
 from hi.services.webhook.models import Delivery, DeliveryAttempt
@@ -204,7 +201,7 @@ def test_events_during_activation_are_sent_once_the_endpoint_is_active(workspace
 
 
 def test_a_delivery_whose_directive_was_cancelled_says_so_and_can_be_resent(workspace, sink, client):
-    from hi.integrations.engine import directive_actions
+    from hi.integrations.testing import directive_actions
 
     integration = add_endpoint(workspace, sink.endpoint)
     sink.faults.status = 503

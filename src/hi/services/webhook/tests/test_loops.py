@@ -8,16 +8,21 @@ import pytest
 import requests
 from django.db import transaction
 
-from hi.integrations.config import lifecycle
-from hi.integrations.config.hookkeys import receive_path
-from hi.integrations.config.store import save_attributes
-from hi.integrations.console.summary import receive_url
-from hi.integrations.core.errors import ConfigurationInvalid, DirectiveFailed
-from hi.integrations.engine.inbound import process_pending
-from hi.integrations.models import Directive, Event, Integration, IntegrationState
-from hi.integrations.outbound import origin, standard_webhooks
-from hi.integrations.outbox.events import publish
-from hi.integrations.testing import FakeProviderServer
+from hi.integrations.api import (
+    ConfigurationInvalid,
+    Directive,
+    DirectiveFailed,
+    Event,
+    Integration,
+    IntegrationState,
+    origin,
+    publish,
+    receive_path,
+    receive_url,
+    save_attributes,
+    standard_webhooks,
+)
+from hi.integrations.testing import FakeProviderServer, lifecycle, process_pending
 from hi.integrations.testing.inbound import post_as_provider
 from hi.services.webhook.gateway import WebhookGateway
 from hi.services.webhook.handlers import deliver

@@ -8,11 +8,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 import hi
-from hi.integrations.config import setup
-from hi.integrations.config.store import attribute_values
-from hi.integrations.core.errors import SetupError
-from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import Directive, DirectiveStatus, Integration, IntegrationState, IntegrationType, SetupError, attribute_values
+from hi.integrations.testing import setup
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 
@@ -130,7 +127,7 @@ def test_a_blank_secret_is_generated_at_activation(workspace):
 
 
 def test_the_pane_explains_verification_and_never_shows_the_secret(workspace, sink, rf):
-    from hi.integrations.factory import get_integration_gateway
+    from hi.integrations.api import get_integration_gateway
 
     integration = add_endpoint(workspace, sink.endpoint, events="order.*")
     html = get_integration_gateway(IntegrationType.WEBHOOK).manage(rf.get("/"), integration)

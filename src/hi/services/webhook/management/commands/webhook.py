@@ -8,9 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hi.integrations.management.commands.integration import DEFAULT_WORKSPACE, find_integration
-from hi.integrations.models import Integration
-
+from hi.integrations.api import DEFAULT_WORKSPACE, Integration, find_integration
 from hi.services.webhook import deliveries, rotation
 from hi.services.webhook.models import Delivery
 
