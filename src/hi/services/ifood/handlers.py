@@ -13,7 +13,6 @@ from hi.integrations.api import (
     DirectiveRetry,
     Integration,
     ProviderRejected,
-    attribute_values,
     enqueue,
 )
 from hi.orders import api as orders
@@ -21,7 +20,7 @@ from hi.orders.data import OrderDataInvalid
 from hi.orders.models import Order
 
 from . import processing
-from .client import IFoodClient
+from .client import client_for
 from .mapping import MappingError, order_data
 
 TOPIC_FETCH = "ifood.fetch_order"
@@ -34,11 +33,6 @@ FETCH_WINDOW = timedelta(minutes=10)
 REPLAY_MARGIN = timedelta(hours=1)
 #: An order must be confirmed within 8 minutes or iFood cancels it (§1.7): retry quickly, not for hours.
 ACTION_SCHEDULE = (5, 15, 30, 60, 120)
-
-
-def client_for(integration: Integration, timeout_s: float = 10.0) -> IFoodClient:
-    """The integration's Merchant API client (breaker, call log, shared token)."""
-    return IFoodClient(attribute_values(integration), integration=integration, timeout_s=timeout_s)
 
 
 def queue_fetch(integration: Integration, order_id: str) -> Directive:

@@ -27,20 +27,18 @@ from hi.integrations.api import (
     count_by_status,
     display_values,
     is_own_receive_url,
-    receive_url,
     save_attributes,
     set_up_failure,
     standard_webhooks,
-    status_options,
 )
 
-from . import deliveries
 from .attributes import WebhookAttribute
 from .client import TIMEOUT_S, body_bytes, normalise_url, parse_headers, parse_patterns, post, signed_headers
-from .deliveries import disable_rule
 from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL
 from .inbound import WebhookReceiver
+from .jobs import PRUNE_JOB
 from .models import Delivery
+from .pane import pane_context
 from .rotation import overlap_ends, signing_secrets
 
 
@@ -52,14 +50,6 @@ def ping(url: str, secrets: list[str], extra: dict[str, str], integration: Integ
     body = body_bytes("ping", stamp, {})
     headers = signed_headers(standard_webhooks.new_message_id(), body, secrets, extra)
     post(url, body, headers, [*secrets, *extra.values()], integration=integration, timeout_s=timeout_s)
-
-
-def _prune(integration: Integration) -> None:
-    """The prune job's body."""
-    deliveries.prune(integration)
-
-
-PRUNE_JOB = ScheduledJob("prune_deliveries", 3600, _prune)
 
 
 class WebhookGateway(IntegrationGateway):
@@ -143,23 +133,7 @@ class WebhookGateway(IntegrationGateway):
 
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The pane: the endpoint, its deliveries, its filter, how receivers verify, and its receive URL."""
-        shown = display_values(integration)
-        return render_to_string(
-            "webhook/pane.html",
-            {
-                "integration": integration,
-                "url": shown.get("url", ""),
-                "events": shown.get("events") or "*",
-                "description": shown.get("description", ""),
-                "secret_set": bool(shown.get("secret")),
-                "headers_set": bool(shown.get("headers")),
-                "overlap_ends": overlap_ends(integration),
-                "delivery_counts": status_options(Delivery.Status, count_by_status(integration.webhook_deliveries.all())),
-                "disable_rule": disable_rule(),
-                "receive_url": receive_url(integration),
-            },
-            request=request,
-        )
+        return render_to_string("webhook/pane.html", pane_context(integration), request=request)
 
     def diagnostics(self, integration: Integration) -> dict[str, Any]:
         """The endpoint and its filter (never the secret), and how many deliveries are pending."""
