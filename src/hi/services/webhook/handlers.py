@@ -57,7 +57,7 @@ def queue_delivery(event: Event, integration: Integration) -> None:
         return  # what an endpoint sent in is never echoed back to it (no loops)
     if not wants(attribute_values(integration).get("events") or "*", event.type):
         return
-    # A message that already went through this hi would come back again and again (integrations/origin.py): kept as skipped.
+    # A message that already went through this hi would come back again and again (the framework's outbound/origin.py): kept as skipped.
     loop = origin.loop_reason(received_via(event.data)) if event.type == RECEIVED_EVENT_TYPE else ""
     deliveries.for_event(event, integration, skip_reason=f"Not forwarded: {loop}." if loop else "")
 

@@ -79,7 +79,7 @@ class RetiredSecret(models.Model):
     """A signing secret replaced by a rotation, still signed with (and accepted) until it expires."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
-    # Fernet-encrypted like every stored secret (hi.integrations.crypto).
+    # Fernet-encrypted like every stored secret (the framework's core/crypto.py).
     value = models.TextField()
     retired_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
