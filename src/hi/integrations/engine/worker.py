@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from ..config import hookkeys, lifecycle
 from ..config.history import failure_text
-from ..contract.declarations import ScheduledJob
+from ..contract.declarations import Listener, ScheduledJob
 from ..contract.gateway import Capability
 from ..core.errors import IllegalTransition
 from ..factory import get_integration_gateway
@@ -321,7 +321,7 @@ class WorkerProcess:
         if time.monotonic() - self._last_listener_check < heartbeat_s():
             return
         self._last_listener_check = time.monotonic()
-        wanted: dict[str, Any] = {}
+        wanted: dict[str, Listener] = {}
         for integration in Integration.objects.filter(state=IntegrationState.ACTIVE):
             gateway = get_integration_gateway(integration.integration_type)
             if gateway.supports(Capability.WEBSOCKET_LISTENERS):
@@ -345,7 +345,7 @@ class WorkerProcess:
                 self.listeners[name] = (thread, stop)
                 thread.start()
 
-    def _run_listener(self, listener: Any, stop: threading.Event) -> None:
+    def _run_listener(self, listener: Listener, stop: threading.Event) -> None:
         """A listener's thread: run until stopped, then release the database connection."""
         try:
             listener.worker_id = self.id
