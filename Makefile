@@ -1,10 +1,10 @@
-# hi: `make run` starts the console, the worker and the demo provider; `make test` runs the whole suite.
+# hi: `make run` starts the console, the worker and the demo provider; `make test` checks the import contracts, then runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-fast browser-test bench setup check clean
+.PHONY: run lint test test-postgres test-fast browser-test bench setup check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hi needs Python 3.11 or newer"'
@@ -19,11 +19,15 @@ setup: $(STAMP)
 run: setup
 	@bash scripts/run.sh
 
-test: $(STAMP)
+# The import graph's contracts (.importlinter): the framework's layered rooms, services only through hi.integrations.api.
+lint: $(STAMP)
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo
+
+test: lint
 	$(BIN)/python -m pytest
 
 # The suite on a throwaway PostgreSQL cluster (needs Debian's postgresql package; run as root).
-test-postgres: $(STAMP)
+test-postgres: lint
 	DATABASE_URL="$$(bash scripts/postgres.sh start)" $(BIN)/python -m pytest
 
 test-fast: $(STAMP)

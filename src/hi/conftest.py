@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from hi.integrations import setup
-from hi.integrations.redaction import forget_known
+from hi.integrations.config import setup
+from hi.integrations.core.redaction import forget_known
 from hi.integrations.types import IntegrationType
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Membership, Role, Workspace

@@ -90,7 +90,7 @@ HI_METRICS_OPEN = env_bool("HI_METRICS_OPEN", False)
 HI_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("HI_CONNECTION_TEST_TIMEOUT_S", "10"))
 # Networks (comma-separated CIDRs) that every operator-given URL (webhook endpoints, provider API URLs) may
 # reach although they are internal, and over plain http: e.g. "10.0.0.0/8" for an n8n on the LAN. Empty: public
-# https URLs only (integrations/ssrf.py). HI_WEBHOOK_ALLOWED_NETWORKS, its older name, is still read and added.
+# https URLs only (integrations/outbound/ssrf.py). HI_WEBHOOK_ALLOWED_NETWORKS, its older name, is still read and added.
 HI_OUTBOUND_ALLOWED_NETWORKS = env_list("HI_OUTBOUND_ALLOWED_NETWORKS", []) + env_list("HI_WEBHOOK_ALLOWED_NETWORKS", [])
 # The most one provider call may take in all, in seconds: connecting, sending, waiting, reading and the
 # retries inside the call (the connect and read timeouts bound each step; this bounds their sum).
@@ -147,8 +147,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hi.workspaces.middleware.WorkspaceMiddleware",
-    "hi.integrations.middleware.SecretKeysMiddleware",
-    "hi.integrations.dblocks.DatabaseBusyMiddleware",
+    "hi.integrations.console.middleware.SecretKeysMiddleware",
+    "hi.integrations.engine.dblocks.DatabaseBusyMiddleware",
     # Last: turns a locked-out login into the login page's own message (hi.workspaces.logins).
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,17 +5,16 @@ from importlib.util import find_spec
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hi.integrations import system_views
-from hi.integrations import catalog_views
-from hi.integrations import inbound_views
-from hi.integrations import views as integration_views
+from hi.integrations.console import catalog_views, system_views
+from hi.integrations.console import views as integration_views
+from hi.integrations.engine import inbound_views
 from hi.integrations.types import IntegrationType
 
 urlpatterns = [
     path("", integration_views.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("integrations/", include("hi.integrations.urls")),
+    path("integrations/", include("hi.integrations.console.urls")),
     path("orders/", include("hi.orders.urls")),
     path("workspaces/", include("hi.workspaces.urls")),
     path("events/", catalog_views.event_catalog, name="event-catalog"),

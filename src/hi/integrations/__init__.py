@@ -1,1 +1,1 @@
-"""The integration framework: types, gateways, lifecycle, attributes, entities and the console."""
+"""The integration framework, in rooms layered by role (core, models, outbound, contract, outbox, config, engine, console); services use it through api.py only."""

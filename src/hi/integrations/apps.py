@@ -14,12 +14,13 @@ class IntegrationsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import checks  # noqa: F401
-        from .crypto import register_encrypted_field
-        from .directives import DirectiveHandler, register
-        from .entities import SYNC_TOPIC, sync_directive
-        from .hookkeys import issue_for_new_integration
+        from .config.hookkeys import issue_for_new_integration
+        from .contract.declarations import DirectiveHandler
+        from .core.crypto import register_encrypted_field
+        from .core.redaction import install_log_redaction
+        from .engine.sync import SYNC_TOPIC, sync_directive
         from .models import Integration
-        from .redaction import install_log_redaction
+        from .outbox.directives import register
 
         # Every process (web, worker, CLI) redacts the secrets it has loaded from every log record.
         install_log_redaction()

@@ -6,9 +6,11 @@ from typing import Iterable
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .gateway import contract_problems
+from .contract.gateway import contract_problems
+from .outbound.ssrf import allowed_networks
 from .types import IntegrationType
 
 
@@ -92,9 +94,6 @@ def check_metrics_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessa
 @checks.register()
 def check_outbound_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Fail start-up when HI_OUTBOUND_ALLOWED_NETWORKS (or its older name) holds something that is not a network."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    from .ssrf import allowed_networks
 
     try:
         allowed_networks()

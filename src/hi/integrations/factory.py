@@ -5,7 +5,7 @@ import threading
 
 from django.utils.module_loading import import_string
 
-from .gateway import IntegrationGateway
+from .contract.gateway import IntegrationGateway
 from .types import IntegrationType
 
 _gateways: dict[IntegrationType, IntegrationGateway] = {}

@@ -1,4 +1,4 @@
-"""Order actions for the console and the CLI: the source gateway's (ORDER_ACTIONS) or hi's built-in transitions."""
+"""Order actions for the console and the CLI: the source gateway's (an OrderSource) or hi's built-in transitions."""
 from __future__ import annotations
 
 import logging
@@ -6,16 +6,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from hi.integrations.factory import get_integration_gateway
-from hi.integrations.gateway import Capability, IntegrationGateway, OrderAction, OrderActionRefused
-from hi.integrations.http import ProviderError
-from hi.integrations.lifecycle import failure_text
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration, ProviderError, failure_text, get_integration_gateway
 
 from . import api
 from .errors import ActionRefused, IllegalTransition
 from .flow import TERMINAL
 from .models import Order, OrderStatus, OrderType
+from .sources import OrderAction, OrderActionRefused, OrderSource
 
 logger = logging.getLogger(__name__)
 S = OrderStatus
@@ -57,8 +54,8 @@ CANCEL_REASONS: list[tuple[str, str]] = [
 ]
 
 
-def source_gateway(order: Order) -> tuple[Integration, IntegrationGateway] | None:
-    """The order's source integration and gateway when that gateway acts on orders (ORDER_ACTIONS), else None."""
+def source_gateway(order: Order) -> tuple[Integration, OrderSource] | None:
+    """The order's source integration and gateway when that gateway acts on orders (an OrderSource), else None."""
     integration = order.source
     if integration is None:
         return None
@@ -66,7 +63,7 @@ def source_gateway(order: Order) -> tuple[Integration, IntegrationGateway] | Non
         gateway = get_integration_gateway(integration.integration_type)
     except ValueError:  # a type whose service was uninstalled
         return None
-    return (integration, gateway) if gateway.supports(Capability.ORDER_ACTIONS) else None
+    return (integration, gateway) if isinstance(gateway, OrderSource) else None
 
 
 def _built_ins(order: Order) -> list[BuiltIn]:

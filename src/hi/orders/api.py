@@ -8,9 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hi.integrations import events
-from hi.integrations.models import Integration
-from hi.integrations.provider_data import clean_text
+from hi.integrations.api import Integration, clean_text, publish
 
 from .data import OrderData, bounded
 from .errors import IllegalTransition
@@ -115,7 +113,7 @@ def create_order(workspace, data: OrderData, *, source: Integration | None, acto
             record(order, "totals_problem", data.totals_problem, actor=actor, integration=source)
         if adjustments:
             record(order, "data_adjusted", f"Stored with changes: {'; '.join(adjustments)}.", actor=actor, integration=source)
-        events.publish("order.created", _created_data(order, len(data.items)), workspace, integration=source)
+        publish("order.created", _created_data(order, len(data.items)), workspace, integration=source)
     return order, True
 
 
@@ -155,7 +153,7 @@ def transition(
             order=current, kind="status_changed", message=message, old_status=old_status, new_status=new_status,
             actor=actor, integration=integration, data={"at": when.isoformat()},
         )
-        events.publish(
+        publish(
             "order.status_changed",
             {
                 "ref": current.ref,

@@ -10,8 +10,10 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        """Put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
-        from hi.integrations.events import register_event_type
+        """Register the hub's system checks; put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
+        from hi.integrations.api import register_event_type
+
+        from . import checks  # noqa: F401 - registers the order-source check
 
         register_event_type(
             "order.created",

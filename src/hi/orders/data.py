@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from hi.integrations.provider_data import clean_text, is_clean_text
+from hi.integrations.api import clean_text, is_clean_text
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration, IntegrationType
 from hi.workspaces.models import Workspace
 
 #: Unambiguous characters for the random part of a ref (no 0/O, 1/I).
@@ -133,8 +133,6 @@ class Order(models.Model):
     @property
     def source_name(self) -> str:
         """What the console calls the source: the type's label ('iFood'), else the stored label, else 'hand'."""
-        from hi.integrations.types import IntegrationType
-
         if self.source_type:
             try:
                 return IntegrationType.from_id(self.source_type).label

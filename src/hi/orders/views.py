@@ -7,9 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from hi.integrations.models import Integration
-from hi.integrations.queries import count_by_status, newest_page, status_options
-from hi.integrations.views import actor_of, partial
+from hi.integrations.api import Integration, actor_of, count_by_status, newest_page, partial, status_options
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 

@@ -19,14 +19,17 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations.hookkeys import receive_path
-from hi.integrations import standard_webhooks
-from hi.integrations.batches import store_batch
-from hi.integrations.entities import apply_sync, parse_entities
-from hi.integrations.inbound import MAX_BODY_BYTES, process_pending
+from hi.integrations.config.entities import apply_sync
+from hi.integrations.config.hookkeys import receive_path
+from hi.integrations.config.store import save_attributes
+from hi.integrations.contract.receivers import MAX_BODY_BYTES
+from hi.integrations.core.errors import ProviderDataError
+from hi.integrations.core.provider_data import is_clean_text, loads
+from hi.integrations.engine.batches import store_batch
+from hi.integrations.engine.inbound import process_pending
+from hi.integrations.engine.sync import parse_entities
 from hi.integrations.models import Entity, Event, InboundEvent, Integration, IntegrationState
-from hi.integrations.provider_data import ProviderDataError, is_clean_text, loads
-from hi.integrations.store import save_attributes
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.inbound import post_as_provider
 from hi.orders import api
 from hi.orders.data import MAX_CENTS, MAX_QUANTITY, OrderDataInvalid
@@ -163,7 +166,7 @@ def test_ifood_polled_batches_never_raise_out_of_the_batch_loop_and_store_nothin
 @given(event=IFOOD_EVENT | VALUE)
 def test_ifood_signed_webhooks_are_answered_2xx_or_4xx_and_processed_without_raising(ifood, event):
     """Given any signed iFood webhook, then never a 5xx, and the worker's pass processes it or records why not."""
-    from hi.integrations.signing import hmac_sha256_hex
+    from hi.integrations.outbound.signing import hmac_sha256_hex
 
     body = to_json(event).encode("utf-8", "surrogatepass")
     response = post_as_provider(receive_path(ifood), body, {"X-IFood-Signature": hmac_sha256_hex(SECRET, body)})

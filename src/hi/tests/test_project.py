@@ -53,7 +53,7 @@ def test_the_embedded_default_needs_no_configuration(tmp_path):
 
 def test_the_outbound_allow_list_is_read_under_its_new_and_its_older_name(tmp_path):
     env = {"HI_VAR_DIR": str(tmp_path), "HI_OUTBOUND_ALLOWED_NETWORKS": "10.0.0.0/8", "HI_WEBHOOK_ALLOWED_NETWORKS": "192.168.0.0/16"}
-    script = "from hi.integrations.ssrf import allowed_networks; print(sorted(str(n) for n in allowed_networks()))"
+    script = "from hi.integrations.outbound.ssrf import allowed_networks; print(sorted(str(n) for n in allowed_networks()))"
     result = run_manage("shell", "-c", script, env=env)
     assert result.stdout.strip().splitlines()[-1] == "['10.0.0.0/8', '192.168.0.0/16']", result.stderr
     result = run_manage("check", env={**env, "HI_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.1/8"})

@@ -19,10 +19,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from hi import webcommand
-from hi.integrations import standard_webhooks
+from hi.integrations.config.store import save_attributes
+from hi.integrations.console.summary import receive_url
 from hi.integrations.models import InboundEvent, Integration, IntegrationState, Worker
-from hi.integrations.store import save_attributes
-from hi.integrations.summary import receive_url
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.processes import ROOT, database_url
 from hi.integrations.testing.waiting import wait_for
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 def give_every_integration_a_key(apps, schema_editor):
     """Existing integrations get a receive-URL key: their old /hooks/<id>/ URL stops working."""
-    from hi.integrations import crypto
+    from hi.integrations.core import crypto
 
     Integration = apps.get_model("integrations", "Integration")
     HookKey = apps.get_model("integrations", "HookKey")

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from hi.workspaces.models import Workspace
 
-from ..redaction import RedactedTextField
+from ..core.keys import IntegrationKey
+from ..core.redaction import RedactedTextField
 from ..types import IntegrationType
 
 
@@ -187,6 +188,4 @@ class Entity(models.Model):
     @property
     def key(self) -> Any:
         """The entity's IntegrationKey."""
-        from ..entities import IntegrationKey
-
         return IntegrationKey(str(self.integration_id), self.external_id)

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from hi.workspaces.models import Workspace
 
-from ..redaction import RedactedTextField
+from ..core.redaction import RedactedTextField
 from .core import Integration
 
 

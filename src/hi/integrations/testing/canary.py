@@ -1,4 +1,4 @@
-"""Canary secrets for leak tests: a provider's echo of a secret in every encoding, and a detector that decodes text.
+"""Canary secrets for leak tests: a provider's echo of a secret in every encoding, a detector that decodes text, and all the database's text to search.
 
 The detector decodes (percent, form, JSON, HTML, base64 at every alignment) rather than encoding the secret
 the way the redaction does, so that a test does not check hi's redaction against itself.
@@ -11,6 +11,8 @@ import html
 import json
 import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlencode
+
+from django.db import connection
 
 #: A secret with the characters encodings treat differently: + / = & (form, percent, base64, JSON).
 CANARY = "CANARY+RT/echo=99&x"
@@ -90,3 +92,13 @@ def leaks(text: str, secret: str) -> list[str]:
     if any(secret.encode() in blob for blob in _base64_decodings(text)):
         found.append("base64")
     return found
+
+
+def all_database_text() -> str:
+    """Every value of every table, as text."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')
+            chunks.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(chunks)

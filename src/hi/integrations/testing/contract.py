@@ -8,10 +8,11 @@ import pytest
 
 from hi.workspaces.models import Workspace
 
-from .. import lifecycle, setup
-from ..diagnostics import build_diagnostics
+from ..config import lifecycle, setup
+from ..console.diagnostics import build_diagnostics
+from ..contract.gateway import contract_problems
+from ..core.errors import SetupError
 from ..factory import get_integration_gateway
-from ..gateway import contract_problems
 from ..models import Integration, IntegrationState
 from ..types import IntegrationType
 from .fakeserver import FakeProviderServer
@@ -81,14 +82,14 @@ class GatewayContractTests:
 
     def test_connection_test_reports_refused_credentials_as_invalid_auth(self, sim):
         values = setup.check_configuration(self.integration_type, self.bad_auth_attributes(sim))
-        with pytest.raises(setup.SetupError) as caught:
+        with pytest.raises(SetupError) as caught:
             setup.probe(self.integration_type, values, timeout_s=5)
         assert caught.value.code == "invalid_auth"
 
     def test_connection_test_reports_an_outage_as_cannot_connect(self, sim):
         values = setup.check_configuration(self.integration_type, self.valid_attributes(sim))
         self.make_unavailable(sim)
-        with pytest.raises(setup.SetupError) as caught:
+        with pytest.raises(SetupError) as caught:
             setup.probe(self.integration_type, values, timeout_s=5)
         assert caught.value.code == "cannot_connect"
 
@@ -99,7 +100,7 @@ class GatewayContractTests:
 
     def test_the_same_account_twice_is_already_configured(self, workspace, sim):
         self.add(workspace, sim)
-        with pytest.raises(setup.SetupError) as caught:
+        with pytest.raises(SetupError) as caught:
             self.add(workspace, sim, name="Again")
         assert caught.value.code == "already_configured"
         assert Integration.objects.filter(workspace=workspace).count() == 1
@@ -110,7 +111,7 @@ class GatewayContractTests:
         if not get_integration_gateway(self.integration_type).single_consumer:
             assert self.add(elsewhere, sim).unique_id == first.unique_id  # one per workspace
             return
-        with pytest.raises(setup.SetupError) as caught:
+        with pytest.raises(SetupError) as caught:
             self.add(elsewhere, sim)
         assert caught.value.code == "already_connected_elsewhere"
         assert "another workspace" in caught.value.message and workspace.name not in caught.value.message
@@ -118,7 +119,7 @@ class GatewayContractTests:
 
     def test_nothing_is_saved_when_the_test_fails(self, workspace, sim):
         self.make_unavailable(sim)
-        with pytest.raises(setup.SetupError):
+        with pytest.raises(SetupError):
             self.add(workspace, sim)
         assert not Integration.objects.filter(workspace=workspace).exists()
 

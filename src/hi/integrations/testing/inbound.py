@@ -7,10 +7,10 @@ import uuid
 import pytest
 from django.test import Client
 
-from ..hookkeys import new_key, receive_path
-from ..inbound import process_pending
+from ..config.hookkeys import new_key, receive_path
+from ..core.redaction import REDACTED
+from ..engine.inbound import process_pending
 from ..models import Directive, Event, InboundEvent, Integration, IntegrationState
-from ..redaction import REDACTED
 
 Status = InboundEvent.Status
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 import socket
-import time
-from contextlib import contextmanager
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 

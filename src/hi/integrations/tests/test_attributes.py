@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from hi.integrations.attributes import AttributeSpec, ValueType, parse_value, serialize_value, validate_values
+from hi.integrations.contract.attributes import AttributeSpec, ValueType, parse_value, serialize_value, validate_values
 
 URL = AttributeSpec(key="url", label="URL", value_type=ValueType.URL)
 NUM = AttributeSpec(key="n", label="Count", value_type=ValueType.INTEGER, min_value=1, max_value=10)

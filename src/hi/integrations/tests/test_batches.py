@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.batches import BatchItem, ItemInvalid, parse_items, store_batch
-from hi.integrations.inbound import MAX_BODY_BYTES
+from hi.integrations.contract.receivers import MAX_BODY_BYTES
+from hi.integrations.core.errors import ItemInvalid
+from hi.integrations.engine.batches import BatchItem, parse_items, store_batch
 from hi.integrations.models import InboundEvent, Integration, IntegrationState
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_parse_items_returns_the_good_items_and_the_failures_in_order():
 
 def test_an_item_nested_past_the_limit_is_failed_alone(integration):
     """Given one item nested 40 levels deep beside a good one, then only the deep one is failed (the envelope is not refused)."""
-    from hi.integrations.provider_data import MAX_DEPTH, loads
+    from hi.integrations.core.provider_data import MAX_DEPTH, loads
 
     deep: dict = {"id": "deep", "kind": "placed"}
     node = deep

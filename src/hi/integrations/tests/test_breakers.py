@@ -10,17 +10,18 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from hi.integrations import breakers, lifecycle
-from hi.integrations.http import (
+from hi.integrations.config import lifecycle
+from hi.integrations.core.errors import (
     BreakerOpen,
     ProviderAuthError,
-    ProviderClient,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
 )
 from hi.integrations.models import BreakerState, IntegrationState
+from hi.integrations.outbound import breakers
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 
@@ -155,7 +156,7 @@ def test_a_success_resets_the_count(demo, fake):
 
 def test_breakers_are_per_integration(demo, fake, workspace, sim):
     from hi.conftest import demo_attributes
-    from hi.integrations import setup
+    from hi.integrations.config import setup
     from hi.integrations.types import IntegrationType
 
     other = setup.add_integration(
@@ -188,7 +189,7 @@ def test_an_operator_can_close_a_breaker(demo, fake):
 @pytest.mark.django_db(transaction=True)
 def test_calls_to_one_integration_run_concurrently(workspace, sim):
     from hi.conftest import demo_attributes
-    from hi.integrations import setup
+    from hi.integrations.config import setup
     from hi.integrations.types import IntegrationType
 
     integration = setup.add_integration(workspace, IntegrationType.DEMO, "Concurrent", demo_attributes(sim), actor="t")

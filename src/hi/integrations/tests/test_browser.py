@@ -2,57 +2,29 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from hi.integrations import lifecycle, setup
+from hi.integrations.config import lifecycle, setup
 from hi.integrations.models import Integration
+from hi.integrations.testing.browser import browser, page, screenshot  # noqa: F401 - the browser and page fixtures
 from hi.integrations.types import IntegrationType
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Membership, Role, Workspace
 
-# Playwright's sync API runs an event loop in the main thread, which makes Django refuse
-# ORM calls from the test body unless told that this is deliberate.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 USERNAME = "op"
 PASSWORD = "a-long-test-passphrase-42"
 API_KEY = "demo-key"
 MANAGE_URL = re.compile(r"/integrations/[0-9a-f-]{36}/$")
 # The cards region polls every 5 s; one poll plus a margin.
 LIVE_REFRESH_TIMEOUT_MS = 8_000
-
-
-def require_chromium() -> None:
-    """Skip without Debian's chromium, except in CI where a missing browser is a failure."""
-    if CHROMIUM.exists():
-        return
-    message = f"Debian's chromium is not installed at {CHROMIUM}; install it with `apt-get install chromium`."
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless chromium for the module (never a downloaded one)."""
-    require_chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -78,16 +50,6 @@ def simulator() -> Iterator[DemoSimulator]:
     sim.stop()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page in its own context (own cookies), downloads accepted."""
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def log_in(page: Page, base_url: str) -> None:
     """Open the console, get sent to the login page, log in, land on the dashboard."""
     page.goto(base_url + "/")
@@ -98,12 +60,6 @@ def log_in(page: Page, base_url: str) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(base_url + "/")
     expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
-
-
-def screenshot(page: Page, name: str) -> None:
-    """A full-page screenshot for humans in test-artifacts/ (never asserted)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def state_badge(page: Page):

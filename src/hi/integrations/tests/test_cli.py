@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from hi.integrations.config.store import attribute_values
 from hi.integrations.models import AttributeChange, Entity, Integration, IntegrationAttribute, StateChange
-from hi.integrations.store import attribute_values
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Workspace
 

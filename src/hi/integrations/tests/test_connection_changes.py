@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 from django import forms
 
-from hi.integrations import setup
-from hi.integrations.attributes import AttributeSpec, ValueType
-from hi.integrations.forms import default_values, field_for
+from hi.integrations.config import setup
+from hi.integrations.console import views
+from hi.integrations.console.forms import default_values, field_for
+from hi.integrations.contract.attributes import AttributeSpec, ValueType
 from hi.integrations.models import IntegrationState, StateChange
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +45,6 @@ def test_only_a_secret_with_a_generator_is_proposed_and_shown_in_the_add_form():
 
 def test_the_forms_that_carry_secrets_keep_them_out_of_error_reports(rf, operator, workspace, demo):
     from django.views.debug import SafeExceptionReporterFilter
-
-    from hi.integrations import views
 
     typed = {"name": "", "api_url": "http://127.0.0.1:9/", "api_key": "typed-secret", "catalog": "active", "page_size": "2"}
     for view, args in ((views.add_configure, ("demo",)), (views.configure, (demo.pk,)), (views.reauth, (demo.pk,))):

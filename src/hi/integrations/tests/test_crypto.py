@@ -5,7 +5,9 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from hi.integrations import crypto
+from hi.integrations.core import crypto
+
+from ..core.errors import SecretDecryptionError
 
 
 def test_round_trip_and_ciphertext_differs(settings):
@@ -23,7 +25,7 @@ def test_old_keys_still_decrypt_and_rotation_moves_to_the_first_key(settings):
     rotated = crypto.rotate(token)
     settings.HI_ENCRYPTION_KEYS = [new]
     assert crypto.decrypt(rotated) == "value"
-    with pytest.raises(crypto.SecretDecryptionError):
+    with pytest.raises(SecretDecryptionError):
         crypto.decrypt(token)
 
 

@@ -11,11 +11,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from hi.integrations import standard_webhooks
-from hi.integrations.dblocks import bound_options, set_lock_wait
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config.hookkeys import receive_path
+from hi.integrations.config.store import save_attributes
+from hi.integrations.engine.dblocks import bound_options, set_lock_wait
 from hi.integrations.models import InboundEvent, Integration, IntegrationState
-from hi.integrations.store import save_attributes
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.inbound import post_as_provider
 
 # The lock is held by another connection: the test database must really commit.

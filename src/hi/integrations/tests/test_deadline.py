@@ -14,10 +14,11 @@ import pytest
 import trustme
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
-from hi.integrations.http import ProviderClient, ProviderTimeout, ProviderUnavailable
+from hi.integrations.config import setup
+from hi.integrations.core.errors import ProviderTimeout, ProviderUnavailable, SetupError
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.models import Directive, DirectiveStatus, ProviderCall
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 from hi.integrations.types import IntegrationType
@@ -175,7 +176,7 @@ def test_a_connection_test_is_bounded_in_total_and_leaves_no_call_running(sim, s
     settings.HI_CONNECTION_TEST_TIMEOUT_S = DEADLINE_S
     values = setup.check_configuration(IntegrationType.DEMO, demo_attributes(sim))
     sim.faults.drip_s = 1.0
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.probe(IntegrationType.DEMO, values)
     assert caught.value.code == "cannot_connect"
     # The test's thread is not left dripping in the background: its calls ended with the test's time.
@@ -186,7 +187,7 @@ def test_a_connection_test_is_bounded_in_total_and_leaves_no_call_running(sim, s
 
 
 def test_finished_calls_do_not_pile_up_in_the_watchdog():
-    from hi.integrations import transport
+    from hi.integrations.outbound import transport
 
     for _ in range(5000):
         with transport.deadline(30):

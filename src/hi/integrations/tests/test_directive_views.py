@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState
+from hi.integrations.outbox.directives import enqueue
 
 pytestmark = pytest.mark.django_db
 TOPIC = "demo.send_note"

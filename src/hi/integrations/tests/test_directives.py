@@ -7,11 +7,14 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations import directives, lifecycle
-from hi.integrations import directive_actions
-from hi.integrations.directive_actions import DirectiveActionRefused
-from hi.integrations.directives import claim, enqueue, execute
+from hi.integrations.config import lifecycle
+from hi.integrations.contract.declarations import DirectiveHandler
+from hi.integrations.core.errors import DirectiveActionRefused
+from hi.integrations.engine import directive_actions, execution
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
+from hi.integrations.outbox import directives
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.testing.fakeserver import json_response
 from hi.services.demo.handlers import TOPIC_NOTE
 
@@ -148,7 +151,7 @@ def test_two_claims_never_take_the_same_directive(demo):
 
 def test_a_lane_claims_one_integrations_directives_oldest_due_first(demo, sim, other_workspace):
     from hi.conftest import demo_attributes
-    from hi.integrations.setup import add_integration
+    from hi.integrations.config.setup import add_integration
     from hi.integrations.types import IntegrationType
 
     other = add_integration(other_workspace, IntegrationType.DEMO, "Other", demo_attributes(sim, sync_on_activate="false"), actor="test")
@@ -156,13 +159,13 @@ def test_a_lane_claims_one_integrations_directives_oldest_due_first(demo, sim, o
     earlier = timezone.now() - timedelta(minutes=1)
     mine = [note(demo, f"n{i}", run_at=earlier) for i in range(3)]
     theirs = [note(other, f"o{i}") for i in range(2)]
-    lane = directives.claim_lane("w", 2)
+    lane = execution.claim_lane("w", 2)
     assert [d.pk for d in lane] == [d.pk for d in mine[:2]]  # the oldest due integration, up to the limit
     # An integration the worker runs its limit of is left out; the size may follow the integration.
-    lane = directives.claim_lane("w", lambda integration_id: 5 if integration_id == other.pk else 1, busy={demo.pk})
+    lane = execution.claim_lane("w", lambda integration_id: 5 if integration_id == other.pk else 1, busy={demo.pk})
     assert [d.pk for d in lane] == [d.pk for d in theirs]
-    assert directives.claim_lane("w", 5, busy={demo.pk, other.pk}) == []
-    assert directives.give_back(lane, "w") == 2
+    assert execution.claim_lane("w", 5, busy={demo.pk, other.pk}) == []
+    assert execution.give_back(lane, "w") == 2
     assert set(Directive.objects.filter(pk__in=[d.pk for d in theirs]).values_list("status", "attempts")) == {(S.QUEUED, 0)}
 
 
@@ -170,7 +173,7 @@ def test_directives_of_a_dead_worker_are_requeued(demo, sim):
     directive = note(demo)
     claim("ghost")
     Directive.objects.filter(pk=directive.pk).update(claimed_at=timezone.now() - timedelta(seconds=30))
-    assert directives.requeue_interrupted(live_workers={"alive"}) == 1
+    assert execution.requeue_interrupted(live_workers={"alive"}) == 1
     directive.refresh_from_db()
     assert directive.status == S.QUEUED and "ghost" in directive.last_error
     assert directive.attempt_rows.get().outcome == DirectiveAttempt.Outcome.INTERRUPTED
@@ -211,7 +214,7 @@ def test_a_handler_failing_on_data_that_cannot_be_stored_fails_at_once_without_a
     def store_too_much(directive):
         raise error
 
-    directives.register(directives.DirectiveHandler("test.too_much", store_too_much))
+    directives.register(DirectiveHandler("test.too_much", store_too_much))
     directive = enqueue(demo, "test.too_much", {})
     assert run_due() == [S.FAILED]
     directive.refresh_from_db()

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.entities import IntegrationKey, apply_sync, rename_entity
-from hi.integrations.gateway import EntityData
+from hi.integrations.config.entities import apply_sync, rename_entity
+from hi.integrations.contract.gateway import EntityData
+from hi.integrations.core.keys import IntegrationKey
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_an_entity_returning_at_the_provider_is_reattached(demo):
 def test_kept_entities_are_listed_and_can_be_deleted(operator_client, demo, other_workspace):
     from django.urls import reverse
 
-    from hi.integrations import lifecycle
+    from hi.integrations.config import lifecycle
     from hi.integrations.models import Entity
 
     rename_entity(demo.entities.first(), "Keep me")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from hi.integrations.events import EVENT_DESCRIPTIONS, EVENT_TYPES
 from hi.integrations.management.commands.hi_event_catalog import render_markdown
+from hi.integrations.outbox.events import EVENT_DESCRIPTIONS, EVENT_TYPES
 
 SRC = Path(__file__).resolve().parents[2]
 ROOT = SRC.parents[1]

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from hi.integrations import events, setup
+from hi.integrations.config import setup
 from hi.integrations.models import Directive, Event
+from hi.integrations.outbox import events
 from hi.services.demo.handlers import TOPIC_NOTE
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_the_sweep_dispatches_events_a_crashed_process_left(forwarding):
 
 
 def test_state_changes_are_events(demo, django_capture_on_commit_callbacks):
-    from hi.integrations import lifecycle
+    from hi.integrations.config import lifecycle
 
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.pause(demo, "test")

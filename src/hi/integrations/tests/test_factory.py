@@ -4,10 +4,10 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
-from hi.integrations.attributes import AttributeSpec, AttributeType
 from hi.integrations.checks import integration_type_errors
+from hi.integrations.contract.attributes import AttributeSpec, AttributeType
+from hi.integrations.contract.gateway import Capability, ConnectionInfo, IntegrationGateway, contract_problems
 from hi.integrations.factory import get_integration_gateway
-from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway, contract_problems
 from hi.integrations.types import IntegrationType
 from hi.services.demo.gateway import DemoGateway
 

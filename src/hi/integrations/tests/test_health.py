@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations.health import integration_health, nice_ceiling
-from hi.integrations.lifecycle import log
+from hi.integrations.config.history import log
+from hi.integrations.console.health import integration_health, nice_ceiling
 from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, Integration, IntegrationState, ProviderCall
 
 pytestmark = pytest.mark.django_db

@@ -11,12 +11,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from hi.integrations import hookkeys
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config import hookkeys
+from hi.integrations.config.hookkeys import receive_path
+from hi.integrations.config.store import save_attributes
+from hi.integrations.console.summary import receive_url
 from hi.integrations.models import HookKey, InboundEvent, Integration, IntegrationLog
 from hi.integrations.testing.inbound import post_as_provider
-from hi.integrations.store import save_attributes
-from hi.integrations.summary import receive_url
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

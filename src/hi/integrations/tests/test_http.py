@@ -8,18 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations.http import (
-    DEFAULT_TIMEOUT,
-    ProviderAuthError,
-    ProviderClient,
-    ProviderRateLimited,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
-from hi.integrations.calllog import prune_calls, redact_url
+from hi.integrations.core.errors import ProviderAuthError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable
+from hi.integrations.core.redaction import REDACTED
 from hi.integrations.models import ProviderCall
-from hi.integrations.redaction import REDACTED
+from hi.integrations.outbound.calllog import prune_calls, redact_url
+from hi.integrations.outbound.http import DEFAULT_TIMEOUT, ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 

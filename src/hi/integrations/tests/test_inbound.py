@@ -22,15 +22,16 @@ from django.urls import path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations import crypto
-from hi.integrations.events import publish
-from hi.integrations.gateway import Capability, contract_problems
-from hi.integrations.hookkeys import new_key, receive_path
-from hi.integrations.inbound import UNAVAILABLE, HmacSha256Receiver, InboundReceiver, handle_inbound, process_pending
-from hi.integrations.inbound_views import gateway_receiver, receiver_view
+from hi.integrations.config.hookkeys import new_key, receive_path
+from hi.integrations.contract.gateway import Capability, contract_problems
+from hi.integrations.contract.receivers import UNAVAILABLE, HmacSha256Receiver, InboundReceiver
+from hi.integrations.core import crypto
+from hi.integrations.core.redaction import REDACTED
+from hi.integrations.engine.inbound import gateway_receiver, handle_inbound, process_pending
+from hi.integrations.engine.inbound_views import receiver_view
 from hi.integrations.models import Event, InboundEvent, Integration, IntegrationAttribute, IntegrationState
-from hi.integrations.redaction import REDACTED
-from hi.integrations.signing import hmac_sha256_hex
+from hi.integrations.outbound.signing import hmac_sha256_hex
+from hi.integrations.outbox.events import publish
 from hi.integrations.testing.concurrency import at_once
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.integrations.tests.test_factory import CompleteGateway

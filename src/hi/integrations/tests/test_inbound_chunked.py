@@ -10,11 +10,12 @@ import requests
 from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory
 
-from hi.integrations import standard_webhooks
-from hi.integrations.hookkeys import receive_path
-from hi.integrations.inbound import MAX_BODY_BYTES, handle_inbound
+from hi.integrations.config.hookkeys import receive_path
+from hi.integrations.config.store import save_attributes
+from hi.integrations.contract.receivers import MAX_BODY_BYTES
+from hi.integrations.engine.inbound import handle_inbound
 from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.store import save_attributes
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.processes import gunicorn
 from hi.services.webhook.inbound import WebhookReceiver
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from hi.integrations.inbound import process_pending
+from hi.integrations.core.provider_data import MAX_DEPTH
+from hi.integrations.engine.inbound import process_pending
 from hi.integrations.models import Event, InboundEvent
-from hi.integrations.provider_data import MAX_DEPTH
 from hi.integrations.testing.inbound import post_as_provider
 from hi.integrations.tests.test_inbound import body_of, hooked, receiver, resolve, sign, url, webhook_events  # noqa: F401 - fixtures
 

@@ -10,12 +10,13 @@ from django.db.models import Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from hi.integrations import refusals, standard_webhooks
-from hi.integrations.hookkeys import receive_path
+from hi.integrations.config.hookkeys import receive_path
+from hi.integrations.config.store import save_attributes
+from hi.integrations.engine import refusals
+from hi.integrations.engine.worker import HOUSEKEEPING, _prune
 from hi.integrations.models import InboundEvent, Integration, IntegrationState, RefusalTally
-from hi.integrations.store import save_attributes
+from hi.integrations.outbound import standard_webhooks
 from hi.integrations.testing.inbound import post_as_provider
-from hi.integrations.worker import HOUSEKEEPING, _prune
 
 pytestmark = pytest.mark.django_db
 Status = InboundEvent.Status

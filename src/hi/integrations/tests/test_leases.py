@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations import leases, schedule
+from hi.integrations.engine import leases, schedule
 from hi.integrations.models import JobState, Lease
 
 pytestmark = pytest.mark.django_db

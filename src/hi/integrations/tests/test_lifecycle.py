@@ -6,8 +6,9 @@ import itertools
 import pytest
 
 from hi.conftest import demo_attributes
-from hi.integrations import lifecycle
-from hi.integrations.lifecycle import TRANSITIONS, IllegalTransition, retry_delay
+from hi.integrations.config import lifecycle
+from hi.integrations.config.lifecycle import TRANSITIONS, retry_delay
+from hi.integrations.core.errors import IllegalTransition
 from hi.integrations.models import Integration, IntegrationState, StateChange
 from hi.integrations.testing.fakeserver import json_response
 
@@ -144,8 +145,8 @@ def test_history_is_append_only_and_names_who_and_why(demo):
 
 
 def test_remove_keeps_edited_entities_unless_asked(workspace, sim):
-    from hi.integrations import setup
-    from hi.integrations.entities import rename_entity
+    from hi.integrations.config import setup
+    from hi.integrations.config.entities import rename_entity
     from hi.integrations.models import Entity
     from hi.integrations.types import IntegrationType
 

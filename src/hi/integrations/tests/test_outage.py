@@ -6,10 +6,11 @@ import time
 import pytest
 from django.utils import timezone
 
-from hi.integrations import breakers
-from hi.integrations.http import forget_clients
-from hi.integrations.directives import claim, enqueue, execute
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.models import Directive, DirectiveStatus
+from hi.integrations.outbound import breakers
+from hi.integrations.outbound.http import forget_clients
+from hi.integrations.outbox.directives import enqueue
 from hi.services.demo.handlers import TOPIC_NOTE
 
 pytestmark = pytest.mark.django_db

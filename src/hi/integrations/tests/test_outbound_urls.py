@@ -4,12 +4,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from hi.integrations import setup
-from hi.integrations.attributes import ValueType, validate_values
+from hi.integrations.config import setup
+from hi.integrations.config.store import specs_for
+from hi.integrations.contract.attributes import ValueType, validate_values
 from hi.integrations.models import Integration
-from hi.integrations.store import specs_for
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.types import IntegrationType
+
+from ..core.errors import SetupError
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +47,7 @@ def test_every_service_declares_its_urls_as_url_values():
 @pytest.mark.parametrize("url", HOSTILE)
 @pytest.mark.parametrize("integration_type,spec", URL_ATTRIBUTES, ids=lambda v: getattr(v, "type_id", getattr(v, "key", v)))
 def test_every_url_attribute_refuses_internal_targets_offline(integration_type, spec, url):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(integration_type, {spec.key: url})
     message = caught.value.field_errors[spec.key]
     assert "cannot be used" in message and ("loopback" in message or "metadata" in message)
@@ -56,7 +58,7 @@ def test_the_allow_list_admits_internal_urls_for_every_service(settings):
     for integration_type, spec in URL_ATTRIBUTES:
         values, errors = validate_values(specs_for(integration_type), {spec.key: "http://127.0.0.1:6379"})
         assert spec.key not in errors and values[spec.key] == "http://127.0.0.1:6379"
-    with pytest.raises(setup.SetupError) as caught:  # metadata services stay refused whatever the allow-list says
+    with pytest.raises(SetupError) as caught:  # metadata services stay refused whatever the allow-list says
         setup.check_configuration(IntegrationType.IFOOD, {"api_base_url": "http://169.254.169.254/latest"})
     assert "metadata" in caught.value.field_errors["api_base_url"]
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from hi.integrations.diagnostics import build_diagnostics
+from hi.integrations.console.diagnostics import build_diagnostics
+from hi.integrations.console.problems import DEGRADED_AFTER, problems
+from hi.integrations.engine.worker import WorkerProcess
 from hi.integrations.models import InboundEvent, JobState
-from hi.integrations.problems import DEGRADED_AFTER, problems
-from hi.integrations.worker import WorkerProcess
 
 # The worker's heartbeat thread has its own database connection: data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,7 +86,7 @@ def test_failed_events_are_counted_in_the_health_region_without_degrading(demo, 
 
 def test_a_paused_integration_shows_no_problems(failing):
     """Given job failures recorded before a pause, then a paused integration is not called degraded (nothing runs)."""
-    from hi.integrations import lifecycle
+    from hi.integrations.config import lifecycle
 
     run_health_check(failing, DEGRADED_AFTER)
     lifecycle.pause(failing, "test")

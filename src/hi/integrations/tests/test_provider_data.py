@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from hi.integrations.provider_data import MAX_DEPTH, ProviderDataError, clean_json, clean_text, is_clean_text, loads
+from hi.integrations.core.errors import ProviderDataError
+from hi.integrations.core.provider_data import MAX_DEPTH, clean_json, clean_text, is_clean_text, loads
 
 
 def nested(depth: int) -> str:

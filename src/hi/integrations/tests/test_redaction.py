@@ -7,9 +7,9 @@ import logging
 import pytest
 from django.db import connection
 
+from hi.integrations.config.store import save_attributes, secret_values
+from hi.integrations.core.redaction import REDACTED, redact_data, redact_known, redact_text, remember, secret_parts
 from hi.integrations.models import Directive, DirectiveStatus, Integration
-from hi.integrations.redaction import REDACTED, redact_data, redact_known, redact_text, remember, secret_parts
-from hi.integrations.store import save_attributes, secret_values
 from hi.integrations.testing.canary import CANARY, echo_body, encodings, leaks
 
 OTHER = "second-Secret/with\"quote"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.http import ProviderAuthError, ProviderClient, ProviderUnavailable, response_bodies_withheld
+from hi.integrations.core.errors import ProviderAuthError, ProviderUnavailable, response_bodies_withheld
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 
 KEY = "k3y-that-must-never-show"

@@ -8,10 +8,13 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hi.integrations import crypto, hookkeys
+from hi.integrations.config import hookkeys
+from hi.integrations.config.store import save_attributes
+from hi.integrations.core import crypto
 from hi.integrations.models import Integration, IntegrationAttribute
-from hi.integrations.store import save_attributes
 from hi.workspaces.models import Workspace
+
+from ..core.errors import SecretDecryptionError
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -69,7 +72,7 @@ def test_rotation_re_encrypts_secrets_with_the_new_key(workspace, settings):
     assert crypto.decrypt(after[second.pk]) == "secret-two"
     assert hookkeys.current_key(first, create=False) == hook_key
     settings.HI_ENCRYPTION_KEYS = [OLD_KEY]
-    with pytest.raises(crypto.SecretDecryptionError):
+    with pytest.raises(SecretDecryptionError):
         crypto.decrypt(after[first.pk])
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from hi.conftest import demo_attributes
 from hi.integrations.models import Integration, IntegrationAttribute
+from hi.integrations.testing.canary import all_database_text
 
 pytestmark = pytest.mark.django_db
 CANARY = "canary-7d1e-SECRET-42"
@@ -35,16 +36,6 @@ def database_file_bytes(directory) -> bytes:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM INTO %s", [str(target)])
     return target.read_bytes()
-
-
-def all_database_text() -> str:
-    """Every value of every table, as text."""
-    chunks = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')
-            chunks.extend(repr(row) for row in cursor.fetchall())
-    return "\n".join(chunks)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -103,7 +94,7 @@ def test_the_canary_never_leaks(operator_client, leaky_sim, caplog, tmp_path):
 
 
 def test_attribute_history_records_that_a_secret_changed_but_not_its_values(demo, sim):
-    from hi.integrations import setup
+    from hi.integrations.config import setup
 
     sim.accounts["second-key-for-same-account"] = sim.accounts["demo-key"]
     setup.reconfigure(demo, {"api_key": "second-key-for-same-account"}, actor="test")

@@ -9,18 +9,20 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.http import forget_clients
+from hi.integrations.config import setup
+from hi.integrations.config.store import attribute_values
 from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.outbound.http import forget_clients
+from hi.integrations.outbound.tokens import forget_tokens
 from hi.integrations.testing import FakeProviderServer
-from hi.integrations.tokens import forget_tokens
 from hi.integrations.types import IntegrationType
 from hi.services.ifood.client import TOKEN_PATH
 from hi.services.ifood.simulator import IFoodSimulator
 from hi.services.ifood.tests.helpers import CLIENT_ID, MERCHANTS, SECRET, add_ifood
 from hi.services.ifood.tests.helpers import attributes as ifood_attributes
 from hi.services.webhook.tests.sink import WebhookSink
+
+from ..core.errors import SetupError
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +61,7 @@ def test_a_failed_connection_test_shows_the_status_never_the_body(workspace, int
         (IntegrationType.DEMO, {"api_url": internal.url, "api_key": "k"}),
         (IntegrationType.IFOOD, {"client_id": "c", "client_secret": "s", "merchant_ids": "m", "api_base_url": internal.url}),
     ):
-        with pytest.raises(setup.SetupError) as caught:
+        with pytest.raises(SetupError) as caught:
             setup.add_integration(workspace, integration_type, "", raw, actor="test")
         text = f"{caught.value} {caught.value.message} {caught.value.field_errors}"
         assert LEAK not in text and "hunter2" not in text and "10.0.0.5" not in text
@@ -80,7 +82,7 @@ def test_the_console_and_the_command_line_show_no_body_either(operator_client, w
 
 def test_testing_a_saved_integration_shows_no_body(demo, sim):
     sim.route("GET", DEMO_ACCOUNT, leaking(503))
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_connection(demo)
     assert "HTTP 503" in caught.value.message and "hunter2" not in caught.value.message
 
@@ -104,7 +106,7 @@ def elsewhere():
 
 def test_a_new_ifood_host_without_the_secret_re_entered_is_refused_and_sent_nothing(workspace, ifood_sim, elsewhere):
     integration = add_ifood(workspace, ifood_sim)
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.reconfigure(integration, {"api_base_url": elsewhere.url}, actor="test")
     assert caught.value.code == "invalid"
     assert "Re-enter" in caught.value.field_errors["client_secret"] and "API base URL" in caught.value.field_errors["client_secret"]
@@ -156,11 +158,11 @@ def test_a_webhook_moved_elsewhere_needs_its_extra_headers_again_but_not_its_sig
         integration = setup.add_integration(
             workspace, IntegrationType.WEBHOOK, "", {"url": first.endpoint, "headers": headers}, actor="test"
         )
-        with pytest.raises(setup.SetupError) as caught:
+        with pytest.raises(SetupError) as caught:
             setup.reconfigure(integration, {"url": second.endpoint}, actor="test")
         assert set(caught.value.field_errors) == {"headers"}  # the signing secret never leaves hi: kept
         assert second.requests == []
         # Re-entered, the headers go with the test ping (an endpoint is its URL, so the move itself stops there).
-        with pytest.raises(setup.SetupError, match="wrong_account"):
+        with pytest.raises(SetupError, match="wrong_account"):
             setup.reconfigure(integration, {"url": second.endpoint, "headers": headers}, actor="test")
         assert second.requests[-1].headers["authorization"] == "Bearer receiver-token"

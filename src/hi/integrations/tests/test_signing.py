@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.signing import hmac_sha256, hmac_sha256_base64, hmac_sha256_hex, verify_hmac_sha256
+from hi.integrations.outbound.signing import hmac_sha256, hmac_sha256_base64, hmac_sha256_hex, verify_hmac_sha256
 
 # RFC 4231 §4.3 (test case 2) and §4.2 (test case 1).
 JEFE = ("Jefe", b"what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")

@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from hi.integrations.slots import Slots, SlotsClosed
+from hi.integrations.core.errors import SlotsClosed
+from hi.integrations.engine.slots import Slots
 from hi.integrations.testing.waiting import wait_for
 
 

@@ -8,7 +8,8 @@ import socket
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from hi.integrations.ssrf import UnresolvableHost, UnsafeURL, blocked_reason, check_url
+from hi.integrations.core.errors import UnresolvableHost, UnsafeURL
+from hi.integrations.outbound.ssrf import blocked_reason, check_url
 
 # Public addresses are only ever parsed here, never contacted: this machine has no route out.
 PUBLIC_V4 = "93.184.215.14"

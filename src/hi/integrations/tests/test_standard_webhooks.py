@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hi.integrations import standard_webhooks as sw
+from hi.integrations.outbound import standard_webhooks as sw
 
 BODY = b'{"type":"order.created","timestamp":"2026-05-09T12:00:00Z","data":{"id":"o_1","total_q":1250}}'
 NOW = 1_778_328_000

@@ -11,8 +11,17 @@ from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from hi.integrations.models import BreakerState, Directive, DirectiveAttempt, DirectiveStatus, Integration, IntegrationState, ProviderCall, Worker
-from hi.integrations.worker import stale_after
+from hi.integrations.engine.worker import stale_after
+from hi.integrations.models import (
+    BreakerState,
+    Directive,
+    DirectiveAttempt,
+    DirectiveStatus,
+    Integration,
+    IntegrationState,
+    ProviderCall,
+    Worker,
+)
 
 pytestmark = pytest.mark.django_db
 HEALTH_KEYS = {"status", "database", "workers_alive", "youngest_heartbeat_age_s", "queue_depth", "dead"}

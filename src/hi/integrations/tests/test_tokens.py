@@ -9,11 +9,12 @@ import uuid
 
 import pytest
 
-from hi.integrations.http import ProviderAuthError, ProviderClient, ProviderUnavailable
+from hi.integrations.core.errors import ProviderAuthError, ProviderUnavailable
 from hi.integrations.models import ProviderCall
+from hi.integrations.outbound.http import ProviderClient
+from hi.integrations.outbound.tokens import Token, TokenManager, client_credentials, forget_tokens
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
-from hi.integrations.tokens import Token, TokenManager, client_credentials, forget_tokens
 
 
 class TokenProvider(FakeProviderServer):

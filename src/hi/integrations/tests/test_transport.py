@@ -10,9 +10,10 @@ import socket
 import pytest
 import trustme
 
-from hi.integrations import setup
-from hi.integrations.http import ProviderClient, ProviderUnavailable, UnsafeDestination
+from hi.integrations.config import setup
+from hi.integrations.core.errors import ProviderUnavailable, SetupError, UnsafeDestination
 from hi.integrations.models import ProviderCall
+from hi.integrations.outbound.http import ProviderClient
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 from hi.services.webhook.pings import send as ping
@@ -81,7 +82,7 @@ def test_every_call_of_every_client_is_guarded_and_the_refusal_is_logged(demo, s
     sim.requests.clear()
     with pytest.raises(UnsafeDestination):
         ProviderClient("demo", sim.url, integration=demo).get_json("/api/v1/account")
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_connection(demo)
     assert caught.value.code == "cannot_connect" and "loopback" in caught.value.message
     assert sim.requests == []

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from hi.conftest import demo_attributes
-from hi.integrations.directives import claim, execute
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.models import Directive, Integration, IntegrationState
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,10 @@ from typing import Callable
 import pytest
 from django.db.models.signals import post_save
 
+from hi.integrations.core.errors import ListenerAuthFailed
+from hi.integrations.engine.websocket import WebsocketListener, backoff_delay, state_of
 from hi.integrations.models import ListenerState
 from hi.integrations.testing.fakews import FakeWebsocketServer
-from hi.integrations.websocket import ListenerAuthFailed, WebsocketListener, backoff_delay, state_of
 
 State = ListenerState.State
 GOOD_TOKEN = "good-token"

@@ -9,11 +9,12 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from hi.integrations import leases, lifecycle
-from hi.integrations.directives import enqueue
+from hi.integrations.config import lifecycle
+from hi.integrations.engine import leases
+from hi.integrations.engine.schedule import lease_name
+from hi.integrations.engine.worker import WorkerProcess
 from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState, JobState, Worker
-from hi.integrations.schedule import lease_name
-from hi.integrations.worker import WorkerProcess
+from hi.integrations.outbox.directives import enqueue
 from hi.services.demo.handlers import TOPIC_NOTE
 
 # The worker's heartbeat thread has its own database connection: data must be committed.

@@ -9,14 +9,14 @@ import pytest
 from django.db import connections
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.directives import enqueue
+from hi.integrations.config import setup
+from hi.integrations.engine.worker import WorkerProcess
 from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, Integration, JobState
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.testing.gate import Gate
 from hi.integrations.testing.processes import worker_pool
 from hi.integrations.testing.waiting import wait_for
 from hi.integrations.types import IntegrationType
-from hi.integrations.worker import WorkerProcess
 from hi.services.demo.handlers import TOPIC_NOTE
 from hi.services.demo.simulator import DemoSimulator
 from hi.workspaces.models import Workspace

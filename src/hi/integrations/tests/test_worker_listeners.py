@@ -10,12 +10,13 @@ from django.db import connections
 from django.utils import timezone
 
 from hi.conftest import demo_attributes
-from hi.integrations import leases, setup
+from hi.integrations.config import setup
+from hi.integrations.engine import leases
+from hi.integrations.engine.websocket import state_of
+from hi.integrations.engine.worker import WorkerProcess
 from hi.integrations.models import Entity, Lease
-from hi.integrations.types import IntegrationType
-from hi.integrations.websocket import state_of
-from hi.integrations.worker import WorkerProcess
 from hi.integrations.testing.waiting import wait_for
+from hi.integrations.types import IntegrationType
 from hi.services.demo.simulator import DemoSimulator
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from hi.integrations.directives import enqueue
 from hi.integrations.models import Directive, DirectiveStatus
+from hi.integrations.outbox.directives import enqueue
 from hi.integrations.testing.processes import start_worker
 from hi.integrations.testing.waiting import wait_for
 from hi.services.demo.handlers import TOPIC_NOTE

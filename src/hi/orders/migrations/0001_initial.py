@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import hi.orders.models
 from django.db import migrations, models
+
+import hi.orders.models
 
 
 class Migration(migrations.Migration):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-
 from hi.integrations.models import Integration
 from hi.orders import api
 from hi.orders.data import ItemData, OrderData, PaymentData
@@ -39,7 +38,7 @@ def order_data(**overrides) -> OrderData:
 
 
 def source_for(workspace, name: str = "Corner Shop") -> Integration:
-    """A demo integration row (no simulator needed: the demo gateway has no ORDER_ACTIONS, so hi's own actions apply)."""
+    """A demo integration row (no simulator needed: the demo gateway is no OrderSource, so hi's own actions apply)."""
     return Integration.objects.create(workspace=workspace, integration_type="demo", name=name, unique_id=f"acct-{name}")
 
 

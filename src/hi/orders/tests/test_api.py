@@ -8,10 +8,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from standardwebhooks.webhooks import Webhook
 
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
-from hi.integrations.events import EVENT_DESCRIPTIONS, EVENT_TYPES
+from hi.integrations.config import setup
+from hi.integrations.engine.execution import claim, execute
 from hi.integrations.models import Event
+from hi.integrations.outbox.events import EVENT_DESCRIPTIONS, EVENT_TYPES
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.concurrency import at_once
 from hi.integrations.testing.fakeserver import json_response

@@ -1,5 +1,5 @@
 """The demo provider's configuration."""
-from hi.integrations.attributes import AttributeSpec, AttributeType, ValueType
+from hi.integrations.api import AttributeSpec, AttributeType, ValueType
 
 
 class DemoAttribute(AttributeType):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
+from hi.integrations.api import Integration, ProviderClient, ProviderRejected, attribute_values, client_for_integration
 
 
 class DemoClient:
@@ -47,3 +47,9 @@ class DemoClient:
             yield from items  # each item is read on its own by the caller
             next_offset = page.get("next_offset")
             offset = next_offset if isinstance(next_offset, int) and not isinstance(next_offset, bool) and next_offset > offset else None
+
+
+def client_for(integration: Integration, timeout_s: float = 10.0) -> DemoClient:
+    """The integration's client, configured from its stored attributes (with its breaker and call log)."""
+    values = attribute_values(integration)
+    return DemoClient(values["api_url"], values["api_key"], timeout_s, integration=integration)

@@ -6,25 +6,33 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, IntegrationAuthFailed, InvalidAuth, set_up_failure
-from hi.integrations.entities import parse_entities, sync_now
-from hi.integrations.directives import DirectiveHandler
-from hi.integrations.events import EventHook
-from hi.integrations.schedule import ScheduledJob
-from hi.integrations.gateway import Capability, ConnectionInfo, EntityData, IntegrationGateway  # noqa: F401 - EntityData: the contract's type
-from hi.integrations.http import ProviderAuthError, ProviderError
-from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.api import (  # noqa: F401 - EntityData: the contract's type
+    CannotConnect,
+    Capability,
+    ConfigurationInvalid,
+    ConnectionInfo,
+    DirectiveHandler,
+    EntityData,
+    EventHook,
+    Integration,
+    IntegrationAuthFailed,
+    IntegrationGateway,
+    InvalidAuth,
+    ProviderAuthError,
+    ProviderError,
+    ScheduledJob,
+    attribute_values,
+    parse_entities,
+    set_up_failure,
+    sync_now,
+)
 
 from .attributes import DemoAttribute
-from .client import DemoClient
+from .client import DemoClient, client_for
+from .handlers import FORWARD_HOOK, NOTE_HANDLER, item_entity
+from .jobs import HEALTH_JOB, SYNC_JOB
 from .listeners import ItemStream
-from .handlers import FORWARD_HOOK, HEALTH_JOB, NOTE_HANDLER, SYNC_JOB, item_entity
-
-
-def client_for(values: Mapping[str, Any], timeout_s: float = 10.0, integration: Integration | None = None) -> DemoClient:
-    """A client configured from typed attribute values (with the integration: breaker and call log)."""
-    return DemoClient(values["api_url"], values["api_key"], timeout_s, integration=integration)
+from .pane import pane_context
 
 
 class DemoGateway(IntegrationGateway):
@@ -51,7 +59,7 @@ class DemoGateway(IntegrationGateway):
     def test_connection(self, attributes: Mapping[str, Any], timeout_s: float) -> ConnectionInfo:
         """Ask the provider whose key this is; the account id is the unique id."""
         try:
-            account = client_for(attributes, timeout_s).account()
+            account = DemoClient(attributes["api_url"], attributes["api_key"], timeout_s).account()
         except ProviderAuthError as exc:
             raise InvalidAuth(str(exc)) from None
         except ProviderError as exc:
@@ -61,7 +69,7 @@ class DemoGateway(IntegrationGateway):
     def activate(self, integration: Integration) -> None:
         """Check the account is still the same, announce hi, and sync the items if configured."""
         values = attribute_values(integration)
-        client = client_for(values, integration=integration)
+        client = client_for(integration)
         try:
             account = client.account()
             if str(account.get("id")) != integration.unique_id:
@@ -74,12 +82,12 @@ class DemoGateway(IntegrationGateway):
 
     def deactivate(self, integration: Integration) -> None:
         """Tell the provider hi is no longer connected; failures surface as failed_deactivate."""
-        client_for(attribute_values(integration), integration=integration).announce("disconnected")
+        client_for(integration).announce("disconnected")
 
     def sync_entities(self, integration: Integration) -> list[EntityData]:
         """Every readable item of the configured catalog (one that is not is skipped and logged)."""
         values = attribute_values(integration)
-        items = client_for(values, integration=integration).items(values["catalog"], values["page_size"])
+        items = client_for(integration).items(values["catalog"], values["page_size"])
         return parse_entities(integration, items, item_entity)
 
     def directive_handlers(self) -> list[DirectiveHandler]:
@@ -100,12 +108,7 @@ class DemoGateway(IntegrationGateway):
 
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The demo pane: what the provider is and how to make it misbehave."""
-        values = attribute_values(integration)
-        return render_to_string(
-            "demo/pane.html",
-            {"integration": integration, "api_url": values["api_url"], "catalog": values["catalog"]},
-            request=request,
-        )
+        return render_to_string("demo/pane.html", pane_context(integration), request=request)
 
     def diagnostics(self, integration: Integration) -> dict[str, Any]:
         """Where the provider is and how many items are known."""

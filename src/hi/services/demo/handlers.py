@@ -1,16 +1,22 @@
-"""The demo provider's directive handler and event hook: notes, sent at least once, stored once."""
+"""The demo provider's directive handler and event hook (notes, sent at least once, stored once), and items as entities."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from hi.integrations.batches import ItemInvalid
-from hi.integrations.directives import DirectiveHandler, enqueue
-from hi.integrations.events import EventHook
-from hi.integrations.gateway import EntityData
-from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values
+from hi.integrations.api import (
+    Directive,
+    DirectiveHandler,
+    EntityData,
+    Event,
+    EventHook,
+    Integration,
+    ItemInvalid,
+    attribute_values,
+    enqueue,
+)
+
+from .client import client_for
 
 TOPIC_NOTE = "demo.send_note"
 
@@ -30,10 +36,7 @@ def item_entity(item: Any) -> EntityData:
 
 def send_note(directive: Directive) -> None:
     """POST the note; the directive id is the idempotency key, so a retry never stores it twice."""
-    from .gateway import client_for
-
-    integration = directive.integration
-    client = client_for(attribute_values(integration), integration=integration)
+    client = client_for(directive.integration)
     client.add_note(directive.payload["text"], idempotency_key=f"hi-directive-{directive.pk}")
 
 
@@ -53,26 +56,3 @@ def request_note(integration: Integration, text: str) -> Directive:
 NOTE_HANDLER = DirectiveHandler(TOPIC_NOTE, send_note)
 FORWARD_HOOK = EventHook("*", forward_event)
 
-
-def health_check(integration: Integration) -> None:
-    """Every minute: a provider that now refuses the key moves the integration to auth_failed."""
-    from hi.integrations.http import ProviderAuthError
-    from hi.integrations.lifecycle import mark_auth_failed
-
-    from .gateway import client_for
-
-    try:
-        client_for(attribute_values(integration), integration=integration).account()
-    except ProviderAuthError as exc:
-        mark_auth_failed(integration, str(exc), "worker", "Health check: the provider refused the API key")
-
-
-def sync_items(integration: Integration) -> None:
-    """Every ten minutes, on one worker only: refresh the items."""
-    from hi.integrations.entities import sync_now
-
-    sync_now(integration)
-
-
-HEALTH_JOB = ScheduledJob("health_check", 60, health_check, label="The health check")
-SYNC_JOB = ScheduledJob("sync_items", 600, sync_items, single_owner=True, label="The item sync")

@@ -5,11 +5,9 @@ import json
 
 from websockets.sync.client import ClientConnection
 
-from hi.integrations.entities import upsert_entity
-from hi.integrations.provider_data import loads
-from hi.integrations.store import attribute_values
-from hi.integrations.websocket import ListenerAuthFailed, WebsocketListener
+from hi.integrations.api import ListenerAuthFailed, WebsocketListener, attribute_values, loads, upsert_entity
 
+from .client import client_for
 from .handlers import item_entity
 
 
@@ -24,10 +22,7 @@ class ItemStream(WebsocketListener):
 
     def url(self) -> str:
         """The provider says where its stream is (GET /api/v1/stream)."""
-        from .client import DemoClient
-
-        values = self._values()
-        return DemoClient(values["api_url"], values["api_key"], integration=self.integration).stream_url()
+        return client_for(self.integration).stream_url()
 
     def authenticate(self, ws: ClientConnection) -> None:
         """Send the API key; anything but auth_ok is a refusal."""

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from hi.integrations.testing.fakews import FakeWebsocketServer
 from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
+from hi.integrations.testing.fakews import FakeWebsocketServer
 
 DEFAULT_ACCOUNTS = {
     "demo-key": {"id": "acct-demo", "name": "Demo Store"},

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from hi.integrations.queries import integration_for
+from hi.integrations.api import integration_for
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 

@@ -5,11 +5,12 @@ from typing import Any
 
 from django.db import transaction
 
-from hi.integrations.gateway import OrderAction, OrderActionRefused
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration
 from hi.orders.models import Order
+from hi.orders.sources import OrderAction, OrderActionRefused
 
-from .handlers import client_for, queue_action
+from .client import client_for
+from .handlers import queue_action
 
 #: The reasons are read while the operator waits for the form: a short timeout, not the worker's 10 s.
 REASONS_TIMEOUT_S = 5.0

@@ -1,5 +1,5 @@
 """An iFood integration's configuration: the app credential, its merchants and how events arrive."""
-from hi.integrations.attributes import AttributeSpec, AttributeType, ValueType
+from hi.integrations.api import AttributeSpec, AttributeType, ValueType
 
 PRODUCTION_URL = "https://merchant-api.ifood.com.br"
 #: The events module's documented prefix, and the older one many working clients still call

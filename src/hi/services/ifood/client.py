@@ -6,9 +6,17 @@ import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from hi.integrations.http import ProviderClient, ProviderRejected, client_for_integration
-from hi.integrations.provider_data import ProviderDataError, loads
-from hi.integrations.tokens import Token, TokenManager
+from hi.integrations.api import (
+    Integration,
+    ProviderClient,
+    ProviderDataError,
+    ProviderRejected,
+    Token,
+    TokenManager,
+    attribute_values,
+    client_for_integration,
+    loads,
+)
 
 PROVIDER = "ifood"
 TOKEN_PATH = "/authentication/v1.0/oauth/token"
@@ -145,3 +153,8 @@ class IFoodClient:
         """The merchant's status per operation (§1.8)."""
         status = self.http.get_json(f"/merchant/v1.0/merchants/{merchant_id}/status")
         return [s for s in status if isinstance(s, dict)] if isinstance(status, list) else []
+
+
+def client_for(integration: Integration, timeout_s: float = 10.0) -> IFoodClient:
+    """The integration's Merchant API client, configured from its stored attributes (breaker, call log, shared token)."""
+    return IFoodClient(attribute_values(integration), integration=integration, timeout_s=timeout_s)

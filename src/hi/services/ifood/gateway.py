@@ -6,14 +6,24 @@ from typing import Any, Mapping
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations.directives import DirectiveHandler
-from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
-from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway, OrderAction
-from hi.integrations.http import ProviderAuthError, ProviderError, ProviderRejected
-from hi.integrations.models import Integration
-from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values
+from hi.integrations.api import (
+    CannotConnect,
+    Capability,
+    ConfigurationInvalid,
+    ConnectionInfo,
+    DirectiveHandler,
+    Integration,
+    IntegrationGateway,
+    InvalidAuth,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    ScheduledJob,
+    attribute_values,
+    set_up_failure,
+)
 from hi.orders.models import Order
+from hi.orders.sources import OrderAction, OrderSource
 
 from . import actions, jobs
 from .attributes import IFoodAttribute
@@ -28,7 +38,7 @@ def _check_merchants(client: IFoodClient, merchant_ids: list[str]) -> list[dict[
     return [{"merchant_id": m, "status": client.merchant_status(m)} for m in merchant_ids]
 
 
-class IFoodGateway(IntegrationGateway):
+class IFoodGateway(IntegrationGateway, OrderSource):
     """Receives iFood orders (polling or webhook), creates them in hi, and sends the operator's actions back."""
 
     attribute_type = IFoodAttribute
@@ -36,7 +46,7 @@ class IFoodGateway(IntegrationGateway):
     # Two integrations polling one credential would split its orders between them (§1.3).
     single_consumer = "iFood delivers each event to one consumer only"
     capabilities = frozenset({
-        Capability.SCHEDULED_JOBS, Capability.INBOUND_WEBHOOKS, Capability.DIRECTIVE_HANDLERS, Capability.ORDER_ACTIONS,
+        Capability.SCHEDULED_JOBS, Capability.INBOUND_WEBHOOKS, Capability.DIRECTIVE_HANDLERS,
     })
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:

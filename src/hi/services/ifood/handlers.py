@@ -6,16 +6,21 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry, enqueue
-from hi.integrations.http import ProviderRejected
-from hi.integrations.models import Directive, Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.api import (
+    Directive,
+    DirectiveFailed,
+    DirectiveHandler,
+    DirectiveRetry,
+    Integration,
+    ProviderRejected,
+    enqueue,
+)
 from hi.orders import api as orders
 from hi.orders.data import OrderDataInvalid
 from hi.orders.models import Order
 
 from . import processing
-from .client import IFoodClient
+from .client import client_for
 from .mapping import MappingError, order_data
 
 TOPIC_FETCH = "ifood.fetch_order"
@@ -28,11 +33,6 @@ FETCH_WINDOW = timedelta(minutes=10)
 REPLAY_MARGIN = timedelta(hours=1)
 #: An order must be confirmed within 8 minutes or iFood cancels it (§1.7): retry quickly, not for hours.
 ACTION_SCHEDULE = (5, 15, 30, 60, 120)
-
-
-def client_for(integration: Integration, timeout_s: float = 10.0) -> IFoodClient:
-    """The integration's Merchant API client (breaker, call log, shared token)."""
-    return IFoodClient(attribute_values(integration), integration=integration, timeout_s=timeout_s)
 
 
 def queue_fetch(integration: Integration, order_id: str) -> Directive:

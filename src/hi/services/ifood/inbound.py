@@ -5,11 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hi.integrations.batches import ItemInvalid
-from hi.integrations.inbound import HmacSha256Receiver, InboundRejected
-from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.provider_data import loads
-from hi.integrations.store import attribute_values
+from hi.integrations.api import HmacSha256Receiver, InboundEvent, InboundRejected, Integration, ItemInvalid, attribute_values, loads
 
 from .client import parse_merchants
 from .processing import apply_event, identify

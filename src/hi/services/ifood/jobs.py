@@ -6,10 +6,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from hi.integrations.http import ProviderAuthError, ProviderError
-from hi.integrations.models import Integration
-from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values
+from hi.integrations.api import Integration, ProviderAuthError, ProviderError, ScheduledJob, attribute_values, mark_auth_failed
 
 from . import polling
 from .client import IFoodClient, parse_merchants
@@ -20,8 +17,6 @@ logger = logging.getLogger(__name__)
 
 def _auth_failed(integration: Integration, exc: ProviderAuthError) -> None:
     """A 401 the token refresh did not cure: the operator must re-authenticate."""
-    from hi.integrations.lifecycle import mark_auth_failed
-
     mark_auth_failed(integration, str(exc), "worker", "iFood refused the credential")
 
 

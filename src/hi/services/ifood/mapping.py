@@ -1,7 +1,8 @@
 """Turning iFood's order details (BRL decimals) into hi's order data (integer cents), exactly; anything else is a MappingError."""
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 

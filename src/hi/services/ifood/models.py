@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from hi.integrations.models import Integration
-from hi.integrations.redaction import RedactedTextField
+from hi.integrations.api import Integration, RedactedTextField
 
 
 class ServiceState(models.Model):

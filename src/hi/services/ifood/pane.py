@@ -6,9 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from hi.integrations.models import Integration
-from hi.integrations.store import display_values
-from hi.integrations.summary import receive_url
+from hi.integrations.api import Integration, display_values, receive_url
 
 from . import jobs
 from .client import parse_merchants

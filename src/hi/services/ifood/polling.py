@@ -7,10 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from hi.integrations.batches import store_batch
-from hi.integrations.http import ProviderError, ProviderRateLimited
-from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.api import Integration, ProviderError, ProviderRateLimited, attribute_values, store_batch
 
 from .client import ACK_MAX_IDS, POLLING_MAX_MERCHANTS, IFoodClient, chunks, parse_merchants
 from .models import ServiceState, state_of

@@ -5,9 +5,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from hi.integrations.batches import BatchItem, ItemInvalid
-from hi.integrations.models import InboundEvent, Integration
-from hi.integrations.provider_data import ProviderDataError, clean_text, is_clean_text, loads
+from hi.integrations.api import BatchItem, InboundEvent, Integration, ItemInvalid, ProviderDataError, clean_text, is_clean_text, loads
 from hi.orders import api as orders
 from hi.orders.errors import IllegalTransition
 from hi.orders.models import Order

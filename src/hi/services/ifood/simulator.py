@@ -20,10 +20,10 @@ from urllib.parse import parse_qs
 
 from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
 
-from .simulator_control import ControlMixin
 from .simulator_common import Caller, Token, ifood_error
-from .simulator_merchants import MerchantsMixin
+from .simulator_control import ControlMixin
 from .simulator_data import CANCELLATION_REASONS, dumps_details, generate_order, iso_utc, new_uuid
+from .simulator_merchants import MerchantsMixin
 from .simulator_orders import OrderBook
 from .simulator_queue import CODES, CredentialQueue, StrikeRule
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-# The simulator is a test tool, so it calls `requests` itself; hi's own code uses hi.integrations.http.
+# The simulator is a test tool, so it calls `requests` itself; hi's own code uses hi.integrations.outbound.http.
 import requests
 
 SIGNATURE_HEADER = "X-IFood-Signature"

@@ -11,8 +11,7 @@ class WebhookConfig(AppConfig):
 
     def ready(self) -> None:
         """Put the event this service publishes in the catalog; have key rotation cover retired secrets."""
-        from hi.integrations.crypto import register_encrypted_field
-        from hi.integrations.events import register_event_type
+        from hi.integrations.api import register_encrypted_field, register_event_type
 
         register_encrypted_field("webhook.RetiredSecret", "value")
         register_event_type(

@@ -1,6 +1,5 @@
 """A webhook endpoint's configuration."""
-from hi.integrations import standard_webhooks
-from hi.integrations.attributes import AttributeSpec, AttributeType, ValueType
+from hi.integrations.api import AttributeSpec, AttributeType, ValueType, standard_webhooks
 
 
 class WebhookAttribute(AttributeType):

@@ -9,8 +9,7 @@ from datetime import timezone as dt_timezone
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from hi.integrations import origin, standard_webhooks
-from hi.integrations.http import ProviderClient, client_for_integration
+from hi.integrations.api import ProviderClient, client_for_integration, origin, standard_webhooks
 
 PROVIDER = "webhook"
 TIMEOUT_S = 15.0

@@ -9,11 +9,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from hi.integrations.directives import enqueue
-from hi.integrations.models import Directive, Event, Integration, IntegrationState
-from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.redaction import REDACTED, redact_text
-from hi.integrations.standard_webhooks import new_message_id
+from hi.integrations.api import (
+    LIVE_STATUSES,
+    REDACTED,
+    Directive,
+    Event,
+    Integration,
+    IntegrationState,
+    enqueue,
+    redact_text,
+    standard_webhooks,
+)
 
 from .client import wire_timestamp
 from .models import Delivery, DeliveryAttempt
@@ -42,7 +48,7 @@ def create(
     """Record a delivery and, when pending, queue the directive that sends it (in the caller's transaction)."""
     delivery = Delivery.objects.create(
         workspace_id=integration.workspace_id, integration=integration, event=event, event_type=event_type, kind=kind,
-        message_id=new_message_id(), timestamp=timestamp, data=data, status=status, reason=reason,
+        message_id=standard_webhooks.new_message_id(), timestamp=timestamp, data=data, status=status, reason=reason,
         finished_at=timezone.now() if status == Status.SKIPPED else None,
     )
     if status == Status.PENDING:
@@ -216,6 +222,11 @@ def _duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:g} h"
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def sent(integration: Integration):
+    """The endpoint's deliveries of events and test events (its pings are in the log, not in the counts)."""
+    return integration.webhook_deliveries.exclude(kind=Delivery.Kind.PING)
 
 
 def disable_rule() -> str:

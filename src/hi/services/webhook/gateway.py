@@ -7,42 +7,40 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hi.integrations import hookkeys, standard_webhooks
-from hi.integrations.directives import DirectiveHandler
-from hi.integrations.events import EventHook
-from hi.integrations.exceptions import CannotConnect, ConfigurationInvalid, InvalidAuth, set_up_failure
-from hi.integrations.gateway import Capability, ConnectionInfo, IntegrationGateway
-from hi.integrations.http import ProviderAuthError, UnsafeDestination
-from hi.integrations.models import Integration
-from hi.integrations.queries import count_by_status, status_options
-from hi.integrations.schedule import ScheduledJob
-from hi.integrations.store import attribute_values, display_values, save_attributes
-from hi.integrations.summary import receive_url
+from hi.integrations.api import (
+    CannotConnect,
+    Capability,
+    ConfigurationInvalid,
+    ConnectionInfo,
+    DirectiveHandler,
+    EventHook,
+    Integration,
+    IntegrationGateway,
+    InvalidAuth,
+    ProviderAuthError,
+    ScheduledJob,
+    UnsafeDestination,
+    attribute_values,
+    count_by_status,
+    display_values,
+    is_own_receive_url,
+    save_attributes,
+    set_up_failure,
+    standard_webhooks,
+)
 
 from . import deliveries, pings
 from .attributes import WebhookAttribute
 from .client import TIMEOUT_S, normalise_url, parse_headers, parse_patterns
-from .deliveries import disable_rule
-from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL, test_events
+from .handlers import DELIVER_HANDLER, DELIVERY_HOOK, OWN_URL
 from .inbound import WebhookReceiver
+from .jobs import PRUNE_JOB
 from .models import Delivery
+from .pane import pane_context
 from .rotation import overlap_ends, signing_secrets
 
 #: Where prepare_connection_test puts the secrets an existing endpoint signs with (no attribute has this key).
 SIGNING_SECRETS = "_signing_secrets"
-
-
-def _prune(integration: Integration) -> None:
-    """The prune job's body."""
-    deliveries.prune(integration)
-
-
-PRUNE_JOB = ScheduledJob("prune_deliveries", 3600, _prune)
-
-
-def _sent(integration: Integration):
-    """The endpoint's deliveries of events and test events (its pings are in the log, not in the counts)."""
-    return integration.webhook_deliveries.exclude(kind=Delivery.Kind.PING)
 
 
 class WebhookGateway(IntegrationGateway):
@@ -57,7 +55,7 @@ class WebhookGateway(IntegrationGateway):
         """Offline rules: not one of hi's own receive URLs, a well-formed events filter and a Standard Webhooks secret."""
         errors: dict[str, str] = {}
         # The URL's type has checked it is a URL hi may call; forwarding to ourselves would loop.
-        if hookkeys.is_own_receive_url(attributes.get("url") or ""):
+        if is_own_receive_url(attributes.get("url") or ""):
             errors["url"] = f"This URL cannot be used: {OWN_URL}"
         try:
             parse_patterns(attributes.get("events") or "*")
@@ -145,24 +143,7 @@ class WebhookGateway(IntegrationGateway):
 
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The pane: the endpoint, its deliveries, its filter, how receivers verify, and its receive URL."""
-        shown = display_values(integration)
-        return render_to_string(
-            "webhook/pane.html",
-            {
-                "integration": integration,
-                "url": shown.get("url", ""),
-                "events": shown.get("events") or "*",
-                "description": shown.get("description", ""),
-                "secret_set": bool(shown.get("secret")),
-                "headers_set": bool(shown.get("headers")),
-                "overlap_ends": overlap_ends(integration),
-                "delivery_counts": status_options(Delivery.Status, count_by_status(_sent(integration))),
-                "disable_rule": disable_rule(),
-                "receive_url": receive_url(integration),
-                "test_types": list(test_events()),
-            },
-            request=request,
-        )
+        return render_to_string("webhook/pane.html", pane_context(integration), request=request)
 
     def diagnostics(self, integration: Integration) -> dict[str, Any]:
         """The endpoint and its filter (never the secret), and how many deliveries are pending."""
@@ -171,6 +152,6 @@ class WebhookGateway(IntegrationGateway):
             "url": shown.get("url", ""),
             "events": shown.get("events") or "*",
             "secret_set": bool(shown.get("secret")),
-            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(_sent(integration)),
+            "deliveries": {s.value: 0 for s in Delivery.Status} | count_by_status(deliveries.sent(integration)),
             "rotation_overlap_ends": overlap_ends(integration),
         }

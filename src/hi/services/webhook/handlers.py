@@ -8,12 +8,26 @@ from typing import Any
 from django.utils import timezone
 
 import hi
-from hi.integrations import hookkeys, origin
-from hi.integrations.directives import DirectiveFailed, DirectiveHandler, DirectiveRetry
-from hi.integrations.events import EVENT_TYPES, EventHook
-from hi.integrations.http import BreakerOpen, ProviderAuthError, ProviderError, ProviderRejected, UnsafeDestination
-from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.store import attribute_values
+from hi.integrations.api import (
+    BreakerOpen,
+    Directive,
+    DirectiveFailed,
+    DirectiveHandler,
+    DirectiveRetry,
+    EVENT_TYPES,
+    Event,
+    EventHook,
+    IllegalTransition,
+    Integration,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    UnsafeDestination,
+    attribute_values,
+    deactivate,
+    is_own_receive_url,
+    origin,
+)
 
 from . import deliveries
 from .client import body_bytes, parse_headers, post, signed_headers, wants, wire_timestamp
@@ -45,7 +59,7 @@ def queue_delivery(event: Event, integration: Integration) -> None:
         return  # what an endpoint sent in is never echoed back to it (no loops)
     if not wants(attribute_values(integration).get("events") or "*", event.type):
         return
-    # A message that already went through this hi would come back again and again (integrations/origin.py): kept as skipped.
+    # A message that already went through this hi would come back again and again (the framework's outbound/origin.py): kept as skipped.
     loop = origin.loop_reason(received_via(event.data)) if event.type == RECEIVED_EVENT_TYPE else ""
     deliveries.for_event(event, integration, skip_reason=f"Not forwarded: {loop}." if loop else "")
 
@@ -73,12 +87,10 @@ def refusal_hint(error: Exception) -> str:
 
 def _disable(integration: Integration, reason: str) -> None:
     """Deactivate the endpoint with the reason the operator reads (no-op when it is no longer active)."""
-    from hi.integrations import lifecycle
-
     integration.refresh_from_db()
     try:
-        lifecycle.deactivate(integration, "hi", reason=reason)
-    except lifecycle.IllegalTransition:
+        deactivate(integration, "hi", reason=reason)
+    except IllegalTransition:
         pass
 
 
@@ -108,7 +120,7 @@ def deliver(directive: Directive) -> None:
     if not secrets:
         raise DirectiveRetry("The endpoint has no signing secret yet; it gets one when activated.")
     final = directive.attempts >= directive.max_attempts
-    if hookkeys.is_own_receive_url(url):
+    if is_own_receive_url(url):
         deliveries.finish_failed(delivery, f"Refused to call the endpoint: {OWN_URL}")
         raise DirectiveFailed(f"Refused to call the endpoint: {OWN_URL}")
     try:

@@ -5,10 +5,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from hi.integrations import origin, standard_webhooks
-from hi.integrations.events import publish
-from hi.integrations.inbound import UNAVAILABLE, InboundReceiver, InboundRejected
-from hi.integrations.models import InboundEvent, Integration
+from hi.integrations.api import (
+    UNAVAILABLE,
+    InboundEvent,
+    InboundReceiver,
+    InboundRejected,
+    Integration,
+    SignatureError,
+    origin,
+    publish,
+    standard_webhooks,
+)
 
 from .rotation import signing_secrets
 
@@ -33,7 +40,7 @@ class WebhookReceiver(InboundReceiver):
             raise InboundRejected(503, "the endpoint has no signing secret yet", public_reason=UNAVAILABLE)
         try:
             standard_webhooks.verify(request.headers, body, secrets)
-        except standard_webhooks.SignatureError as exc:
+        except SignatureError as exc:
             reason = REASONS.get(exc.reason, exc.reason)
             public = "stale or future timestamp" if exc.reason in ("stale", "future") else "invalid signature"
             raise InboundRejected(401, reason, public_reason=public) from None

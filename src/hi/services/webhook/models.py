@@ -5,8 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from hi.integrations.models import Directive, Event, Integration
-from hi.integrations.redaction import RedactedTextField
+from hi.integrations.api import Directive, Event, Integration, RedactedTextField
 from hi.workspaces.models import Workspace
 
 
@@ -90,7 +89,7 @@ class RetiredSecret(models.Model):
     """A signing secret replaced by a rotation, still signed with (and accepted) until it expires."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
-    # Fernet-encrypted like every stored secret (hi.integrations.crypto).
+    # Fernet-encrypted like every stored secret (the framework's core/crypto.py).
     value = models.TextField()
     retired_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)

@@ -8,9 +8,15 @@ from typing import Any, Sequence
 from django.utils import timezone
 
 import hi
-from hi.integrations import hookkeys, standard_webhooks
-from hi.integrations.http import ProviderAuthError, ProviderError, UnsafeDestination, bodies_withheld
-from hi.integrations.redaction import redact_text
+from hi.integrations.api import (
+    ProviderAuthError,
+    ProviderError,
+    UnsafeDestination,
+    bodies_withheld,
+    is_own_receive_url,
+    redact_text,
+    standard_webhooks,
+)
 
 from .client import TIMEOUT_S, body_bytes, post, signed_headers, wire_timestamp
 from .deliveries import MAX_BODY_LOGGED, redacted_headers
@@ -58,7 +64,7 @@ def send(url: str, secrets: Sequence[str], extra: dict[str, str], integration: A
     headers = signed_headers(message_id, body, secrets, extra)
     logged = redacted_headers({**headers, "User-Agent": f"hi/{hi.__version__}"}, extra)
     ping = Ping(url=url, message_id=message_id, timestamp=stamp, body=body, headers=logged)
-    if hookkeys.is_own_receive_url(url):
+    if is_own_receive_url(url):
         ping.failure = UnsafeDestination("webhook", f"refused to call the endpoint: {OWN_URL}")
         return ping
     started = time.monotonic()

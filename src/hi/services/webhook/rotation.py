@@ -7,10 +7,16 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations import crypto, standard_webhooks
-from hi.integrations.lifecycle import log
-from hi.integrations.models import Integration
-from hi.integrations.store import attribute_values, save_attributes
+from hi.integrations.api import (
+    Integration,
+    SecretDecryptionError,
+    attribute_values,
+    decrypt,
+    encrypt,
+    log,
+    save_attributes,
+    standard_webhooks,
+)
 
 from .models import RetiredSecret
 
@@ -37,8 +43,8 @@ def _retired(integration: Integration) -> list[tuple[str, datetime]]:
     found = []
     for row in RetiredSecret.objects.filter(integration=integration, expires_at__gt=timezone.now()):
         try:
-            found.append((crypto.decrypt(row.value), row.expires_at))
-        except crypto.SecretDecryptionError:
+            found.append((decrypt(row.value), row.expires_at))
+        except SecretDecryptionError:
             # Its encryption key was dropped: the overlap ends early, which only costs the old signature.
             logger.warning("A retired signing secret of integration %s cannot be decrypted; skipped.", integration.pk)
     if len(_retired_cache) >= MAX_CACHED:
@@ -71,7 +77,7 @@ def rotate(integration: Integration, actor: str, new_secret: str | None = None, 
     now = timezone.now()
     RetiredSecret.objects.filter(integration=integration, expires_at__lte=now).delete()
     if old:
-        RetiredSecret.objects.create(integration=integration, value=crypto.encrypt(old), retired_at=now, expires_at=now + overlap)
+        RetiredSecret.objects.create(integration=integration, value=encrypt(old), retired_at=now, expires_at=now + overlap)
     save_attributes(integration, {"secret": new_secret}, actor=actor)
     until = (now + overlap).strftime("%Y-%m-%d %H:%M UTC")
     log(integration, "info", f"{actor} rotated the signing secret; deliveries carry the old signature too until {until}.")

@@ -4,8 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hi.integrations.directives import claim_one, execute
-from hi.integrations.models import Integration
+from hi.integrations.api import Integration, run_directive_now
 
 from .handlers import queue_test_delivery
 from .models import Delivery
@@ -16,13 +15,11 @@ WAIT_S = 45.0
 
 
 def send_test_now(integration: Integration, event_type: str) -> dict[str, Any]:
-    """Queue a test delivery of `event_type` (KeyError when it is not a test event type), send its first attempt
-    here unless a worker already has it, and say how it went. A failed attempt is retried like any delivery."""
+    """Queue a test delivery of `event_type` (KeyError if not a test type), send it here and say how it went."""
+    # Its first attempt runs in this process unless a worker took it first; a failed attempt is retried like
+    # any delivery.
     delivery = queue_test_delivery(integration, event_type)
-    directive = claim_one(delivery.directive_id, WORKER)
-    if directive is not None:
-        execute(directive, WORKER)
-    else:
+    if not run_directive_now(delivery.directive_id, WORKER):
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline and not Delivery.objects.filter(pk=delivery.pk, attempts__gt=0).exists():
             time.sleep(0.2)

@@ -11,11 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hi.integrations.lifecycle import log
-from hi.integrations.models import Directive, Integration, IntegrationState
-from hi.integrations.models.engine import LIVE_STATUSES
-from hi.integrations.queries import count_by_status, integration_for, newest_page, status_options
-from hi.integrations.views import actor_of, partial
+from hi.integrations.api import (
+    LIVE_STATUSES,
+    Directive,
+    Integration,
+    IntegrationState,
+    actor_of,
+    count_by_status,
+    integration_for,
+    log,
+    newest_page,
+    partial,
+    status_options,
+)
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 

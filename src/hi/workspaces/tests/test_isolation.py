@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from hi.conftest import PASSWORD, demo_attributes, member
-from hi.integrations import setup
+from hi.integrations.config import setup
 from hi.integrations.models import Integration
 from hi.integrations.types import IntegrationType
 from hi.workspaces.models import Role

@@ -7,11 +7,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hi.integrations import lifecycle
-from hi.integrations.http import forget_clients
+from hi.integrations.config import lifecycle
+from hi.integrations.config.store import attribute_values
 from hi.integrations.models import Integration, IntegrationState
-from hi.integrations.store import attribute_values
-from hi.integrations.tokens import forget_tokens
+from hi.integrations.outbound.http import forget_clients
+from hi.integrations.outbound.tokens import forget_tokens
 from hi.integrations.types import IntegrationType
 from hi.services.ifood.simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_MERCHANTS, IFoodSimulator
 from hi.workspaces.models import Workspace

@@ -8,8 +8,8 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from hi.integrations.events import EVENT_TYPES, dispatch, publish
 from hi.integrations.models import Directive, Integration
+from hi.integrations.outbox.events import EVENT_TYPES, dispatch, publish
 from hi.workspaces.models import Workspace
 
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

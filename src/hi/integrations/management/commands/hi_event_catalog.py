@@ -1,7 +1,7 @@
 """manage.py hi_event_catalog: print docs/events.md from the catalog in code (kept in sync by a test)."""
 from django.core.management.base import BaseCommand
 
-from hi.integrations.catalog_views import catalog_entries
+from hi.integrations.console.catalog_views import catalog_entries
 
 HEADER = """# Events
 

@@ -7,8 +7,10 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from hi.integrations import crypto
+from hi.integrations.core import crypto
 from hi.integrations.models import IntegrationAttribute
+
+from ...core.errors import SecretDecryptionError
 
 
 def rotate_all() -> int:
@@ -41,7 +43,7 @@ class Command(BaseCommand):
         """Rotate all secrets or change nothing."""
         try:
             count = rotate_all()
-        except crypto.SecretDecryptionError as exc:
+        except SecretDecryptionError as exc:
             # The transaction rolled back: no secret was changed.
             raise CommandError(f"{exc} Nothing was changed.") from None
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} secret(s) with the first key."))

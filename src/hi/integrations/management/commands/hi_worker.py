@@ -4,8 +4,8 @@ from argparse import ArgumentTypeError
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from hi.integrations.dblocks import set_lock_wait
-from hi.integrations.worker import WorkerProcess
+from hi.integrations.engine.dblocks import set_lock_wait
+from hi.integrations.engine.worker import WorkerProcess
 
 
 def positive(raw: str) -> int:

@@ -3,24 +3,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from datetime import timedelta
 from typing import Any, Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hi.integrations import hookkeys, lifecycle, setup
-from hi.integrations.crypto import SecretDecryptionError
-from hi.integrations.diagnostics import build_diagnostics
-from hi.integrations.entities import SyncFailed, run_sync
+from hi.integrations.config import hookkeys, lifecycle, setup
+from hi.integrations.console.diagnostics import build_diagnostics
+from hi.integrations.console.helpers import DEFAULT_WORKSPACE, find_integration, find_workspace
+from hi.integrations.console.problems import problems_by_integration
+from hi.integrations.console.summary import integration_summary, revealed_values
+from hi.integrations.core.errors import IllegalTransition, SecretDecryptionError, SetupError, SyncFailed
+from hi.integrations.engine.sync import run_sync
 from hi.integrations.models import Integration, IntegrationState
-from hi.integrations.problems import problems_by_integration
-from hi.integrations.summary import integration_summary, revealed_values
 from hi.integrations.types import IntegrationType
-from hi.workspaces.models import Workspace
 
 ACTOR = "cli"
-DEFAULT_WORKSPACE = "default"
 S = IntegrationState
 #: States an activation may land in that mean "not working": the command then exits non-zero.
 FAILED_STATES = frozenset({S.SETUP_RETRY, S.AUTH_FAILED, S.SETUP_ERROR, S.FAILED_DEACTIVATE})
@@ -37,34 +35,12 @@ def parse_sets(pairs: list[str] | None) -> dict[str, str]:
     return raw
 
 
-def setup_error_text(error: setup.SetupError) -> str:
+def setup_error_text(error: SetupError) -> str:
     """One line for a SetupError: the code, then field errors or the operator-facing message."""
     if error.field_errors:
         fields = "; ".join(f"{key}: {message}" for key, message in error.field_errors.items())
         return f"{error.code}: {fields}"
     return f"{error.code}: {error.message}"
-
-
-def find_workspace(slug: str) -> Workspace:
-    """The workspace with this slug, else a CommandError."""
-    workspace = Workspace.objects.filter(slug=slug).first()
-    if workspace is None:
-        raise CommandError(f"No workspace {slug}.")
-    return workspace
-
-
-def find_integration(ident: str, slug: str) -> Integration:
-    """The integration `ident` (a UUID) of workspace `slug`, else a CommandError."""
-    workspace = find_workspace(slug)
-    missing = CommandError(f"No integration {ident} in workspace {slug}.")
-    try:
-        pk = uuid.UUID(str(ident))
-    except ValueError:
-        raise missing from None
-    integration = Integration.objects.select_related("workspace").filter(pk=pk, workspace=workspace).first()
-    if integration is None:
-        raise missing
-    return integration
 
 
 def find_type(type_id: str) -> IntegrationType:
@@ -144,9 +120,9 @@ class Command(BaseCommand):
         }
         try:
             handlers[options["action"]](options)
-        except setup.SetupError as error:
+        except SetupError as error:
             raise CommandError(setup_error_text(error)) from None
-        except (lifecycle.IllegalTransition, SecretDecryptionError) as error:
+        except (IllegalTransition, SecretDecryptionError) as error:
             raise CommandError(str(error)) from None
 
     # Output ------------------------------------------------------------------------------------

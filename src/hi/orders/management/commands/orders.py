@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hi.integrations.management.commands.integration import DEFAULT_WORKSPACE, find_workspace
+from hi.integrations.api import DEFAULT_WORKSPACE, find_workspace
 from hi.orders import actions
 from hi.orders.errors import ActionRefused
 from hi.orders.models import Order, OrderStatus

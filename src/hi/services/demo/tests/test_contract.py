@@ -1,8 +1,8 @@
 """The demo service passes the framework's contract tests against its simulator."""
 from __future__ import annotations
 
+from hi.integrations.api import IntegrationType
 from hi.integrations.testing import GatewayContractTests
-from hi.integrations.types import IntegrationType
 from hi.services.demo.simulator import DemoSimulator
 
 CANARY = "demo-canary-key-9f3a"

@@ -5,9 +5,8 @@ import pytest
 import requests
 
 from hi.conftest import demo_attributes
-from hi.integrations import setup
-from hi.integrations.entities import sync_now
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import IntegrationType, SetupError, sync_now
+from hi.integrations.testing import setup
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ def test_sync_follows_paging_and_the_catalog(workspace, sim):
 
 
 def test_an_api_url_with_a_query_is_refused_offline(sim):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.DEMO, demo_attributes(sim, api_url=f"{sim.url}/?x=1"))
     assert caught.value.code == "invalid" and "api_url" in caught.value.field_errors
     assert sim.requests == []
@@ -47,7 +46,7 @@ def test_the_fault_endpoint_controls_the_simulator(sim):
 def test_a_slow_provider_is_cut_off_by_the_connection_test_timeout(sim):
     sim.faults.delay_s = 3
     values = setup.check_configuration(IntegrationType.DEMO, demo_attributes(sim))
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.probe(IntegrationType.DEMO, values, timeout_s=0.5)
     assert caught.value.code == "cannot_connect"
 

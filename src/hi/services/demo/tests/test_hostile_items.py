@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from hi.integrations.entities import run_sync
-from hi.integrations.models import Entity, IntegrationLog
+from hi.integrations.api import Entity, IntegrationLog
+from hi.integrations.testing import run_sync
 from hi.services.demo.listeners import ItemStream
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.http import forget_clients
-from hi.integrations.tokens import forget_tokens
+from hi.integrations.api import forget_clients, forget_tokens
 from hi.services.ifood.simulator import IFoodSimulator
 
 from .helpers import CLIENT_ID, MERCHANTS, SECRET, add_ifood

@@ -8,11 +8,8 @@ from typing import Callable
 
 from django.utils import timezone
 
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
-from hi.integrations.inbound import process_pending
-from hi.integrations.models import Directive, DirectiveStatus
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import Directive, DirectiveStatus, IntegrationType
+from hi.integrations.testing import claim, execute, process_pending, setup
 from hi.services.ifood import polling
 
 CLIENT_ID = "hi-test-client"

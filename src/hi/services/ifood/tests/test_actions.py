@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hi.integrations.factory import get_integration_gateway
-from hi.integrations.gateway import OrderActionRefused
-from hi.integrations.models import Directive
+from hi.integrations.api import Directive, get_integration_gateway
 from hi.orders.models import Order
+from hi.orders.sources import OrderActionRefused
 from hi.services.ifood.handlers import TOPIC_ACTION
 
 from .helpers import run_directives, work, work_until

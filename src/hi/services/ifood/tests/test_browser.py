@@ -12,10 +12,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from hi.integrations.models import Integration, IntegrationState
+from hi.integrations.api import Integration, IntegrationState, IntegrationType
 from hi.integrations.testing import processes
-from hi.integrations.tests.test_browser import browser, page, screenshot  # noqa: F401 - shared fixtures
-from hi.integrations.types import IntegrationType
+from hi.integrations.testing.browser import browser, page, screenshot  # noqa: F401 - shared fixtures
 from hi.orders.models import Order
 from hi.services.ifood.simulator import IFoodSimulator
 

@@ -7,8 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from hi.integrations.hookkeys import receive_path
-from hi.integrations.models import Directive
+from hi.integrations.api import Directive, receive_path
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_ACTION
 from hi.services.ifood.jobs import record_status

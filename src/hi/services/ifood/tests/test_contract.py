@@ -1,8 +1,8 @@
 """The iFood service passes the framework's contract tests against its simulator."""
 from __future__ import annotations
 
+from hi.integrations.api import IntegrationType
 from hi.integrations.testing import GatewayContractTests
-from hi.integrations.types import IntegrationType
 from hi.services.ifood.simulator import IFoodSimulator
 
 from .helpers import CLIENT_ID, MERCHANTS, SECRET, attributes

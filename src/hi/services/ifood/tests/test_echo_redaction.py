@@ -6,10 +6,9 @@ import logging
 import pytest
 from django.urls import reverse
 
-from hi.integrations.testing.canary import CANARY, echo_body, leaks
-from hi.integrations.tests.test_secrets import all_database_text
-from hi.integrations.tokens import forget_tokens
-from hi.integrations.worker import WorkerProcess
+from hi.integrations.api import forget_tokens
+from hi.integrations.testing import WorkerProcess
+from hi.integrations.testing.canary import CANARY, all_database_text, echo_body, leaks
 from hi.services.ifood.client import TOKEN_PATH
 from hi.services.ifood.models import state_of
 from hi.services.ifood.simulator import IFoodSimulator

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from hi.integrations.models import Directive, DirectiveStatus
-from hi.integrations.provider_data import MAX_DEPTH
+from hi.integrations.api import MAX_DEPTH, Directive, DirectiveStatus
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_FETCH
 

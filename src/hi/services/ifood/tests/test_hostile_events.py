@@ -5,10 +5,8 @@ import json
 
 import pytest
 
-from hi.integrations.hookkeys import receive_path
-from hi.integrations.health import integration_health
-from hi.integrations.models import InboundEvent
-from hi.integrations.problems import problems
+from hi.integrations.api import InboundEvent, receive_path
+from hi.integrations.testing import integration_health, problems
 from hi.integrations.testing.inbound import post_as_provider
 from hi.orders.models import Order
 from hi.services.ifood import polling

@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from hi.integrations.models import ProviderCall
+from hi.integrations.testing import ProviderCall
 from hi.orders.models import Order
 from hi.services.ifood.simulator import IFoodSimulator
 

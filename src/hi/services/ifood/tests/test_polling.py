@@ -5,11 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from hi.integrations import leases
-from hi.integrations.models import InboundEvent, Integration, IntegrationState
-from hi.integrations.schedule import lease_name
+from hi.integrations.api import InboundEvent, Integration, IntegrationState
+from hi.integrations.testing import WorkerProcess, lease_name, leases
 from hi.integrations.testing.fakeserver import json_response
-from hi.integrations.worker import WorkerProcess
 from hi.orders.models import Order
 from hi.services.ifood import polling
 from hi.services.ifood.models import state_of
@@ -188,7 +186,7 @@ def test_details_that_404_for_more_than_ten_minutes_fail_the_fetch_visibly(ifood
 
     from django.utils import timezone
 
-    from hi.integrations.models import Directive, DirectiveStatus
+    from hi.integrations.api import Directive, DirectiveStatus
     from hi.services.ifood.handlers import TOPIC_FETCH
 
     ifood_sim.details_404_requests = 10_000

@@ -10,9 +10,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from hi.conftest import member
-from hi.integrations import setup
-from hi.integrations.models import Integration
-from hi.integrations.store import save_attributes
+from hi.integrations.api import Integration, SetupError, save_attributes
+from hi.integrations.testing import setup
 from hi.workspaces.models import Role
 
 from .helpers import CLIENT_ID, add_ifood, attributes
@@ -25,7 +24,7 @@ REFUSAL = (
 
 
 def test_the_same_credential_in_a_second_workspace_is_refused_without_naming_it(ifood, ifood_sim, other_workspace):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         add_ifood(other_workspace, ifood_sim)
     assert caught.value.code == "already_connected_elsewhere" and caught.value.message == REFUSAL
     assert ifood.workspace.name not in str(caught.value) and ifood.workspace.slug not in str(caught.value)
@@ -59,6 +58,6 @@ def test_an_account_connected_twice_before_the_rule_is_refused_on_reconfigure(if
     # Two integrations of one account from before the rule (no exclusive key on the second).
     legacy = Integration.objects.create(workspace=other_workspace, integration_type="ifood", name="Old", unique_id=CLIENT_ID)
     save_attributes(legacy, setup.check_configuration(legacy.type, attributes(ifood_sim)), actor="test")
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.reconfigure(legacy, {"merchant_ids": attributes(ifood_sim)["merchant_ids"]}, actor="test")
     assert caught.value.code == "already_connected_elsewhere"

@@ -6,13 +6,9 @@ import uuid
 
 import pytest
 
-from hi.integrations.hookkeys import receive_path
-from hi.integrations.inbound import process_pending
-from hi.integrations.models import InboundEvent
-from hi.integrations.signing import verify_hmac_sha256
-from hi.integrations.store import save_attributes
+from hi.integrations.api import Directive, InboundEvent, receive_path, save_attributes, verify_hmac_sha256
+from hi.integrations.testing import process_pending
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
-from hi.integrations.models import Directive
 from hi.orders.models import Order
 from hi.services.ifood.handlers import TOPIC_FETCH
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hi.integrations.models import InboundEvent
+from hi.integrations.api import InboundEvent
 from hi.integrations.testing import processes
 from hi.integrations.testing.fakeserver import json_response
 from hi.integrations.testing.waiting import wait_for

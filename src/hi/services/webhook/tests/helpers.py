@@ -4,11 +4,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from hi.integrations import setup
-from hi.integrations.directives import claim, execute
-from hi.integrations.events import publish
-from hi.integrations.models import Directive
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import Directive, IntegrationType, publish
+from hi.integrations.testing import claim, execute, setup
 
 SECRET = "whsec_Y2FuYXJ5LXNlY3JldC1mb3Itd2ViaG9vay10ZXN0cw=="
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hi.integrations import lifecycle
-from hi.integrations.models import IntegrationState
+from hi.integrations.api import IntegrationState
+from hi.integrations.testing import lifecycle
 from hi.services.webhook import deliveries
 from hi.services.webhook.models import Delivery, DeliveryAttempt
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from hi.integrations.api import IntegrationType
 from hi.integrations.testing import GatewayContractTests
-from hi.integrations.types import IntegrationType
 
 from .sink import WebhookSink
 

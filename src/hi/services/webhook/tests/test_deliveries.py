@@ -9,10 +9,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from hi.conftest import member
-from hi.integrations import setup
-from hi.integrations.models import Directive, DirectiveStatus, IntegrationState
-from hi.integrations.redaction import REDACTED
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import REDACTED, Directive, DirectiveStatus, IntegrationState, IntegrationType, SetupError
+from hi.integrations.testing import setup
 from hi.services.webhook import deliveries
 from hi.services.webhook.handlers import SCHEDULE
 from hi.services.webhook.models import Delivery, DeliveryAttempt
@@ -68,7 +66,7 @@ def test_each_attempt_is_logged_with_redacted_headers_bodies_status_and_latency(
     ],
 )
 def test_malformed_extra_headers_are_refused_without_echoing_the_value(sink, headers, message):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.WEBHOOK, {"url": sink.endpoint, "headers": headers})
     assert message in caught.value.field_errors["headers"]
     assert "canary" not in caught.value.field_errors["headers"]
@@ -203,7 +201,7 @@ def test_events_during_activation_are_sent_once_the_endpoint_is_active(workspace
 
 
 def test_a_delivery_whose_directive_was_cancelled_says_so_and_can_be_resent(workspace, sink, client):
-    from hi.integrations import directive_actions
+    from hi.integrations.testing import directive_actions
 
     integration = add_endpoint(workspace, sink.endpoint)
     sink.faults.status = 503

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from hi.conftest import member
 from hi.integrations.testing import FakeProviderServer
-from hi.integrations.testing.canary import CANARY, echo_body, leaks
-from hi.integrations.tests.test_secrets import all_database_text
+from hi.integrations.testing.canary import CANARY, all_database_text, echo_body, leaks
 from hi.services.webhook.models import Delivery
 from hi.workspaces.models import Role
 

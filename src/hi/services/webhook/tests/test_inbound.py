@@ -9,11 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hi.integrations import standard_webhooks
-from hi.integrations.hookkeys import receive_path
-from hi.integrations.inbound import process_pending
-from hi.integrations.models import Event, InboundEvent, Integration, IntegrationState
-from hi.integrations.store import save_attributes
+from hi.integrations.api import Event, InboundEvent, Integration, IntegrationState, receive_path, save_attributes, standard_webhooks
+from hi.integrations.testing import process_pending
 from hi.integrations.testing.inbound import InboundReceiverContractTests, post_as_provider
 from hi.services.webhook import rotation
 from hi.services.webhook.models import Delivery
@@ -157,7 +154,7 @@ def test_fuzz_random_bodies_and_headers_never_500_and_never_create_an_event(work
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_worker_publishes_what_was_received(workspace):
-    from hi.integrations.worker import WorkerProcess
+    from hi.integrations.testing import WorkerProcess
 
     # given a received request, stored and answered
     integration = endpoint(workspace)

@@ -8,16 +8,21 @@ import pytest
 import requests
 from django.db import transaction
 
-from hi.integrations import lifecycle, origin, standard_webhooks
-from hi.integrations.directives import DirectiveFailed
-from hi.integrations.events import publish
-from hi.integrations.exceptions import ConfigurationInvalid
-from hi.integrations.hookkeys import receive_path
-from hi.integrations.inbound import process_pending
-from hi.integrations.models import Directive, Event, Integration, IntegrationState
-from hi.integrations.store import save_attributes
-from hi.integrations.summary import receive_url
-from hi.integrations.testing import FakeProviderServer
+from hi.integrations.api import (
+    ConfigurationInvalid,
+    Directive,
+    DirectiveFailed,
+    Event,
+    Integration,
+    IntegrationState,
+    origin,
+    publish,
+    receive_path,
+    receive_url,
+    save_attributes,
+    standard_webhooks,
+)
+from hi.integrations.testing import FakeProviderServer, lifecycle, process_pending
 from hi.integrations.testing.inbound import post_as_provider
 from hi.services.webhook.gateway import WebhookGateway
 from hi.services.webhook.handlers import deliver

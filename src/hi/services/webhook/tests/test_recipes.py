@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from hi.integrations import setup
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import IntegrationType
+from hi.integrations.testing import setup
 
 from .helpers import SECRET, add_endpoint, emit, run_due
 from .recipes import N8N_CODE_NODE, NODE_DIR, NODE_RECEIVER, PYTHON_RECEIVER, RECIPES, n8n_workflow, node_receiver, python_receiver, python_recipe

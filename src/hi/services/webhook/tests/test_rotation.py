@@ -13,7 +13,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hi.conftest import member
-from hi.integrations.models import AttributeChange
+from hi.integrations.testing import AttributeChange
 from hi.services.webhook import rotation
 from hi.services.webhook.models import RetiredSecret
 from hi.workspaces.models import Role

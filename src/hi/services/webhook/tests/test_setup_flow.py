@@ -12,11 +12,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook
 
-from hi.integrations import setup, standard_webhooks
-from hi.integrations.models import Integration, IntegrationState, StateChange
-from hi.integrations.store import attribute_values
+from hi.integrations.api import Integration, IntegrationState, IntegrationType, attribute_values, standard_webhooks
+from hi.integrations.testing import StateChange, setup
 from hi.integrations.testing.canary import CANARY, leaks
-from hi.integrations.types import IntegrationType
 from hi.services.webhook import rotation
 
 from .helpers import SECRET, add_endpoint

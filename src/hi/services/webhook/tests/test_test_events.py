@@ -12,8 +12,8 @@ from django.urls import reverse
 from standardwebhooks.webhooks import Webhook
 
 from hi.conftest import member
-from hi.integrations import setup
-from hi.integrations.events import EVENT_TYPES
+from hi.integrations.api import EVENT_TYPES
+from hi.integrations.testing import setup
 from hi.services.webhook import deliveries
 from hi.services.webhook.models import Delivery
 from hi.workspaces.models import Role

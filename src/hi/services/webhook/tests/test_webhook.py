@@ -9,10 +9,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 import hi
-from hi.integrations import setup
-from hi.integrations.models import Directive, DirectiveStatus, Integration, IntegrationState
-from hi.integrations.store import attribute_values
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import Directive, DirectiveStatus, Integration, IntegrationState, IntegrationType, SetupError, attribute_values
+from hi.integrations.testing import setup
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 
@@ -53,7 +51,7 @@ def test_the_events_filter_selects_exact_names_and_wildcards(workspace, sink, dj
 
 
 def test_a_malformed_events_filter_is_refused_offline(sink):
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.WEBHOOK, {"url": sink.endpoint, "events": "order.*.x, ,a b"})
     assert "events" in caught.value.field_errors
 
@@ -111,7 +109,7 @@ def test_a_name_resolving_to_loopback_is_refused_unless_allow_listed(
     sink.requests.clear()
     assert run_due() == [DirectiveStatus.FAILED]  # refused again at send time
     assert sink.requests == []
-    with pytest.raises(setup.SetupError) as caught:
+    with pytest.raises(SetupError) as caught:
         setup.check_configuration(IntegrationType.WEBHOOK, {"url": url})
     assert "url" in caught.value.field_errors
 
@@ -130,7 +128,7 @@ def test_a_blank_secret_is_generated_at_activation(workspace):
 
 
 def test_the_pane_explains_verification_and_never_shows_the_secret(workspace, sink, rf):
-    from hi.integrations.factory import get_integration_gateway
+    from hi.integrations.api import get_integration_gateway
 
     integration = add_endpoint(workspace, sink.endpoint, events="order.*")
     html = get_integration_gateway(IntegrationType.WEBHOOK).manage(rf.get("/"), integration)

@@ -9,12 +9,9 @@ import pytest
 from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
-from hi.integrations import setup
-from hi.integrations.events import publish
-from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus, IntegrationState
-from hi.integrations.testing import processes
+from hi.integrations.api import Directive, DirectiveStatus, IntegrationState, IntegrationType, publish
+from hi.integrations.testing import DirectiveAttempt, processes, setup
 from hi.integrations.testing.waiting import wait_for
-from hi.integrations.types import IntegrationType
 from hi.services.webhook.handlers import TOPIC_DELIVER
 from hi.services.webhook.models import Delivery
 

@@ -12,9 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from hi.integrations.models import Integration
-from hi.integrations.setup import SetupError, add_integration
-from hi.integrations.types import IntegrationType
+from hi.integrations.api import Integration, IntegrationType, SetupError, add_integration
 from hi.workspaces.models import Membership, Role, Workspace
 
 DEFAULT_SLUG = "default"

@@ -8,10 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hi.integrations import standard_webhooks
-from hi.integrations.management.commands.integration import DEFAULT_WORKSPACE, find_integration
-from hi.integrations.models import Integration, IntegrationState
-
+from hi.integrations.api import DEFAULT_WORKSPACE, Integration, IntegrationState, find_integration, standard_webhooks
 from hi.services.webhook import deliveries, rotation
 from hi.services.webhook.handlers import TEST_EVENT_TYPE, test_events
 from hi.services.webhook.models import Delivery
