@@ -2,9 +2,9 @@
 # Wire facts come from the provider reference (§1). `IFoodSimulator` serves the token endpoint, event
 # polling under both documented prefixes with one queue per credential, acknowledgment, order details,
 # order actions that queue their follow-up events, cancellation reasons, merchant status, and a
-# webhook mode (simulator_webhook.py). The Python API and the /_simulator/ control endpoints live in
-# simulator_control.py, merchant endpoints in simulator_merchants.py, orders and actions in
-# simulator_orders.py, generated order data in simulator_data.py, the queues in simulator_queue.py.
+# webhook mode (webhook.py). The Python API and the /_simulator/ control endpoints live in control.py,
+# merchant endpoints in merchants.py, orders and actions in orders.py, generated order data in data.py,
+# the queues in queues.py, what they share in common.py; none of them imports this module.
 # `manage.py hi_simulator ifood --port N` runs it through the `add_cli_arguments`/`serve_cli` hooks below.
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ import time
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeProviderServer, FakeRequest, Response, json_response
 
-from .simulator_common import Caller, Token, ifood_error
-from .simulator_control import ControlMixin
-from .simulator_data import CANCELLATION_REASONS, dumps_details, generate_order, iso_utc, new_uuid
-from .simulator_merchants import MerchantsMixin
-from .simulator_orders import OrderBook
-from .simulator_queue import CODES, CredentialQueue, StrikeRule
+from .common import Caller, Token, ifood_error
+from .control import ControlMixin
+from .data import CANCELLATION_REASONS, dumps_details, generate_order, iso_utc, new_uuid
+from .merchants import MerchantsMixin
+from .orders import OrderBook
+from .queues import CODES, CredentialQueue, StrikeRule
 
 DEFAULT_CLIENT_ID = "hi-demo-client"
 DEFAULT_CLIENT_SECRET = "hi-demo-secret"
