@@ -1,21 +1,17 @@
-"""The iFood Merchant API client, built on the framework's HTTP client and token manager."""
+"""The iFood Merchant API client, built on the framework's OAuth client-credentials client."""
 from __future__ import annotations
 
-import hashlib
-import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from hi.integrations.api import (
+    CAMEL_CASE_FORM,
     Integration,
-    ProviderClient,
     ProviderDataError,
     ProviderRejected,
-    Token,
-    TokenManager,
     attribute_values,
-    client_for_integration,
     loads,
+    oauth_client,
 )
 
 PROVIDER = "ifood"
@@ -27,9 +23,6 @@ POLLING_MAX_MERCHANTS = 100
 ACK_MAX_IDS = 2000
 #: Actions the Merchant API takes on an order (§1.7): POST /order/v1.0/orders/{id}/<action>.
 ACTIONS = ("confirm", "startPreparation", "readyToPickup", "dispatch", "requestCancellation", "acceptCancellation", "denyCancellation")
-
-_managers: dict[str, TokenManager] = {}
-_managers_lock = threading.Lock()
 
 
 def parse_merchants(text: str) -> list[str]:
@@ -47,59 +40,18 @@ def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start:start + size]
 
 
-def _token_fetcher(auth: ProviderClient, client_id: str, client_secret: str):
-    """Fetch a token with iFood's camelCase client-credentials form (§1.2), not RFC 6749's snake_case."""
-
-    def fetch() -> Token:
-        """POST the form; turn iFood's accessToken/expiresIn answer into a Token."""
-        response = auth.request(
-            "POST",
-            TOKEN_PATH,
-            data={"grantType": "client_credentials", "clientId": client_id, "clientSecret": client_secret},
-            headers={"Accept": "application/json"},
-            idempotent=True,  # asking twice only yields two tokens
-        )
-        try:
-            payload = loads(response.content)
-            return Token.from_oauth({"access_token": payload.get("accessToken"), "expires_in": payload.get("expiresIn")})
-        except (ValueError, AttributeError) as exc:
-            raise ProviderRejected(PROVIDER, f"unusable token answer ({exc})", response.status_code) from None
-
-    return fetch
-
-
-def _key(base_url: str, client_id: str, client_secret: str) -> str:
-    """The token cache key of a credential: host, client id and a digest of the secret (never the secret)."""
-    digest = hashlib.sha256(client_secret.encode()).hexdigest()[:16]
-    return f"ifood:{base_url.rstrip('/')}:{client_id}:{digest}"
-
-
-def token_manager(base_url: str, client_id: str, client_secret: str, auth: ProviderClient) -> TokenManager:
-    """The process's one token manager per credential (a changed secret gets a new one)."""
-    key = _key(base_url, client_id, client_secret)
-    with _managers_lock:
-        manager = _managers.get(key)
-        if manager is None:
-            manager = _managers[key] = TokenManager(key, _token_fetcher(auth, client_id, client_secret))
-        return manager
-
-
 class IFoodClient:
-    """Calls the Merchant API with a bearer token obtained and refreshed through the token manager."""
+    """Calls the Merchant API with a bearer token the framework's OAuth client obtains, shares and refreshes."""
 
     def __init__(self, values: Mapping[str, Any], *, integration: Any = None, timeout_s: float = 10.0) -> None:
-        base_url = values["api_base_url"]
-        client_id, secret = values["client_id"], values["client_secret"]
         self.events_prefix = values.get("events_prefix") or "/events/v1.0"
-        timeout = (min(3.05, timeout_s), timeout_s)
-        if integration is None:  # a connection test: nothing kept, no breaker
-            auth = ProviderClient(PROVIDER, base_url, timeout=timeout, secrets=(secret,))
-            manager = TokenManager(f"{_key(base_url, client_id, secret)}:test", _token_fetcher(auth, client_id, secret))
-            self.http = ProviderClient(PROVIDER, base_url, timeout=timeout, secrets=(secret,), token_manager=manager)
-        else:
-            auth = client_for_integration(integration, PROVIDER, base_url, timeout=timeout, secrets=(secret,))
-            manager = token_manager(base_url, client_id, secret, auth)
-            self.http = client_for_integration(integration, PROVIDER, base_url, timeout=timeout, secrets=(secret,), token_manager=manager)
+        # iFood's token endpoint takes the client-credentials grant in camelCase (grantType, clientId,
+        # clientSecret) and answers accessToken/expiresIn. Without an integration (a connection test) the
+        # client keeps nothing and has no breaker.
+        self.http = oauth_client(
+            integration, PROVIDER, values["api_base_url"], token_path=TOKEN_PATH, client_id=values["client_id"],
+            client_secret=values["client_secret"], form_style=CAMEL_CASE_FORM, timeout=(min(3.05, timeout_s), timeout_s),
+        )
 
     def token(self) -> str:
         """A valid access token (fetched when missing or due)."""
