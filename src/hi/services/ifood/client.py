@@ -17,11 +17,11 @@ from hi.integrations.api import (
 PROVIDER = "ifood"
 TOKEN_PATH = "/authentication/v1.0/oauth/token"
 ORDERS = "/order/v1.0/orders"
-#: provider-apis.md §1.3: more than 100 ids in x-polling-merchants is a 400.
+#: More than 100 ids in x-polling-merchants is a 400: https://developer.ifood.com.br/en-US/docs/guides/modules/events/polling-overview
 POLLING_MAX_MERCHANTS = 100
-#: §1.4: the docs give 2,000 and 10,000 ids per acknowledgment; the smaller is safe under both.
+#: iFood's pages give 2,000 and 10,000 ids per acknowledgment; the smaller is safe under both: https://developer.ifood.com.br/en-US/docs/guides/modules/events/polling-overview
 ACK_MAX_IDS = 2000
-#: Actions the Merchant API takes on an order (§1.7): POST /order/v1.0/orders/{id}/<action>.
+#: Actions the Merchant API takes on an order, POST /order/v1.0/orders/{id}/<action>: https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
 ACTIONS = ("confirm", "startPreparation", "readyToPickup", "dispatch", "requestCancellation", "acceptCancellation", "denyCancellation")
 
 
@@ -58,7 +58,7 @@ class IFoodClient:
         return self.http.token_manager.get()
 
     def poll(self, merchant_ids: list[str]) -> list[Any]:
-        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (§1.3)."""
+        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (iFood's polling overview)."""
         response = self.http.request(
             "GET", f"{self.events_prefix}/events:polling", headers={"x-polling-merchants": ",".join(merchant_ids)}
         )
@@ -73,12 +73,12 @@ class IFoodClient:
         return events
 
     def acknowledge(self, event_ids: list[str]) -> None:
-        """Acknowledge events by id (§1.4: a JSON array of {"id"}; 202)."""
+        """Acknowledge events by id (a JSON array of {"id"}; 202, per iFood's polling overview)."""
         # Acknowledging twice is harmless, so the POST may be retried like a GET.
         self.http.request("POST", f"{self.events_prefix}/events/acknowledgment", json=[{"id": i} for i in event_ids], idempotent=True)
 
     def order(self, order_id: str) -> dict[str, Any]:
-        """The order's details (§1.6), money as Decimal; a 404 right after PLC is normal (ProviderRejected, status 404)."""
+        """The order's details (iFood's order workflow page), money as Decimal; a 404 right after PLC is normal (ProviderRejected, status 404)."""
         response = self.http.request("GET", f"{ORDERS}/{order_id}")
         try:
             # BRL decimals parsed straight to Decimal: a float would already have lost the cents.
@@ -90,19 +90,19 @@ class IFoodClient:
         return order
 
     def action(self, order_id: str, action: str, body: dict[str, Any] | None = None) -> None:
-        """POST one order action (§1.7); iFood answers 202 and the outcome arrives as an event."""
+        """POST one order action (iFood's order endpoints page); iFood answers 202 and the outcome arrives as an event."""
         if action not in ACTIONS:
             raise ValueError(f"unknown iFood order action {action!r}")
         kwargs: dict[str, Any] = {"json": body} if body is not None else {}
         self.http.request("POST", f"{ORDERS}/{order_id}/{action}", **kwargs)
 
     def cancellation_reasons(self, order_id: str) -> list[dict[str, Any]]:
-        """[{"cancelCodeId", "description"}] valid for this order now (§1.7)."""
+        """[{"cancelCodeId", "description"}] valid for this order now (iFood's order endpoints page)."""
         reasons = self.http.get_json(f"{ORDERS}/{order_id}/cancellationReasons")
         return [r for r in reasons if isinstance(r, dict)] if isinstance(reasons, list) else []
 
     def merchant_status(self, merchant_id: str) -> list[dict[str, Any]]:
-        """The merchant's status per operation (§1.8)."""
+        """The merchant's status per operation (iFood's merchant endpoints page)."""
         status = self.http.get_json(f"/merchant/v1.0/merchants/{merchant_id}/status")
         return [s for s in status if isinstance(s, dict)] if isinstance(status, list) else []
 

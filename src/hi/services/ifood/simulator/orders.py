@@ -11,7 +11,7 @@ from .common import Caller
 from .data import CANCELLATION_REASONS
 
 TERMINAL = frozenset({"CONCLUDED", "CANCELLED"})
-#: action → (statuses it is legal in, status it leads to, follow-up event code) (reference §1.7).
+#: action → (statuses it is legal in, status it leads to, follow-up event code): https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
 ACTIONS = {
     "confirm": (frozenset({"PLACED"}), "CONFIRMED", "CFM"),
     "startPreparation": (frozenset({"CONFIRMED"}), "PREPARATION_STARTED", "PRS"),
@@ -136,7 +136,7 @@ class OrderBook:
             if name == "acceptCancellation":
                 self.move(order, "CANCELLED", "CAN", {**metadata, "CANCEL_ORIGIN": "CONSUMER",
                                                       "CANCEL_REASON": "Cancelamento solicitado pelo cliente"})
-            # denyCancellation: the order simply goes on; the reference documents no event for a denial.
+            # denyCancellation: the order simply goes on; iFood documents no event for a denial.
             return 202, caller.headers, b""
 
     def _status_action(self, order: SimOrder, name: str, metadata: dict, headers: dict[str, str]) -> Response:

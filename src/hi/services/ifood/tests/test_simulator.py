@@ -1,4 +1,4 @@
-"""The iFood simulator speaks the reference's wire format: tokens, polling, acknowledgment, orders, actions, merchants."""
+"""The iFood simulator speaks iFood's wire format: tokens, polling, acknowledgment, orders, actions, merchants."""
 from __future__ import annotations
 
 import json
