@@ -169,12 +169,11 @@ def client_credentials(
     basic_auth: bool = False,
     **extra: str,
 ) -> Callable[[], Token]:
-    """A fetcher for the OAuth 2.0 client-credentials grant (RFC 6749 §4.4) at `path` of `http`.
-
-    The credentials go in the form, named by `form_style`, or with `basic_auth` in an HTTP Basic header.
-    """
+    """A fetcher for the OAuth 2.0 client-credentials grant (RFC 6749 §4.4) at `path` of `http`."""
+    # The credentials go in the form, named by `form_style`, or with `basic_auth` in an HTTP Basic header.
 
     def fetch() -> Token:
+        """POST the grant; the token and its lifetime from the answer, read under `form_style`'s names."""
         form = {form_style.grant_type: "client_credentials", **extra}
         headers = {"Accept": "application/json"}
         if basic_auth:
@@ -224,14 +223,12 @@ def oauth_client(
     margin_s: float | None = None,
     **options: Any,
 ) -> ProviderClient:
-    """A client for a provider behind the OAuth 2.0 client-credentials grant: every call carries a bearer token.
-
-    The token comes from `token_path` of `base_url`, is shared by every client of the same credential in the
-    process, is refreshed `margin_s` before it expires (default: 5 minutes, or 10% of its lifetime) by one
-    thread while the others wait, and is replaced once, and the call sent again, when the provider answers 401.
-    `integration` None is a connection test: a bare client (no breaker, call log or kept session) whose token is
-    kept apart from the integrations'. `options` are ProviderClient's (timeout, headers, secrets, deadline_s, ...).
-    """
+    """The client of a provider behind the OAuth 2.0 client-credentials grant: every call carries a shared bearer token."""
+    # The token comes from `token_path` of `base_url`, is shared by every client of the same credential in the
+    # process, is refreshed `margin_s` before it expires (default: 5 minutes, or 10% of its lifetime) by one
+    # thread while the others wait, and is replaced once, and the call sent again, when the provider answers 401.
+    # `integration` None is a connection test: a bare client (no breaker, call log or kept session) whose token
+    # is kept apart from the integrations'. `options` are ProviderClient's (timeout, headers, secrets, ...).
     secrets = (*options.pop("secrets", ()), client_secret, *([basic_credentials(client_id, client_secret)] if basic_auth else []))
     key = credential_key(provider, base_url, token_path, client_id, client_secret, scope)
     grant = {"scope": scope, "form_style": form_style, "basic_auth": basic_auth}
