@@ -59,9 +59,18 @@ from .core.errors import (
 from .core.provider_data import MAX_DEPTH, clean_json, clean_text, is_clean_text, loads
 from .core.redaction import REDACTED, RedactedTextField, redact_text
 
-# Calling a provider: the one HTTP client, tokens, signatures, Standard Webhooks and loop protection (modules).
+# Calling a provider: the one HTTP client, OAuth clients and tokens, signatures, Standard Webhooks and loop protection (modules).
 from .outbound.http import ProviderClient, client_for_integration, forget_clients
-from .outbound.tokens import Token, TokenManager, client_credentials, forget_tokens
+from .outbound.tokens import (
+    CAMEL_CASE_FORM,
+    RFC6749_FORM,
+    Token,
+    TokenForm,
+    TokenManager,
+    client_credentials,
+    forget_tokens,
+    oauth_client,
+)
 from .outbound.signing import hmac_sha256, hmac_sha256_base64, hmac_sha256_hex, verify_hmac_sha256
 from .outbound import origin, standard_webhooks
 
@@ -108,8 +117,8 @@ __all__ = [
     # Provider data and redaction
     "MAX_DEPTH", "clean_json", "clean_text", "is_clean_text", "loads", "REDACTED", "RedactedTextField", "redact_text",
     # Calling a provider
-    "ProviderClient", "client_for_integration", "forget_clients", "Token", "TokenManager", "client_credentials",
-    "forget_tokens", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
+    "ProviderClient", "client_for_integration", "forget_clients", "oauth_client", "TokenForm", "RFC6749_FORM",
+    "CAMEL_CASE_FORM", "Token", "TokenManager", "client_credentials", "forget_tokens", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
     "standard_webhooks",
     # Recording work
     "EVENT_TYPES", "publish", "register_event_type", "enqueue", "run_directive_now",

@@ -39,7 +39,7 @@ from hi.services.demo.listeners import ItemStream
 from hi.services.ifood.mapping import MappingError, order_data
 from hi.services.ifood.polling import ack_ids
 from hi.services.ifood.processing import identify
-from hi.services.ifood.simulator_data import dumps_details, generate_order
+from hi.services.ifood.simulator.data import dumps_details, generate_order
 
 pytestmark = pytest.mark.django_db
 PROPERTY = settings(

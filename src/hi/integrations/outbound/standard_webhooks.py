@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from ..core.errors import SignatureError
 from .signing import hmac_sha256
 
-# https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+# The specification: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+# Its reference libraries: https://github.com/standard-webhooks/standard-webhooks/tree/main/libraries
 SECRET_PREFIX = "whsec_"
 #: The spec's symmetric secrets are 24 to 64 random bytes.
 MIN_SECRET_BYTES, MAX_SECRET_BYTES = 24, 64

@@ -15,7 +15,7 @@ from ..core.errors import SetupError
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationState
 from ..types import IntegrationType
-from .fakeserver import FakeProviderServer
+from ..simulation import FakeProviderServer
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from .fakeserver import FakeRequest, Response, Route
+from ..simulation import FakeRequest, Response, Route
 
 
 class Gate:

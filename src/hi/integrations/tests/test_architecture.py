@@ -89,6 +89,15 @@ def append(tree: Path, module: str, line: str) -> None:
         # A hub naming a service.
         ("hi.orders.actions", "from hi.services.ifood import actions", "hubs-know-no-service",
          "hi.orders is not allowed to import hi.services"),
+        # A service's runtime code on a fake provider (only its simulator/ package may run on one).
+        ("hi.services.demo.gateway", "from hi.integrations import simulation", "only-the-front-door",
+         "hi.services.demo.gateway -> hi.integrations.simulation"),
+        # The fake providers leaning on the framework.
+        ("hi.integrations.simulation.server", "from ..core import redaction", "simulation-stands-alone",
+         "hi.integrations.simulation is not allowed to import hi.integrations.core"),
+        # Runtime code pulling in the test kit (and pytest with it).
+        ("hi.integrations.engine.worker", "from ..testing import canary", "runtime-knows-no-test-kit",
+         "hi.integrations.engine.worker -> hi.integrations.testing.canary"),
     ],
 )
 def test_a_deliberate_violation_breaks_its_contract(tree: Path, module: str, line: str, contract: str, message: str):

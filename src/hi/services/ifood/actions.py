@@ -25,7 +25,7 @@ REQUEST_CANCELLATION = OrderAction(
 ACCEPT_CANCELLATION = OrderAction("accept_cancellation", "Accept cancellation", "Agree to the customer's cancellation request.", danger=True)
 DENY_CANCELLATION = OrderAction("deny_cancellation", "Deny cancellation", "Refuse the cancellation request; the order goes on.")
 
-#: provider-apis.md §1.7: the actions iFood takes in each hi status (a request can be cancelled until dispatch).
+#: The actions iFood takes in each hi status (a request can be cancelled until dispatch): https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
 BY_STATUS = {
     "new": [CONFIRM, REQUEST_CANCELLATION],
     "confirmed": [START, READY, DISPATCH, REQUEST_CANCELLATION],
@@ -35,7 +35,7 @@ BY_STATUS = {
 
 
 def _merchant_delivers(order: Order) -> bool:
-    """dispatch is for the store's own couriers only (§1.7): a delivery order iFood does not deliver."""
+    """dispatch is for the store's own couriers only (iFood's order endpoints page): a delivery order iFood does not deliver."""
     return order.type == "delivery" and (order.extra or {}).get("delivered_by", "MERCHANT").upper() != "IFOOD"
 
 
@@ -73,7 +73,8 @@ def perform(integration: Integration, order: Order, action: str, params: dict[st
         label = params.get("reason_label") or dict(reasons(integration, order)).get(code)
         if not label:
             raise OrderActionRefused(f"{code!r} is not one of iFood's cancellation reasons for this order.")
-        # §1.7: older docs send reason + cancellationCode, newer ones the code as reason; this form suits both readers.
+        # Older pages send reason + cancellationCode, newer ones the code as reason; this form suits both readers.
+        # https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
         body = {"reason": str(label).split(" — ", 1)[-1], "cancellationCode": code}
     with transaction.atomic():
         queue_action(integration, order, action, body, actor)

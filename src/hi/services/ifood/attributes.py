@@ -2,8 +2,8 @@
 from hi.integrations.api import AttributeSpec, AttributeType, ValueType
 
 PRODUCTION_URL = "https://merchant-api.ifood.com.br"
-#: The events module's documented prefix, and the older one many working clients still call
-#: (provider-apis.md §1.1: both serve the same queue).
+#: The events module's documented prefix, and the older one many working clients still call (both serve the
+#: same queue; docs/services/ifood.md, "What hi relies on"): https://developer.ifood.com.br/pt-BR/docs/guides/modules/events/intro
 EVENTS_PREFIXES = (("/events/v1.0", "/events/v1.0 (current docs)"), ("/order/v1.0", "/order/v1.0 (older clients)"))
 
 

@@ -1,35 +1,28 @@
-"""The iFood Merchant API client, built on the framework's HTTP client and token manager."""
+"""The iFood Merchant API client, built on the framework's OAuth client-credentials client."""
 from __future__ import annotations
 
-import hashlib
-import threading
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from hi.integrations.api import (
+    CAMEL_CASE_FORM,
     Integration,
-    ProviderClient,
     ProviderDataError,
     ProviderRejected,
-    Token,
-    TokenManager,
     attribute_values,
-    client_for_integration,
     loads,
+    oauth_client,
 )
 
 PROVIDER = "ifood"
 TOKEN_PATH = "/authentication/v1.0/oauth/token"
 ORDERS = "/order/v1.0/orders"
-#: provider-apis.md §1.3: more than 100 ids in x-polling-merchants is a 400.
+#: More than 100 ids in x-polling-merchants is a 400: https://developer.ifood.com.br/en-US/docs/guides/modules/events/polling-overview
 POLLING_MAX_MERCHANTS = 100
-#: §1.4: the docs give 2,000 and 10,000 ids per acknowledgment; the smaller is safe under both.
+#: iFood's pages give 2,000 and 10,000 ids per acknowledgment; the smaller is safe under both: https://developer.ifood.com.br/en-US/docs/guides/modules/events/polling-overview
 ACK_MAX_IDS = 2000
-#: Actions the Merchant API takes on an order (§1.7): POST /order/v1.0/orders/{id}/<action>.
+#: Actions the Merchant API takes on an order, POST /order/v1.0/orders/{id}/<action>: https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
 ACTIONS = ("confirm", "startPreparation", "readyToPickup", "dispatch", "requestCancellation", "acceptCancellation", "denyCancellation")
-
-_managers: dict[str, TokenManager] = {}
-_managers_lock = threading.Lock()
 
 
 def parse_merchants(text: str) -> list[str]:
@@ -47,66 +40,25 @@ def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start:start + size]
 
 
-def _token_fetcher(auth: ProviderClient, client_id: str, client_secret: str):
-    """Fetch a token with iFood's camelCase client-credentials form (§1.2), not RFC 6749's snake_case."""
-
-    def fetch() -> Token:
-        """POST the form; turn iFood's accessToken/expiresIn answer into a Token."""
-        response = auth.request(
-            "POST",
-            TOKEN_PATH,
-            data={"grantType": "client_credentials", "clientId": client_id, "clientSecret": client_secret},
-            headers={"Accept": "application/json"},
-            idempotent=True,  # asking twice only yields two tokens
-        )
-        try:
-            payload = loads(response.content)
-            return Token.from_oauth({"access_token": payload.get("accessToken"), "expires_in": payload.get("expiresIn")})
-        except (ValueError, AttributeError) as exc:
-            raise ProviderRejected(PROVIDER, f"unusable token answer ({exc})", response.status_code) from None
-
-    return fetch
-
-
-def _key(base_url: str, client_id: str, client_secret: str) -> str:
-    """The token cache key of a credential: host, client id and a digest of the secret (never the secret)."""
-    digest = hashlib.sha256(client_secret.encode()).hexdigest()[:16]
-    return f"ifood:{base_url.rstrip('/')}:{client_id}:{digest}"
-
-
-def token_manager(base_url: str, client_id: str, client_secret: str, auth: ProviderClient) -> TokenManager:
-    """The process's one token manager per credential (a changed secret gets a new one)."""
-    key = _key(base_url, client_id, client_secret)
-    with _managers_lock:
-        manager = _managers.get(key)
-        if manager is None:
-            manager = _managers[key] = TokenManager(key, _token_fetcher(auth, client_id, client_secret))
-        return manager
-
-
 class IFoodClient:
-    """Calls the Merchant API with a bearer token obtained and refreshed through the token manager."""
+    """Calls the Merchant API with a bearer token the framework's OAuth client obtains, shares and refreshes."""
 
     def __init__(self, values: Mapping[str, Any], *, integration: Any = None, timeout_s: float = 10.0) -> None:
-        base_url = values["api_base_url"]
-        client_id, secret = values["client_id"], values["client_secret"]
         self.events_prefix = values.get("events_prefix") or "/events/v1.0"
-        timeout = (min(3.05, timeout_s), timeout_s)
-        if integration is None:  # a connection test: nothing kept, no breaker
-            auth = ProviderClient(PROVIDER, base_url, timeout=timeout, secrets=(secret,))
-            manager = TokenManager(f"{_key(base_url, client_id, secret)}:test", _token_fetcher(auth, client_id, secret))
-            self.http = ProviderClient(PROVIDER, base_url, timeout=timeout, secrets=(secret,), token_manager=manager)
-        else:
-            auth = client_for_integration(integration, PROVIDER, base_url, timeout=timeout, secrets=(secret,))
-            manager = token_manager(base_url, client_id, secret, auth)
-            self.http = client_for_integration(integration, PROVIDER, base_url, timeout=timeout, secrets=(secret,), token_manager=manager)
+        # iFood's token endpoint takes the client-credentials grant in camelCase (grantType, clientId,
+        # clientSecret) and answers accessToken/expiresIn. Without an integration (a connection test) the
+        # client keeps nothing and has no breaker.
+        self.http = oauth_client(
+            integration, PROVIDER, values["api_base_url"], token_path=TOKEN_PATH, client_id=values["client_id"],
+            client_secret=values["client_secret"], form_style=CAMEL_CASE_FORM, timeout=(min(3.05, timeout_s), timeout_s),
+        )
 
     def token(self) -> str:
         """A valid access token (fetched when missing or due)."""
         return self.http.token_manager.get()
 
     def poll(self, merchant_ids: list[str]) -> list[Any]:
-        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (§1.3)."""
+        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (iFood's polling overview)."""
         response = self.http.request(
             "GET", f"{self.events_prefix}/events:polling", headers={"x-polling-merchants": ",".join(merchant_ids)}
         )
@@ -121,12 +73,12 @@ class IFoodClient:
         return events
 
     def acknowledge(self, event_ids: list[str]) -> None:
-        """Acknowledge events by id (§1.4: a JSON array of {"id"}; 202)."""
+        """Acknowledge events by id (a JSON array of {"id"}; 202, per iFood's polling overview)."""
         # Acknowledging twice is harmless, so the POST may be retried like a GET.
         self.http.request("POST", f"{self.events_prefix}/events/acknowledgment", json=[{"id": i} for i in event_ids], idempotent=True)
 
     def order(self, order_id: str) -> dict[str, Any]:
-        """The order's details (§1.6), money as Decimal; a 404 right after PLC is normal (ProviderRejected, status 404)."""
+        """The order's details (iFood's order workflow page), money as Decimal; a 404 right after PLC is normal (ProviderRejected, status 404)."""
         response = self.http.request("GET", f"{ORDERS}/{order_id}")
         try:
             # BRL decimals parsed straight to Decimal: a float would already have lost the cents.
@@ -138,19 +90,19 @@ class IFoodClient:
         return order
 
     def action(self, order_id: str, action: str, body: dict[str, Any] | None = None) -> None:
-        """POST one order action (§1.7); iFood answers 202 and the outcome arrives as an event."""
+        """POST one order action (iFood's order endpoints page); iFood answers 202 and the outcome arrives as an event."""
         if action not in ACTIONS:
             raise ValueError(f"unknown iFood order action {action!r}")
         kwargs: dict[str, Any] = {"json": body} if body is not None else {}
         self.http.request("POST", f"{ORDERS}/{order_id}/{action}", **kwargs)
 
     def cancellation_reasons(self, order_id: str) -> list[dict[str, Any]]:
-        """[{"cancelCodeId", "description"}] valid for this order now (§1.7)."""
+        """[{"cancelCodeId", "description"}] valid for this order now (iFood's order endpoints page)."""
         reasons = self.http.get_json(f"{ORDERS}/{order_id}/cancellationReasons")
         return [r for r in reasons if isinstance(r, dict)] if isinstance(reasons, list) else []
 
     def merchant_status(self, merchant_id: str) -> list[dict[str, Any]]:
-        """The merchant's status per operation (§1.8)."""
+        """The merchant's status per operation (iFood's merchant endpoints page)."""
         status = self.http.get_json(f"/merchant/v1.0/merchants/{merchant_id}/status")
         return [s for s in status if isinstance(s, dict)] if isinstance(status, list) else []
 

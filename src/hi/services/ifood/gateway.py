@@ -43,7 +43,7 @@ class IFoodGateway(IntegrationGateway, OrderSource):
 
     attribute_type = IFoodAttribute
     logo = "ifood/logo.svg"
-    # Two integrations polling one credential would split its orders between them (§1.3).
+    # Acknowledgment state is per credential: two integrations polling one would split its orders. https://developer.ifood.com.br/en-US/docs/guides/modules/events/polling-overview
     single_consumer = "iFood delivers each event to one consumer only"
     capabilities = frozenset({
         Capability.SCHEDULED_JOBS, Capability.INBOUND_WEBHOOKS, Capability.DIRECTIVE_HANDLERS,
@@ -95,7 +95,7 @@ class IFoodGateway(IntegrationGateway, OrderSource):
             raise set_up_failure(exc, f"iFood refused the credential: {exc}") from None
 
     def deactivate(self, integration: Integration) -> None:
-        """Nothing to undo at iFood: polling stops, so the merchants go offline after ~30 s (§1.3)."""
+        """Nothing to undo at iFood: polling stops, so the merchants go offline after ~30 s (iFood's polling overview)."""
 
     def scheduled_jobs(self) -> list[ScheduledJob]:
         """Polling (single owner: two consumers of one credential split the queue) and the merchants' status."""

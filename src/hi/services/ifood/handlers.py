@@ -25,13 +25,13 @@ from .mapping import MappingError, order_data
 
 TOPIC_FETCH = "ifood.fetch_order"
 TOPIC_ACTION = "ifood.order_action"
-#: provider-apis.md §1.6: details may 404 just after PLC; "retry with exponential backoff for up to
-#: 10 minutes". These waits add up to over 10 minutes even with the -20 % jitter; the attempt after
+#: Details may 404 just after PLC; "retry with exponential backoff for up to 10 minutes" (https://developer.ifood.com.br/en-US/docs/guides/modules/order/workflow).
+#: These waits add up to over 10 minutes even with the -20 % jitter; the attempt after
 #: the 10 minutes gives up (FETCH_WINDOW).
 FETCH_SCHEDULE = (2, 4, 8, 16, 32, 64, 120, 120, 120, 120, 120, 120, 120)
 FETCH_WINDOW = timedelta(minutes=10)
 REPLAY_MARGIN = timedelta(hours=1)
-#: An order must be confirmed within 8 minutes or iFood cancels it (§1.7): retry quickly, not for hours.
+#: An order must be confirmed within 8 minutes or iFood cancels it: retry quickly, not for hours. https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
 ACTION_SCHEDULE = (5, 15, 30, 60, 120)
 
 
@@ -92,7 +92,7 @@ def queue_action(integration: Integration, order: Order, action: str, body: dict
 
 
 def send_action(directive: Directive) -> None:
-    """POST the action; iFood answers 202 and the outcome arrives later as an event (§1.7)."""
+    """POST the action; iFood answers 202 and the outcome arrives later as an event (iFood's order endpoints page)."""
     integration = directive.integration
     payload = directive.payload
     path, label = ACTIONS[payload["action"]]
@@ -110,7 +110,7 @@ def send_action(directive: Directive) -> None:
     if order is None:
         return
     if payload["action"] == "deny_cancellation":
-        # iFood sends no event for a denial (provider-apis.md §1.7): its 202 is the outcome.
+        # iFood documents no event for a denial, so its 202 is the outcome: https://developer.ifood.com.br/en-US/docs/guides/modules/order/events
         message = "iFood accepted the denial; the order goes on"
         orders.clear_cancellation_request(order, actor=processing.ACTOR, integration=integration, message=message)
         orders.clear_awaiting(order, actor=processing.ACTOR, integration=integration)

@@ -14,7 +14,7 @@ KEEPALIVE = "KEEPALIVE"
 
 
 class IFoodReceiver(HmacSha256Receiver):
-    """POST /hooks/<key>/: lowercase hex HMAC-SHA256 of the raw body keyed with the client secret (§1.9)."""
+    """POST /hooks/<key>/: lowercase hex HMAC-SHA256 of the raw body keyed with the client secret (iFood's webhook signature page)."""
 
     signature_header = "X-IFood-Signature"
     signature_encoding = "hex"
@@ -24,7 +24,7 @@ class IFoodReceiver(HmacSha256Receiver):
         return attribute_values(integration).get("client_secret") or ""
 
     def event_id(self, request: HttpRequest, payload: Any) -> str:
-        """The event's own id: iFood retries and duplicates carry the same one (§1.9)."""
+        """The event's own id: iFood retries and duplicates carry the same one (iFood's webhook request page)."""
         value = payload.get("id")
         return value if isinstance(value, str) else ""
 
@@ -43,7 +43,7 @@ class IFoodReceiver(HmacSha256Receiver):
         return payload
 
     def success_response(self, inbound_event: InboundEvent) -> HttpResponse:
-        """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (§1.9)."""
+        """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (iFood's webhook presence page)."""
         if inbound_event.event_type == KEEPALIVE:
             try:
                 asked = loads(inbound_event.body).get("merchantIds")

@@ -8,7 +8,7 @@ from typing import Any
 
 from hi.orders.data import ItemData, OrderData, PaymentData, decimal_cents
 
-#: provider-apis.md §1.6: orderType; INDOOR is documented as unavailable but treated as dine-in.
+#: orderType; INDOOR is documented as unavailable but treated as dine-in: https://developer.ifood.com.br/pt-BR/docs/guides/order/details
 ORDER_TYPES = {"DELIVERY": "delivery", "TAKEOUT": "takeout", "DINE_IN": "dine_in", "INDOOR": "dine_in"}
 
 
@@ -78,7 +78,7 @@ def parse_time(text: Any) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt_timezone.utc)  # iFood's timestamps are UTC (§1.5)
+            moment = moment.replace(tzinfo=dt_timezone.utc)  # iFood's timestamps are UTC (its order events page)
         # A valid ISO date can still fall outside datetime's range once in UTC (9999-12-31T23:59:59-23:59).
         return moment.astimezone(dt_timezone.utc)
     except (ValueError, OverflowError):
@@ -162,7 +162,7 @@ def _address(details: dict[str, Any]) -> dict[str, str]:
 
 
 def _phone(phone: Any) -> str:
-    """iFood's masked number and the localizer the caller must key in to reach the customer (§1.6)."""
+    """iFood's masked number and the localizer the caller must key in to reach the customer (iFood's order details page)."""
     if not isinstance(phone, dict):
         return _text(phone)
     number, localizer = _text(phone.get("number")), _text(phone.get("localizer"))
@@ -170,7 +170,7 @@ def _phone(phone: Any) -> str:
 
 
 def check_totals(items: list[ItemData], subtotal: int, delivery: int, fees: int, benefits: int, amount: int) -> list[str]:
-    """§1.6's invariants: the items add up to subTotal, and subTotal + fees − benefits = orderAmount."""
+    """The sums real iFood orders keep: the items add up to subTotal, and subTotal + fees − benefits = orderAmount."""
     problems = []
     items_sum = sum(item.total_q for item in items)
     if items_sum != subtotal:

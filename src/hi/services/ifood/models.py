@@ -14,7 +14,7 @@ class ServiceState(models.Model):
     last_poll_ok = models.BooleanField(default=True)
     last_poll_events = models.PositiveIntegerField(default=0)
     last_poll_error = RedactedTextField(blank=True, default="")
-    #: iFood's strike rule (provider-apis.md §1.3) answers 429 for a while: no polling until then.
+    #: iFood's strike rule answers 429 for a while: no polling until then. https://developer.ifood.com.br/pt-BR/docs/guides/modules/events/polling-overview
     blocked_until = models.DateTimeField(null=True, blank=True)
     ack_failures = models.PositiveIntegerField(default=0)
     last_ack_failure_at = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,7 @@ from .models import ServiceState, state_of
 from .processing import event_time, identify
 
 logger = logging.getLogger(__name__)
-#: provider-apis.md §1.3: the strike block lasts 5 minutes when iFood gives no Retry-After.
+#: The strike block lasts 5 minutes when iFood gives no Retry-After: https://developer.ifood.com.br/pt-BR/docs/guides/modules/events/polling-overview
 BLOCK_S = 300
 
 
@@ -40,7 +40,7 @@ def poll(integration: Integration) -> None:
         for lot in chunks(parse_merchants(values["merchant_ids"]), POLLING_MAX_MERCHANTS):
             received += client.poll(lot)
     except ProviderRateLimited as exc:
-        # The strike block (§1.3): asking again before it ends only prolongs it.
+        # The strike block (iFood's polling overview): asking again before it ends only prolongs it.
         state.blocked_until = now + timedelta(seconds=exc.retry_after or BLOCK_S)
         error, failure = str(exc), exc
     except ProviderError as exc:

@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 ACTOR = "ifood"
 Status = InboundEvent.Status
 
-#: provider-apis.md §1.5, ORDER_STATUS group: the hi status each code means. SPS (separation
-#: started, grocery) is iFood's "preparing" for markets; CON arrives up to ~2 h after delivery.
+#: The ORDER_STATUS group: the hi status each code means. SPS (separation started, grocery) is iFood's
+#: "preparing" for markets; CON arrives up to ~2 h after delivery. https://developer.ifood.com.br/en-US/docs/guides/modules/order/events
 STATUS_CODES = {
     "CFM": "confirmed",
     "PRS": "preparing",

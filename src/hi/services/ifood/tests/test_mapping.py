@@ -8,7 +8,7 @@ import pytest
 
 from hi.services.ifood.mapping import MappingError, check_totals, money, order_data
 
-# provider-apis.md §1.6, the adapted reference order (money in BRL decimals).
+# iFood's example order (https://developer.ifood.com.br/pt-BR/docs/guides/order/details), adapted so the money adds up (BRL decimals).
 REFERENCE = """{"id":"63895716-37c3-4372-afd0-3240bfef708d","displayId":"XPTO","orderType":"DELIVERY","orderTiming":"IMMEDIATE",
  "salesChannel":"IFOOD","category":"FOOD","createdAt":"2021-02-16T18:10:27Z","isTest":false,
  "merchant":{"id":"c54bb20a","name":"Example Merchant"},
@@ -35,7 +35,7 @@ def details(**changes):
 
 
 def test_reference_order_converts_to_exact_cents():
-    """Given the reference order, when mapped, then every amount is exact integer cents and the totals add up."""
+    """Given iFood's example order, when mapped, then every amount is exact integer cents and the totals add up."""
     data = order_data(details())
     assert (data.subtotal_q, data.delivery_fee_q, data.additional_fees_q, data.discount_q, data.total_q) == (313, 599, 100, 199, 813)
     assert data.totals_problem == ""

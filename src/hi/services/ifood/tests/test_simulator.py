@@ -1,4 +1,4 @@
-"""The iFood simulator speaks the reference's wire format: tokens, polling, acknowledgment, orders, actions, merchants."""
+"""The iFood simulator speaks iFood's wire format: tokens, polling, acknowledgment, orders, actions, merchants."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from hi.services.ifood.simulator import IFoodSimulator
-from hi.services.ifood.simulator_data import iso_utc
-from hi.services.ifood.simulator_webhook import sign, webhook_body
+from hi.services.ifood.simulator.data import iso_utc
+from hi.services.ifood.simulator.webhook import sign, webhook_body
 
 M1, M2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
 CREDENTIALS = {"app-a": "secret-a", "app-b": "secret-b"}

@@ -15,7 +15,7 @@ import requests
 from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, json_response
 from hi.integrations.testing.waiting import wait_for
 from hi.services.ifood.simulator import IFoodSimulator
-from hi.services.ifood.simulator_webhook import sign
+from hi.services.ifood.simulator.webhook import sign
 
 ROOT = Path(__file__).resolve().parents[5]
 SECRET = "hook-secret"

@@ -14,7 +14,7 @@ from hi.services.ifood.handlers import TOPIC_FETCH
 
 from .helpers import MERCHANTS, add_ifood, run_directives, sign
 
-# provider-apis.md §1.9: iFood's documented test vector.
+# iFood's documented test vector: https://developer.ifood.com.br/en-US/docs/guides/modules/events/webhook-request
 VECTOR_SECRET = "dummysecret"
 VECTOR_BODY = (
     b'{"code":"PLC","createdAt":"2023-02-20T18:19:03.20162269Z","fullCode":"PLACED",'
@@ -87,7 +87,7 @@ class TestWebhookMode:
         assert process_pending() == 0 and not Order.objects.exists()
 
     def test_a_re_serialised_body_does_not_verify(self, integration):
-        """iFood signs the exact bytes: the same JSON with spaces is another body (§1.9)."""
+        """iFood signs the exact bytes: the same JSON with spaces is another body (iFood's webhook request page)."""
         body = event_body("evt-spaced")
         spaced = json.dumps(json.loads(body)).encode()
         assert self.post(integration, spaced, sign(body)).status_code == 401

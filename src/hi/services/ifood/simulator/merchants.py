@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hi.integrations.testing.fakeserver import FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeRequest, Response, json_response
 
-from .simulator_common import Caller, ifood_error
+from .common import Caller, ifood_error
 
 
 class MerchantsMixin:

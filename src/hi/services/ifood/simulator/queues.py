@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: fullCode and group of every event code the simulator emits or knows (reference §1.5).
+#: fullCode and group of every event code the simulator emits or knows: https://developer.ifood.com.br/en-US/docs/guides/modules/order/events
 CODES: dict[str, tuple[str, str]] = {
     "PLC": ("PLACED", "ORDER_STATUS"), "CFM": ("CONFIRMED", "ORDER_STATUS"),
     "SPS": ("SEPARATION_STARTED", "ORDER_STATUS"), "SPE": ("SEPARATION_ENDED", "ORDER_STATUS"),
@@ -27,7 +27,7 @@ def group_of(code: str) -> str:
 
 @dataclass
 class StrikeRule:
-    """The ACK-failure throttling thresholds (reference §1.3), configurable so tests can trip them fast."""
+    """The ACK-failure throttling thresholds (iFood's polling overview), configurable so tests can trip them fast."""
 
     #: Deliveries without an ACK after which an event is auto-ACKed and counts as a strike.
     deliveries: int = 50

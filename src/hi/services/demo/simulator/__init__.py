@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
-from hi.integrations.testing.fakews import FakeWebsocketServer
+from hi.integrations.simulation import FakeProviderServer, FakeRequest, FakeWebsocketServer, Response, json_response
 
 DEFAULT_ACCOUNTS = {
     "demo-key": {"id": "acct-demo", "name": "Demo Store"},

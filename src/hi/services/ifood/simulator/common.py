@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hi.integrations.testing.fakeserver import Response, json_response
+from hi.integrations.simulation import Response, json_response
 
 
 def ifood_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from hi.integrations.testing.fakeserver import FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeRequest, Response, json_response
 
-from .simulator_orders import IllegalAction
-from .simulator_webhook import WebhookConfig, WebhookSender
+from .orders import IllegalAction
+from .webhook import WebhookConfig, WebhookSender
 
 
 def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:

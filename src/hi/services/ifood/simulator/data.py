@@ -12,7 +12,7 @@ CENT = Decimal("0.01")
 ORDER_TYPES = ("DELIVERY", "TAKEOUT", "DINE_IN")
 PAYMENT_KINDS = ("CASH", "CREDIT", "PIX", "SPLIT")
 
-#: Merchant-side cancellation codes (GET .../cancellationReasons); 501 is the reference's example.
+#: Merchant-side cancellation codes (GET .../cancellationReasons); 501 is iFood's example.
 CANCELLATION_REASONS = [
     {"cancelCodeId": "501", "description": "Problemas de sistema na loja"},
     {"cancelCodeId": "502", "description": "Pedido em duplicidade"},
@@ -100,7 +100,7 @@ def _item(rng: random.Random, index: int) -> dict:
     quantity = Decimal(rng.choice(["0.5", "1.5"])) if unit == "KG" else Decimal(rng.choice([1, 1, 1, 2, 3]))
     options = []
     for o_index, (o_name, o_code, o_price) in enumerate(rng.sample(option_menu, k=rng.randint(0, len(option_menu)))):
-        # An option's quantity already counts every unit of its item (the reference's 12 items × 13 options).
+        # An option's quantity already counts every unit of its item (iFood's example order: 12 items × 13 options).
         o_quantity = quantity * rng.choice([1, 1, 2]) if unit == "UN" else Decimal(1)
         o_unit = Decimal(o_price)
         options.append({"index": o_index, "id": new_uuid(rng), "name": o_name, "externalCode": o_code, "unit": "UN",
@@ -172,7 +172,7 @@ def _change_for(amount: Decimal) -> Decimal:
 def generate_order(rng: random.Random, *, merchant: dict, now: float, order_type: str | None = None,
                    payment: str | None = None, delivered_by: str | None = None, ifood_delivery_share: float = 0.2,
                    bad_totals: bool = False) -> dict:
-    """Order details in the reference's shape whose money adds up (or deliberately not, with `bad_totals`)."""
+    """Order details in the shape of iFood's example order whose money adds up (or deliberately not, with `bad_totals`)."""
     order_type = order_type or rng.choice(["DELIVERY", "DELIVERY", "DELIVERY", "TAKEOUT", "DINE_IN"])
     if order_type not in ORDER_TYPES:
         raise ValueError(f"order type must be one of {ORDER_TYPES}")

@@ -1,10 +1,10 @@
 """A simulator of iFood's Merchant API: a real HTTP server on 127.0.0.1 speaking its wire format, with fault knobs."""
-# Wire facts come from the provider reference (§1). `IFoodSimulator` serves the token endpoint, event
-# polling under both documented prefixes with one queue per credential, acknowledgment, order details,
-# order actions that queue their follow-up events, cancellation reasons, merchant status, and a
-# webhook mode (simulator_webhook.py). The Python API and the /_simulator/ control endpoints live in
-# simulator_control.py, merchant endpoints in simulator_merchants.py, orders and actions in
-# simulator_orders.py, generated order data in simulator_data.py, the queues in simulator_queue.py.
+# The wire facts it follows, each with iFood's public page: docs/services/ifood.md, "What hi relies on".
+# `IFoodSimulator` serves the token endpoint, event polling under both prefixes in use with one queue per
+# credential, acknowledgment, order details, order actions that queue their follow-up events, cancellation
+# reasons, merchant status, and a webhook mode (webhook.py). The Python API and the /_simulator/ control endpoints live in control.py,
+# merchant endpoints in merchants.py, orders and actions in orders.py, generated order data in data.py,
+# the queues in queues.py, what they share in common.py; none of them imports this module.
 # `manage.py hi_simulator ifood --port N` runs it through the `add_cli_arguments`/`serve_cli` hooks below.
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ import time
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from hi.integrations.testing.fakeserver import FakeProviderServer, FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeProviderServer, FakeRequest, Response, json_response
 
-from .simulator_common import Caller, Token, ifood_error
-from .simulator_control import ControlMixin
-from .simulator_data import CANCELLATION_REASONS, dumps_details, generate_order, iso_utc, new_uuid
-from .simulator_merchants import MerchantsMixin
-from .simulator_orders import OrderBook
-from .simulator_queue import CODES, CredentialQueue, StrikeRule
+from .common import Caller, Token, ifood_error
+from .control import ControlMixin
+from .data import CANCELLATION_REASONS, dumps_details, generate_order, iso_utc, new_uuid
+from .merchants import MerchantsMixin
+from .orders import OrderBook
+from .queues import CODES, CredentialQueue, StrikeRule
 
 DEFAULT_CLIENT_ID = "hi-demo-client"
 DEFAULT_CLIENT_SECRET = "hi-demo-secret"
@@ -34,7 +34,7 @@ DEFAULT_MERCHANTS = {
     "6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a01": "Cantina da Nonna",
     "6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a02": "Açaí da Praia",
 }
-#: Polling and acknowledgment are served under both documented prefixes, from one queue (reference §1.1).
+#: Polling and acknowledgment are served under both prefixes in use, from one queue: https://developer.ifood.com.br/pt-BR/docs/guides/modules/events/intro
 EVENT_PREFIXES = ("/events/v1.0", "/order/v1.0")
 BLOCK_BODY = {"code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."}
 
@@ -236,7 +236,7 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
         if not isinstance(body, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in body):
             return ifood_error(400, "BadRequest", 'Expected a JSON array of {"id": "<event id>"}', caller.headers)
         if len(body) > self.max_ack_ids:
-            # The docs disagree (2,000 on the concepts page, 10,000 and 413 in the reference): enforce the lower.
+            # iFood's pages disagree (2,000 on the concepts page, 10,000 and 413 in the API reference): enforce the lower.
             return ifood_error(413, "PayloadTooLarge", f"At most {self.max_ack_ids} events per acknowledgment", caller.headers)
         with self._state:
             self._queues[caller.client_id].ack([e["id"] for e in body])

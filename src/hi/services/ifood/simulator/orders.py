@@ -1,18 +1,17 @@
 """The simulator's orders: their iFood status, the merchant actions that move them, and the follow-up events."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from hi.integrations.testing.fakeserver import FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeRequest, Response, json_response
 
-from .simulator_data import CANCELLATION_REASONS
-
-if TYPE_CHECKING:
-    from .simulator import IFoodSimulator
+from .common import Caller
+from .data import CANCELLATION_REASONS
 
 TERMINAL = frozenset({"CONCLUDED", "CANCELLED"})
-#: action → (statuses it is legal in, status it leads to, follow-up event code) (reference §1.7).
+#: action → (statuses it is legal in, status it leads to, follow-up event code): https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints
 ACTIONS = {
     "confirm": (frozenset({"PLACED"}), "CONFIRMED", "CFM"),
     "startPreparation": (frozenset({"CONFIRMED"}), "PREPARATION_STARTED", "PRS"),
@@ -56,10 +55,31 @@ def conflict(message: str, headers: dict[str, str]) -> Response:
     return json_response(409, {"error": {"code": "OrderStatusConflict", "message": message}}, headers)
 
 
+class Marketplace(Protocol):
+    """What the order book uses of the simulator that owns it (IFoodSimulator), which this module does not import."""
+
+    _state: threading.RLock
+    grants: dict[str, list[str]]
+    details_404_s: float
+    details_404_requests: int
+    refuse_cancellations: bool
+    auto_conclude_s: float | None
+    auto_cancel_unconfirmed_s: float | None
+
+    def now(self) -> float:
+        """The simulator's clock."""
+
+    def emit(self, order_id: str, merchant_id: str, code: str, metadata: dict | None = None) -> dict:
+        """Queue an event about the order."""
+
+    def _authorize(self, request: FakeRequest) -> Caller | Response:
+        """The caller of a bearer-token request, or the error to answer."""
+
+
 class OrderBook:
     """Orders by id, guarded by the simulator's state lock."""
 
-    def __init__(self, sim: "IFoodSimulator") -> None:
+    def __init__(self, sim: Marketplace) -> None:
         self.sim = sim
         self.orders: dict[str, SimOrder] = {}
 
@@ -96,8 +116,8 @@ class OrderBook:
     def action(self, request: FakeRequest) -> Response:
         """POST /order/v1.0/orders/{id}/{action}: 202, then the follow-up event; 409 when the status forbids it."""
         caller = self.sim._authorize(request)
-        if not hasattr(caller, "client_id"):
-            return caller  # type: ignore[return-value]
+        if not isinstance(caller, Caller):
+            return caller
         name = request.params["action"]
         if name not in ACTIONS and name not in CANCELLATION_ACTIONS:
             return json_response(404, {"error": {"code": "NotFound", "message": f"Unknown action {name}"}}, caller.headers)
@@ -116,7 +136,7 @@ class OrderBook:
             if name == "acceptCancellation":
                 self.move(order, "CANCELLED", "CAN", {**metadata, "CANCEL_ORIGIN": "CONSUMER",
                                                       "CANCEL_REASON": "Cancelamento solicitado pelo cliente"})
-            # denyCancellation: the order simply goes on; the reference documents no event for a denial.
+            # denyCancellation: the order simply goes on; iFood documents no event for a denial.
             return 202, caller.headers, b""
 
     def _status_action(self, order: SimOrder, name: str, metadata: dict, headers: dict[str, str]) -> Response:

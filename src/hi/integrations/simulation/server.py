@@ -1,0 +1,235 @@
+"""A fake provider for simulators and tests: a real HTTP (or HTTPS) server on 127.0.0.1 with routes, a request log and fault knobs."""
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+#: Paths under this prefix control the simulator itself and are never subject to faults.
+CONTROL_PREFIX = "/_simulator/"
+Response = tuple[int, dict[str, str], bytes]
+Route = Callable[["FakeRequest"], Response]
+
+
+@dataclass
+class FakeRequest:
+    """A request the fake provider received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    #: Values of a pattern route's `{name}` segments (empty for exact routes).
+    params: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Faults:
+    """Knobs that make the fake provider misbehave on command."""
+
+    #: Answer every request with this status (e.g. 503) until cleared.
+    status: int | None = None
+    #: Answer the next N requests with `fail_status`, then behave.
+    fail_next: int = 0
+    fail_status: int = 503
+    #: Sleep this long before answering (to provoke timeouts).
+    delay_s: float = 0.0
+    #: Drop the connection without an answer.
+    drop: bool = False
+    #: Send the answer (status line, headers, body) one byte at a time, this many seconds apart: a provider so
+    #: slow that per-read timeouts never fire.
+    drip_s: float = 0.0
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer."""
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(payload).encode()
+
+
+class FakeProviderServer:
+    """Serve `routes` on 127.0.0.1 in a thread; use as a context manager or start()/stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.routes: dict[tuple[str, str], Route] = {}
+        #: Routes with `{name}` segments, keyed like `routes` by (method, template).
+        self.patterns: dict[tuple[str, str], tuple[re.Pattern[str], Route]] = {}
+        self.requests: list[FakeRequest] = []
+        #: Keep only about this many recorded requests (None: all), for long-running simulators.
+        self.max_recorded: int | None = None
+        self.faults = Faults()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._scheme = "http"
+        if ssl_context is not None:
+            # The handshake happens in each request's thread, so one slow client does not hold the others.
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._scheme = "https"
+        self._thread: threading.Thread | None = None
+        self._serving = False
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        host, port = self._server.server_address[:2]
+        return f"{self._scheme}://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._server.server_address[1])
+
+    def route(self, method: str, path: str, handler: Route) -> None:
+        """Answer `method path` with `handler(request)`; `{name}` segments match one path segment into `request.params`."""
+        if "{" not in path:
+            self.routes[(method.upper(), path)] = handler
+            return
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+        self.patterns[(method.upper(), path)] = (re.compile(f"^{regex}$"), handler)
+
+    def _route_for(self, request: FakeRequest) -> Route | None:
+        """The exact route for the request, else the first matching pattern route (filling `params`)."""
+        handler = self.routes.get((request.method, request.path))
+        if handler is not None:
+            return handler
+        for (method, _template), (regex, pattern_handler) in list(self.patterns.items()):
+            match = regex.match(request.path) if method == request.method else None
+            if match:
+                request.params = match.groupdict()
+                return pattern_handler
+        return None
+
+    def start(self) -> "FakeProviderServer":
+        """Start serving in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-provider", daemon=True
+        )
+        self._serving = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port (also for a server that never started)."""
+        if self._serving:
+            self._server.shutdown()
+            self._serving = False
+        self._server.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground (for a standalone simulator process)."""
+        self._serving = True
+        self._server.serve_forever()
+
+    def __enter__(self) -> "FakeProviderServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def requests_to(self, path: str) -> list[FakeRequest]:
+        """The recorded requests for one path."""
+        return [r for r in self.requests if r.path == path]
+
+    def _answer(self, request: FakeRequest) -> Response | None:
+        """Apply the fault knobs (except to the control endpoints), then the route."""
+        with self._lock:
+            self.requests.append(request)
+            if self.max_recorded is not None and len(self.requests) > 2 * self.max_recorded:
+                del self.requests[: -self.max_recorded]
+            faults = self.faults if not request.path.startswith(CONTROL_PREFIX) else Faults()
+            if faults.fail_next > 0:
+                faults.fail_next -= 1
+                return json_response(faults.fail_status, {"error": "injected failure"})
+        if faults.delay_s:
+            time.sleep(faults.delay_s)
+        if faults.drop:
+            return None
+        if faults.status is not None:
+            return json_response(faults.status, {"error": "injected failure"}, faults.extra_headers)
+        handler = self._route_for(request)
+        if handler is None:
+            return json_response(404, {"error": f"no route {request.method} {request.path}"})
+        return handler(request)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """A request handler class bound to this server."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            """Turns each HTTP request into a FakeRequest and writes the route's answer."""
+
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without TCP_NODELAY a kept-alive
+            # connection waits on the client's delayed ACK (~40 ms) at every request.
+            disable_nagle_algorithm = True
+
+            def handle(self) -> None:
+                if isinstance(self.request, ssl.SSLSocket):
+                    try:
+                        self.request.do_handshake()
+                    except (ssl.SSLError, OSError):
+                        return  # the client refused the certificate, or left
+                super().handle()
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                request = FakeRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                answer = fake._answer(request)
+                if answer is None:
+                    self.close_connection = True
+                    return
+                status, headers, payload = answer
+                if fake.faults.drip_s and not request.path.startswith(CONTROL_PREFIX):
+                    self._drip(status, headers, payload, fake.faults.drip_s)
+                    return
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client gave up (a timeout under test): nothing left to answer.
+                    self.close_connection = True
+
+            def _drip(self, status: int, headers: dict[str, str], payload: bytes, interval_s: float) -> None:
+                """Write the whole answer a byte at a time until it is out or the client gives up."""
+                head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+                head += [f"{name}: {value}" for name, value in {**headers, "Content-Length": str(len(payload))}.items()]
+                raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
+                self.close_connection = True
+                try:
+                    for index in range(len(raw)):
+                        self.wfile.write(raw[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(interval_s)
+                except OSError:
+                    pass  # the client hung up: that is what the test waits for
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Stay quiet: tests read `fake.requests` instead."""
+
+        return Handler
