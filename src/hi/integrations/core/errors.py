@@ -12,6 +12,7 @@
 #   work                                             DirectiveRetry; DirectiveFailed; DirectiveActionRefused; SyncFailed;
 #                                                     ListenerAuthFailed; SlotsClosed
 #   secrets at rest                                  SecretDecryptionError
+#   developer tools                                  ScaffoldRefused
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -340,3 +341,10 @@ class SlotsClosed(HiError):
 
 class SecretDecryptionError(HiError):
     """A stored secret could not be decrypted with any configured key."""
+
+
+# Developer tools (scaffold/: manage.py startintegration).
+
+
+class ScaffoldRefused(HiError):
+    """startintegration will not create the service (name taken or invalid, files exist, a registry it cannot edit); nothing was written."""
