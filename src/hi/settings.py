@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "hi.services.demo",
     "hi.services.webhook",
     "hi.services.ifood",
+    "hi.services.airtime",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,13 @@ class IntegrationType(Enum):
         "hi.services.ifood.gateway.IFoodGateway",
         "hi.services.ifood",
     )
+    AIRTIME = (
+        "airtime",
+        "Airtime vouchers",
+        "Connect hi to Airtime vouchers and check the account on a schedule.",
+        "hi.services.airtime.gateway.AirtimeGateway",
+        "hi.services.airtime",
+    )
 
     def __init__(self, type_id: str, label: str, description: str, gateway_path: str, app: str):
         self.type_id = type_id
