@@ -56,11 +56,16 @@ DOCS_TEMPLATE = "docs-page.markdown-tpl"
 def context(names: Names, options: Options) -> dict[str, object]:
     """The templates' variables."""
     return {
-        "name": names.name, "label": names.label, "member": names.member, "prefix": names.prefix, "app": names.app,
+        "name": names.name, "label": names.label, "label_s": possessive(names.label), "member": names.member, "prefix": names.prefix, "app": names.app,
         "auth": options.auth, "api_key": options.auth == "api-key", "oauth": options.auth == "oauth-client-credentials",
         "no_auth": options.auth == "none", "inbound": options.inbound, "orders": options.orders, "poll": options.poll,
         "description": description(names, options),
     }
+
+
+def possessive(label: str) -> str:
+    """The label with its possessive: "Acme's", "Airtime vouchers'"."""
+    return f"{label}'" if label.endswith("s") else f"{label}'s"
 
 
 def description(names: Names, options: Options) -> str:
