@@ -71,7 +71,7 @@ from .outbound.tokens import (
     forget_tokens,
     oauth_client,
 )
-from .outbound.signing import hmac_sha256, hmac_sha256_base64, hmac_sha256_hex, verify_hmac_sha256
+from .outbound.signing import HmacSha256Signer, hmac_sha256, hmac_sha256_base64, hmac_sha256_hex, verify_hmac_sha256
 from .outbound import origin, standard_webhooks
 
 # Recording work in the caller's transaction.
@@ -118,7 +118,7 @@ __all__ = [
     "MAX_DEPTH", "clean_json", "clean_text", "is_clean_text", "loads", "REDACTED", "RedactedTextField", "redact_text",
     # Calling a provider
     "ProviderClient", "client_for_integration", "forget_clients", "oauth_client", "TokenForm", "RFC6749_FORM",
-    "CAMEL_CASE_FORM", "Token", "TokenManager", "client_credentials", "forget_tokens", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
+    "CAMEL_CASE_FORM", "Token", "TokenManager", "client_credentials", "forget_tokens", "HmacSha256Signer", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
     "standard_webhooks",
     # Recording work
     "EVENT_TYPES", "publish", "register_event_type", "enqueue", "run_directive_now",

@@ -240,7 +240,11 @@ class ProviderClient:
 
     def get_json(self, path: str, *, max_depth: int | None = MAX_DEPTH, **kwargs: Any) -> Any:
         """GET a JSON document (bounded nesting, no NaN: provider_data.loads; max_depth=None for a batch's envelope)."""
-        response = self.request("GET", path, **kwargs)
+        return self.request_json("GET", path, max_depth=max_depth, **kwargs)
+
+    def request_json(self, method: str, path: str, *, max_depth: int | None = MAX_DEPTH, **kwargs: Any) -> Any:
+        """Send any request (request()'s options) and read its JSON answer as get_json() does, never with requests' .json()."""
+        response = self.request(method, path, **kwargs)
         try:
             return loads(response.content, max_depth=max_depth)
         except ProviderDataError as exc:

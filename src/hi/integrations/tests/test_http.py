@@ -227,3 +227,13 @@ def test_get_json_refuses_absurd_nesting_and_nan_with_a_typed_error(fake, body, 
     fake.route("GET", "/deep", lambda request: (200, {"Content-Type": "application/json"}, body))
     with pytest.raises(ProviderRejected, match=words):
         ProviderClient("acme", fake.url).get_json("/deep")
+
+
+@pytest.mark.parametrize(("body", "words"), [(b'{"n": NaN}', "NaN is not a JSON number"), (b"<html>", "not usable JSON")])
+def test_request_json_reads_a_post_s_answer_as_safely_as_get_json(fake, body, words):
+    """Given a POST answered with NaN (or HTML), then request_json raises ProviderRejected; a JSON answer is read."""
+    fake.route("POST", "/bad", lambda request: (200, {"Content-Type": "application/json"}, body))
+    fake.route("POST", "/good", lambda request: json_response(201, {"id": 7}))
+    with pytest.raises(ProviderRejected, match=words):
+        ProviderClient("acme", fake.url).request_json("POST", "/bad", json={})
+    assert ProviderClient("acme", fake.url).request_json("POST", "/good", json={"a": 1}) == {"id": 7}

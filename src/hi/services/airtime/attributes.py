@@ -1,20 +1,59 @@
-"""Airtime vouchers's configuration: where its API answers and the key hi sends it."""
+"""The voucher provider's configuration: its API, the key and signing secret hi uses there, and which SKUs are airtime products."""
+from __future__ import annotations
+
+import re
+
 from hi.integrations.api import AttributeSpec, AttributeType, ValueType
+
+#: A SKU or a provider's product id: printable, no separator of the map's own.
+TOKEN = re.compile(r"^[^\s=,]{1,100}$")
+MAX_PRODUCTS = 200
 
 
 class AirtimeAttribute(AttributeType):
-    """Attributes of a Airtime vouchers integration (keys as used by `integration add airtime --set`)."""
+    """Attributes of an airtime integration (keys as used by `integration add airtime --set`)."""
 
     API_BASE_URL = AttributeSpec(
         key="api_base_url",
         label="API base URL",
         value_type=ValueType.URL,
-        help="Where Airtime vouchers's API answers, e.g. https://api.example.com (its simulator: manage.py hi_simulator airtime).",
+        help="Where the voucher provider's API answers (its simulator: manage.py hi_simulator airtime).",
     )
     API_KEY = AttributeSpec(
         key="api_key",
         label="API key",
         value_type=ValueType.SECRET,
-        help="The key Airtime vouchers issued for this account; hi sends it in the X-API-Key header.",
+        help="The key the provider issued for this account; hi sends it in the X-API-Key header.",
         credential=True,
     )
+    SIGNING_SECRET = AttributeSpec(
+        key="signing_secret",
+        label="Signing secret",
+        value_type=ValueType.SECRET,
+        help="The secret hi signs every request body with (hex HMAC-SHA256 in X-Signature); the provider checks it.",
+    )
+    PRODUCT_MAP = AttributeSpec(
+        key="product_map",
+        label="Airtime products",
+        value_type=ValueType.TEXT,
+        help="Which of your SKUs are airtime and the provider's product for each, as SKU=product pairs: AIR-CLARO=claro-br, AIR-VIVO=vivo-br",
+        # Read when an order is confirmed: changing it needs no connection test.
+        affects_connection=False,
+    )
+
+
+def parse_product_map(text: str) -> dict[str, str]:
+    """{SKU: provider product id} from "SKU=product" pairs separated by commas or new lines; ValueError saying what is wrong."""
+    products: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in re.split(r"[,\n]", text or ""))):
+        sku, equals, product = (part.strip() for part in pair.partition("="))
+        if not equals or not TOKEN.match(sku) or not TOKEN.match(product):
+            raise ValueError(f"{pair[:60]!r} is not SKU=product (no spaces, commas or = inside either).")
+        if sku in products:
+            raise ValueError(f"SKU {sku} is given twice.")
+        products[sku] = product
+    if not products:
+        raise ValueError("Give at least one SKU=product pair.")
+    if len(products) > MAX_PRODUCTS:
+        raise ValueError(f"At most {MAX_PRODUCTS} products.")
+    return products

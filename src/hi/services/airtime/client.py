@@ -1,28 +1,63 @@
-"""Airtime vouchers's API client, built on the framework's HTTP client."""
+"""The voucher provider's API: the key in X-API-Key, every request body signed (hex HMAC-SHA256 in X-Signature), one purchase per reference."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import quote
 
-from hi.integrations.api import Integration, ProviderClient, attribute_values, client_for_integration
+from hi.integrations.api import HmacSha256Signer, Integration, ProviderClient, ProviderRejected, attribute_values, client_for_integration
 
 PROVIDER = "airtime"
+STATUSES = ("pending", "success", "failed")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """The provider's word on one voucher: its transaction, status, code (once issued) and message."""
+
+    transaction_id: str
+    status: str
+    voucher_code: str
+    message: str
 
 
 class AirtimeClient:
-    """Calls Airtime vouchers's API with the account's key in X-API-Key."""
+    """Calls the provider with the account's key; the signer signs each body as sent (b"" for a GET)."""
 
     def __init__(self, values: Mapping[str, Any], *, integration: Integration | None = None, timeout_s: float = 10.0) -> None:
         """A client from attribute values: the integration's kept one, or with no integration a bare one for a connection test."""
-        timeout = (min(3.05, timeout_s), timeout_s)
-        options: dict[str, Any] = {"headers": {"X-API-Key": values["api_key"]}, "secrets": (values["api_key"],), "timeout": timeout}
+        self.signer = HmacSha256Signer(values["signing_secret"], "X-Signature")
+        options: dict[str, Any] = {"headers": {"X-API-Key": values["api_key"]}, "timeout": (min(3.05, timeout_s), timeout_s),
+                                   "secrets": (values["api_key"], values["signing_secret"])}
         if integration is None:  # a connection test: no integration yet, nothing to keep
             self.http = ProviderClient(PROVIDER, values["api_base_url"], **options)
         else:
             self.http = client_for_integration(integration, PROVIDER, values["api_base_url"], **options)
 
-    def account(self) -> dict[str, Any]:
-        """The account hi is connected to: {"id", "name"}."""
-        return self.http.get_json("/api/v1/account")
+    def balance(self) -> dict[str, Any]:
+        """GET /balance: {"account", "name", "balance", "currency"}."""
+        answer = self.http.get_json("/balance", auth=self.signer)
+        return answer if isinstance(answer, dict) else {}
+
+    def issue(self, product_id: str, phone_number: str, amount: str, currency: str, reference: str) -> Transaction:
+        """POST /issue: buy one voucher; the provider keeps one purchase per reference, so sending it again is safe (here too)."""
+        order = {"product_id": product_id, "phone_number": phone_number, "amount": amount, "currency": currency, "reference": reference}
+        return transaction(self.http.request_json("POST", "/issue", json=order, auth=self.signer, idempotent=True))
+
+    def status(self, transaction_id: str) -> Transaction:
+        """GET /status/{transaction_id}: the purchase now."""
+        return transaction(self.http.get_json(f"/status/{quote(transaction_id, safe='')}", auth=self.signer))
+
+
+def transaction(answer: Any) -> Transaction:
+    """An /issue or /status answer; ProviderRejected (never quoting it: it may hold a code) when hi cannot act on it."""
+    fields = answer if isinstance(answer, dict) else {}
+    status, transaction_id, code, message = (fields.get(key) for key in ("status", "transaction_id", "voucher_code", "message"))
+    if status not in STATUSES or not isinstance(transaction_id, str) or not transaction_id or not isinstance(code or "", str):
+        raise ProviderRejected(PROVIDER, "the answer is not a transaction hi can read (status, transaction_id, voucher_code)", 200)
+    if status == "success" and not code:
+        raise ProviderRejected(PROVIDER, f"transaction {transaction_id[:100]} succeeded without a voucher code", 200)
+    return Transaction(transaction_id, status, code or "", message if isinstance(message, str) else "")
 
 
 def client_for(integration: Integration, timeout_s: float = 10.0) -> AirtimeClient:

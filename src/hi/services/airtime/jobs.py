@@ -1,17 +1,22 @@
-"""Airtime vouchers's scheduled job: checking every five minutes that Airtime vouchers still accepts hi's credentials."""
+"""The scheduled job: every minute, each pending voucher is checked with the provider until its status is final."""
 from __future__ import annotations
 
-from hi.integrations.api import Integration, ProviderAuthError, ScheduledJob, mark_auth_failed
+from hi.integrations.api import Integration, ScheduledJob
 
+from . import vouchers
 from .client import client_for
+from .models import Voucher
+
+#: Vouchers checked per run, oldest first; the rest wait a minute.
+BATCH = 50
 
 
-def check_account(integration: Integration) -> None:
-    """Read the account; refused credentials move the integration to auth_failed (the operator re-authenticates)."""
-    try:
-        client_for(integration).account()
-    except ProviderAuthError as exc:
-        mark_auth_failed(integration, str(exc), "worker", "Airtime vouchers refused hi's credentials")
+def check_pending(integration: Integration) -> None:
+    """GET /status of each pending voucher; a final answer is recorded, published and told to the order."""
+    client = client_for(integration)
+    pending = Voucher.objects.filter(integration=integration, status=Voucher.Status.PENDING).exclude(transaction_id="")
+    for voucher in pending.select_related("order", "integration").order_by("updated_at")[:BATCH]:
+        vouchers.record(voucher, client.status(voucher.transaction_id))
 
 
-CHECK_JOB = ScheduledJob("check_account", 300, check_account, label="The account check")
+CHECK_JOB = ScheduledJob("check_pending", 60, check_pending, label="Checking pending vouchers")

@@ -1,0 +1,90 @@
+"""A voucher code is a secret: encrypted at rest, shown by its last 4 characters on pages, in the history, events and logs."""
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.core.management import call_command
+from cryptography.fernet import Fernet
+
+from hi.integrations.api import Event, IntegrationLog, decrypt
+from hi.integrations.testing.canary import all_database_text, leaks
+from hi.orders.models import OrderEvent
+from hi.services.airtime.models import Voucher
+
+from .conftest import confirm, new_order, run_directives
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issued(workspace, sim, airtime, django_capture_on_commit_callbacks, caplog):
+    """A voucher bought for an order, with every log record of the purchase captured; (voucher, code)."""
+    caplog.set_level(logging.DEBUG)
+    original = sim.routes[("POST", "/issue")]
+
+    def echoing(request):
+        """The provider's answer, its message quoting the code (as careless providers do)."""
+        status, headers, body = original(request)
+        answer = json.loads(body)
+        answer["message"] = f"Voucher {answer['voucher_code']} issued."
+        return status, headers, json.dumps(answer).encode()
+
+    sim.route("POST", "/issue", echoing)
+    order = new_order(workspace, ("AIR-CLARO-10", "1", 1000))
+    confirm(order, django_capture_on_commit_callbacks)
+    run_directives(airtime)
+    voucher = Voucher.objects.get(order=order)
+    return voucher, sim.transactions[voucher.reference].voucher_code
+
+
+def test_the_code_is_encrypted_at_rest_and_nowhere_in_clear_in_the_database(issued):
+    # given
+    voucher, code = issued
+    # then the row holds a Fernet token of it, and no table holds the code in any encoding
+    assert voucher.code != code and decrypt(voucher.code) == code
+    assert leaks(all_database_text(), code) == []
+
+
+def test_history_events_and_the_provider_s_message_show_only_the_last_4(issued):
+    # given
+    voucher, code = issued
+    # then
+    history = " ".join(OrderEvent.objects.filter(order=voucher.order).values_list("message", flat=True))
+    assert f"••••{code[-4:]}" in history and code not in history
+    [event] = Event.objects.filter(type="voucher.issued")
+    assert event.data["code"] == f"••••{code[-4:]}" and leaks(json.dumps(event.data), code) == []
+    assert voucher.message == "Voucher **REDACTED** issued."
+
+
+def test_the_logs_show_the_code_masked(issued, caplog):
+    # given
+    voucher, code = issued
+    # then the server's log and the integration's log say it was issued, by its last 4 characters only
+    server = "\n".join(record.getMessage() for record in caplog.get_records("setup"))
+    console = " ".join(IntegrationLog.objects.filter(integration=voucher.integration).values_list("message", flat=True))
+    for text in (server, console):
+        assert f"Airtime voucher ••••{code[-4:]} issued" in text and leaks(text, code) == []
+
+
+def test_the_pane_shows_the_balance_and_the_code_masked(issued, airtime, operator_client):
+    # given
+    voucher, code = issued
+    # when
+    page = operator_client.get(airtime.get_absolute_url()).content.decode()
+    # then
+    assert "990.00 BRL" in page and f"••••{code[-4:]}" in page and leaks(page, code) == []
+
+
+def test_rotating_the_encryption_keys_re_encrypts_the_codes(issued, settings):
+    # given a new key put first
+    voucher, code = issued
+    new_key = Fernet.generate_key().decode()
+    settings.HI_ENCRYPTION_KEYS = [new_key, *settings.HI_ENCRYPTION_KEYS]
+    # when
+    call_command("hi_rotate_keys")
+    # then the new key alone decrypts the code
+    settings.HI_ENCRYPTION_KEYS = [new_key]
+    voucher.refresh_from_db()
+    assert decrypt(voucher.code) == code
