@@ -67,6 +67,9 @@ class InboundReceiver:
     sensitive_headers = re.compile(r"signature|authori[sz]ation|cookie|token|secret|passw|api[-_]?key|auth|session|credential", re.I)
     #: Seconds the provider is asked to wait (Retry-After) when hi cannot take the request now.
     retry_after_s: int = 60
+    #: Whether the provider proves it owns the URL with a GET first (Meta's hub.challenge): GET then runs
+    #: handshake(); otherwise GET is 405 (handshakes.py).
+    answers_handshake: bool = False
 
     # Subclasses must implement ------------------------------------------------------------------
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
@@ -83,6 +86,10 @@ class InboundReceiver:
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:
         """In the worker, once, same transaction as marking the row processed: publish an event, enqueue a directive."""
+
+    def handshake(self, request: HttpRequest, integration: Integration) -> HttpResponse:
+        """With answers_handshake, a provider's GET verifying the URL: the answer it expects, else InboundRejected(403, why)."""
+        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement handshake()")
 
     def parse(self, body: bytes) -> Any:
         """The payload: by default a JSON object (bounded nesting), else InboundRejected(400, why)."""
@@ -207,7 +214,7 @@ def log_unexpected(integration: Integration, what: str, exc: BaseException, sour
     return redact_text(str(exc) or type(exc).__name__, secrets)
 
 
-def _unexpected(receiver: InboundReceiver, integration: Integration, stage: str, exc: BaseException) -> InboundRejected:
+def unexpected_rejection(receiver: InboundReceiver, integration: Integration, stage: str, exc: BaseException) -> InboundRejected:
     """Log a hook's unexpected error and turn it into a 503 the provider retries."""
     where = f"{type(receiver).__name__}.{stage}()"
     message = log_unexpected(integration, where, exc)
@@ -305,11 +312,16 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
             # The database stayed locked past HI_DB_LOCK_WAIT_S: answer now (logging would wait again).
             logger.warning("Inbound webhook for integration %s: the database is locked; answered 503.", integration.pk)
             return busy_response(request, provider=True)
-        rejection = _unexpected(receiver, integration, stage, exc)
+        rejection = unexpected_rejection(receiver, integration, stage, exc)
+    return refuse(integration, receiver, rejection, fields, data)
+
+
+def refuse(integration: Integration, receiver: InboundReceiver, rejection: InboundRejected, fields: dict[str, Any], data: bytes) -> HttpResponse:
+    """Answer a refused request: log it (metadata and an excerpt of `data`; past the rate limit only counted)."""
     if rejection.status >= 500 and rejection.retry_after is None:
         rejection.retry_after = receiver.retry_after_s
     # Refused: metadata and an excerpt only, and past the rate limit not even a row (refusals.py).
-    stored = refusals.admit(integration, address, rejection.status, rejection.reason)
+    stored = refusals.admit(integration, fields.get("source_address"), rejection.status, rejection.reason)
     if stored:
         fields["body"] = decode_body(data[: refusals.excerpt_bytes()])
         _store(integration, fields, Status.REJECTED, rejection.status, rejection.reason)

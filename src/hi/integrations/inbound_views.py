@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from .factory import get_integration_gateway
 from .gateway import Capability
+from .handshakes import handle_handshake
 from .hookkeys import find
 from .inbound import UNAVAILABLE, InboundReceiver, UnavailableReceiver, handle_inbound, log_unexpected
 from .models import Integration
@@ -49,9 +50,10 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
     """Build the endpoint view around a resolver (the gateway's in production; a test's own in tests)."""
 
     @provider_endpoint
-    @require_POST
+    @require_http_methods(["GET", "POST"])
     def receive(request: HttpRequest, key: str) -> HttpResponse:
-        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound."""
+        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound;
+        GET is a provider's verification handshake (405 for receivers that answer none)."""
         try:
             integration = find(key)
         except DatabaseError as exc:  # the database is down: ask the provider to retry, never a 500
@@ -66,6 +68,8 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
             receiver = UnavailableReceiver(f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}")
         if receiver is None:
             return not_found()
+        if request.method == "GET":
+            return handle_handshake(request, integration, receiver)
         return handle_inbound(request, integration, receiver)
 
     return receive

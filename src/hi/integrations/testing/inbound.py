@@ -28,6 +28,8 @@ class InboundReceiverContractTests:
     signature_header: str = ""
     #: The status an accepted request is answered with.
     accepted_status: int = 202
+    #: Whether the provider verifies the URL with a GET first (the receiver's answers_handshake).
+    answers_handshake: bool = False
 
     # Hooks a service fills in ------------------------------------------------------------------
     @pytest.fixture
@@ -147,11 +149,16 @@ class InboundReceiverContractTests:
         row = InboundEvent.objects.get(integration=integration)
         assert row.body_size == len(body) and row.body == body[: settings.HI_INBOUND_REJECTED_EXCERPT_BYTES].decode()
 
-    def test_only_post_is_allowed(self, integration):
-        # when
+    def test_a_get_is_405_unless_the_receiver_answers_a_handshake_and_a_bare_one_is_refused(self, integration):
+        # when: a GET without any of a provider's verification parameters
         response = Client().get(self.url(integration))
-        # then
-        assert response.status_code == 405 and not InboundEvent.objects.exists()
+        # then: 405 and nothing logged, or, for a receiver that answers handshakes, refused and logged without a body
+        if not self.answers_handshake:
+            assert response.status_code == 405 and not InboundEvent.objects.exists()
+            return
+        assert 400 <= response.status_code < 500
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.http_status, row.body, row.event_type) == (Status.REJECTED, response.status_code, "", "handshake")
 
     def test_an_unknown_key_and_the_integration_id_are_404_and_log_nothing(self, integration):
         # when: a key nobody was given, another integration's id, and this integration's own id
