@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from .inbound import InboundReceiver
+    from hi.messaging.models import Message
     from hi.orders.models import Order
 
     from .models import Integration
@@ -26,6 +27,7 @@ class Capability(str, Enum):
     EVENT_HOOKS = "event_hooks"
     WEBSOCKET_LISTENERS = "websocket_listeners"
     ORDER_ACTIONS = "order_actions"
+    MESSAGING = "messaging"
 
 
 # The method each capability requires the gateway to override.
@@ -37,6 +39,7 @@ CAPABILITY_METHODS: dict[Capability, str] = {
     Capability.EVENT_HOOKS: "event_hooks",
     Capability.WEBSOCKET_LISTENERS: "websocket_listeners",
     Capability.ORDER_ACTIONS: "order_actions",
+    Capability.MESSAGING: "send_message",
 }
 
 REQUIRED_METHODS = ("activate", "deactivate", "manage", "validate_configuration", "test_connection")
@@ -167,6 +170,18 @@ class IntegrationGateway:
     ) -> None:
         """Capability ORDER_ACTIONS: validate, queue the directive and set the awaiting marker; raise OrderActionRefused."""
         raise NotImplementedError(f"{type(self).__name__} offers no order actions")
+
+    def send_message(self, integration: "Integration", message: "Message") -> None:
+        """Capability MESSAGING: queue the provider send of a messaging hub's message (a directive), in the caller's transaction."""
+        raise NotImplementedError(f"{type(self).__name__} sends no messages")
+
+    def message_templates(self, integration: "Integration") -> list[Any]:
+        """Capability MESSAGING: the approved templates an operator may send (hi.messaging.channels.TemplateOption)."""
+        return []
+
+    def open_media(self, integration: "Integration", message: "Message") -> Any:
+        """Capability MESSAGING: a received message's media, fetched now (hi.messaging.channels.MediaContent)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no media")
 
     def diagnostics(self, integration: "Integration") -> dict[str, Any]:
         """Extra service-specific diagnostics (redacted by the framework before download)."""
