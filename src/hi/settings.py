@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "hi.workspaces",
     "hi.integrations",
     "hi.orders",
+    "hi.messaging",
     "hi.services.demo",
     "hi.services.webhook",
     "hi.services.ifood",
