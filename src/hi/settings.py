@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "hi.services.demo",
     "hi.services.webhook",
     "hi.services.ifood",
+    "hi.services.whatsapp",
 ]
 
 MIDDLEWARE = [

@@ -64,5 +64,5 @@ def error_from(
         error = kind(provider, text, response.status_code, excerpt)
         if retry_after is not None:
             error.retry_after = retry_after
-    error.code = reading.code
+    error.code, error.said = reading.code, words
     return error

@@ -64,6 +64,8 @@ class ProviderError(Exception):
 
     #: The provider's own error code, when its answer gives one and the client reads it (error_readings.py).
     code: str = ""
+    #: The provider's own words about the error (a reading's message, secrets redacted; empty while answers are withheld).
+    said: str = ""
     #: Whether the request had been written whole when the call failed (a timeout or a dropped connection while
     #: waiting for the answer): the provider may have acted on it, so a call that is not idempotent must not
     #: simply be sent again.
