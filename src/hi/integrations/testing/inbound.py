@@ -45,6 +45,11 @@ class InboundReceiverContractTests:
         """The headers that make `body` authentic for `integration` (the provider's signing scheme)."""
         raise NotImplementedError
 
+    def stored_event_id(self, body: bytes, event_id: str) -> str:
+        """The id the receiver stores for valid_body(event_id): the event's own id (a provider whose requests carry
+        none, like Meta's, stores a digest of the content instead)."""
+        return event_id
+
     def worker_pass(self) -> int:
         """Run the worker's processing of accepted rows (the receiver the gateway builds)."""
         return process_pending()
@@ -76,7 +81,7 @@ class InboundReceiverContractTests:
         # then
         assert response.status_code == self.accepted_status, response.content
         row = InboundEvent.objects.get(integration=integration)
-        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, "evt-contract-1")
+        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, self.stored_event_id(body, "evt-contract-1"))
         assert row.body == body.decode() and row.body_size == len(body)
         assert self.processed(integration) == 1
         row.refresh_from_db()
