@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from hi.integrations.models import Event
 from hi.integrations.testing import GatewayContractTests
 from hi.integrations.testing.inbound import InboundReceiverContractTests
 from hi.integrations.types import IntegrationType
@@ -73,4 +74,9 @@ class TestWhatsAppReceiverContract(InboundReceiverContractTests):
     def worker_pass(self) -> int:
         """The worker's passes: the notification becomes items, then each item is applied."""
         return process()
+
+    def processed(self, integration) -> int:
+        """A processed text is one message.received (activation's own events are not counted)."""
+        self.worker_pass()
+        return Event.objects.filter(integration=integration, type="message.received").count()
 
