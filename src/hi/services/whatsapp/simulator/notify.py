@@ -111,9 +111,9 @@ class Notifier:
             self._cond.notify_all()
 
     def pending(self) -> int:
-        """Notifications not yet posted (including the one being posted)."""
+        """Notifications not yet posted (including the one being posted); none once stopped."""
         with self._cond:
-            return len(self._heap) + self._in_flight
+            return 0 if self._stopped else len(self._heap) + self._in_flight
 
     def stop(self) -> None:
         """Post nothing more from now on; a post already on the wire is abandoned, not awaited."""

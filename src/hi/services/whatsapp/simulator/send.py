@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from hi.integrations.testing.fakeserver import FakeRequest, Response, json_response
@@ -12,6 +13,17 @@ from .data import ERRORS, ERRORS_HREF, new_numeric_id, new_wamid, placeholder_co
 SEND_TYPES = ("audio", "contacts", "document", "image", "interactive", "location", "reaction", "sticker", "template",
               "text", "video")
 MAX_TEXT = 4096
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A send that passed validation."""
+
+    wa_id: str
+    #: The template's category, or "" for a free-form message.
+    category: str = ""
+    #: The text the customer will read ("" for media and other types).
+    text: str = ""
 
 
 class SendMixin:
@@ -57,9 +69,9 @@ class SendMixin:
         if not isinstance(body, dict):
             return self.graph_error(100, message="(#100) The request body must be a JSON object")
         checked = self._validate(body)
-        if not isinstance(checked, tuple):
-            return checked
-        wa_id, category, text = checked
+        if not isinstance(checked, Accepted):
+            return checked  # Meta's error
+        wa_id, category, text = checked.wa_id, checked.category, checked.text
         with self._state:
             now = self.now()
             if self.throughput_limited > 0:
@@ -88,8 +100,8 @@ class SendMixin:
             self._halt.wait(self.accept_then_timeout_s)
         return json_response(200, answer)
 
-    def _validate(self, body: dict[str, Any]) -> tuple[str, str, str] | Response:
-        """(wa_id, template category or "", text shown to the customer), or the error Meta answers."""
+    def _validate(self, body: dict[str, Any]) -> Accepted | Response:
+        """The accepted send, or the error Meta answers."""
         if body.get("messaging_product") != "whatsapp":
             return self.graph_error(100, message="(#100) The parameter messaging_product is required.")
         wa_id = wa_id_of(body.get("to") or "")
@@ -108,12 +120,12 @@ class SendMixin:
                 return self.graph_error(100, message="(#100) The parameter text['body'] is required.")
             if len(text) > MAX_TEXT:
                 return self.graph_error(100, message=f"(#100) Param text['body'] must be at most {MAX_TEXT} characters long.")
-            return wa_id, "", text
+            return Accepted(wa_id, text=text)
         if kind != "template":
-            return wa_id, "", ""
+            return Accepted(wa_id)
         return self._validate_template(wa_id, content)
 
-    def _validate_template(self, wa_id: str, content: Any) -> tuple[str, str, str] | Response:
+    def _validate_template(self, wa_id: str, content: Any) -> Accepted | Response:
         """A template send: it must exist, approved, in that language, with as many parameters as it has placeholders."""
         name = content.get("name") if isinstance(content, dict) else None
         language = content.get("language") if isinstance(content, dict) else None
@@ -142,7 +154,7 @@ class SendMixin:
                 values = [str(p.get("text", p.get(p.get("type", ""), ""))) if isinstance(p, dict) else str(p)
                           for p in given.get("body", [])]
                 body_text = render(component["text"], values)
-        return wa_id, found["category"], body_text
+        return Accepted(wa_id, found["category"], body_text)
 
     def _plan_statuses(self, wamid: str, wa_id: str, body: dict[str, Any], category: str, now: float) -> None:
         """Queue the statuses this message will get: sent → delivered → read, or failed (131026, 131047)."""
