@@ -87,7 +87,7 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
         #: Customers' profile names by wa_id.
         self.customers: dict[str, str] = {}
         self._last_sent_to: dict[str, float] = {}
-        self.notifier = Notifier(self, self.envelope, self.now, self.notifications)
+        self.notifier = Notifier(self, self.envelope, self.now, self.notifications, self._state)
         self.route("GET", "/_media/{media_id}", self.download_media)
         self.route("GET", "/{ver}/{node}", self.get_node)
         self.route("GET", "/{ver}/{node}/message_templates", self.list_templates)

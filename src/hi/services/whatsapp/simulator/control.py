@@ -44,6 +44,19 @@ def _probability(value: Any) -> float:
     return number
 
 
+def _positive(value: Any) -> float:
+    """A number of seconds above zero."""
+    number = _strict(float)(value)
+    if number <= 0:
+        raise ValueError("a positive number")
+    return number
+
+
+def _batch(value: Any) -> bool | int:
+    """A batch size, or true (10) / false (off)."""
+    return value if isinstance(value, bool) else _strict(int)(value)
+
+
 def _numbers(value: Any) -> list[str]:
     """A list of phone numbers (strings)."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -75,14 +88,14 @@ def _headers(value: Any) -> dict[str, str]:
 SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
     "auth_error_status": _choice(400, 401), "token_expired": _strict(bool), "throughput_limited": _strict(int),
     "pair_rate_limit_s": _strict(float), "server_error": _strict(int), "accept_then_timeout": _strict(int),
-    "accept_then_timeout_s": _strict(float), "duplicate_notifications": _strict(bool),
-    "out_of_order_notifications": _strict(bool), "batch_notifications": _strict(int),
+    "accept_then_timeout_s": _positive, "duplicate_notifications": _strict(bool),
+    "out_of_order_notifications": _strict(bool), "batch_notifications": _batch,
     "undeliverable_numbers": _numbers, "status_delay_s": _strict(float), "notifications_paused": _strict(bool),
     "skip_delivered": _strict(bool), "reply_probability": _probability, "reply_text": _strict(str),
     "quality_rating": _choice("GREEN", "YELLOW", "RED", "UNKNOWN"), "signature_mode": _choice(*SIGNATURE_MODES),
     "callback_url": _strict(str, optional=True), "error_statuses": _statuses, "window_s": _strict(float),
     "notification_retries": _strict(int), "notification_retry_s": _strict(float),
-    "notification_timeout_s": _strict(float), "token_in_paging_urls": _strict(bool),
+    "notification_timeout_s": _positive, "token_in_paging_urls": _strict(bool),
 }
 #: Keys that can be set but are never shown (the simulator's credentials).
 SECRET_KNOBS: dict[str, Callable[[Any], Any]] = {

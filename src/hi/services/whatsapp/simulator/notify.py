@@ -67,6 +67,13 @@ def pack(items: list[dict[str, Any]], per_change: int = 2) -> list[list[dict[str
     return [changes[:half], changes[half:]]
 
 
+def batch_size(knob: bool | int) -> int:
+    """Fragments one POST may carry: `batch_notifications` as a count, True meaning 10, off meaning 1."""
+    if knob is True:
+        return 10
+    return max(1, int(knob or 1))
+
+
 @dataclass(order=True)
 class _Due:
     """A notification waiting for its time: one value fragment, or (on a retry) the exact bytes sent before."""
@@ -83,9 +90,10 @@ class Notifier:
     """Posts notifications to the simulator's callback from one daemon thread; the HTTP handlers only enqueue."""
 
     def __init__(self, knobs: Any, build: Callable[[list[dict[str, Any]]], dict[str, Any]],
-                 now: Callable[[], float], records: list[dict[str, Any]]) -> None:
-        """`knobs` is read at each post (callback_url, app_secret, pauses…); `build` wraps fragments in the envelope."""
-        self.knobs, self.build, self.now, self.records = knobs, build, now, records
+                 now: Callable[[], float], records: list[dict[str, Any]], lock: Any) -> None:
+        """`knobs` is read at each post (callback_url, app_secret, pauses…); `build` wraps fragments in the envelope;
+        `records` (every post, newest last) is changed only under `lock`, the simulator's."""
+        self.knobs, self.build, self.now, self.records, self.lock = knobs, build, now, records, lock
         self._heap: list[_Due] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -131,7 +139,7 @@ class Notifier:
                 now = time.monotonic()
                 if self._heap and self._heap[0].due <= now and not self.knobs.notifications_paused:
                     batch = [heapq.heappop(self._heap)]
-                    limit = max(1, int(self.knobs.batch_notifications or 1))
+                    limit = batch_size(self.knobs.batch_notifications)
                     # A retry resends its own bytes alone; fresh fragments due together may share one POST.
                     while (batch[0].raw is None and len(batch) < limit and self._heap and self._heap[0].due <= now
                            and self._heap[0].raw is None):
@@ -204,8 +212,9 @@ class Notifier:
                 record["status"] = answer.status_code
             except requests.RequestException as exc:
                 record["error"] = type(exc).__name__
-        self.records.append(record)
-        limit = self.knobs.max_recorded
-        if limit is not None and len(self.records) > 2 * limit:
-            del self.records[:-limit]
+        with self.lock:
+            self.records.append(record)
+            limit = self.knobs.max_recorded
+            if limit is not None and len(self.records) > 2 * limit:
+                del self.records[:-limit]
         return record["status"]

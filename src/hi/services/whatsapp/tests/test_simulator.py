@@ -287,7 +287,9 @@ def test_every_knob_is_shown_and_settable_and_secrets_are_not_shown(sim, graph):
 
 @pytest.mark.parametrize("knobs", [{"nope": 1}, {"auth_error_status": 403}, {"throughput_limited": "2"},
                                    {"reply_probability": 2}, {"signature_mode": "maybe"}, {"status": 42},
-                                   {"duplicate_notifications": "true"}, {"throughput_limited": 2, "bad": 1}])
+                                   {"duplicate_notifications": "true"}, {"throughput_limited": 2, "bad": 1},
+                                   {"notification_timeout_s": 0}, {"error_statuses": {"131000": 900}},
+                                   {"undeliverable_numbers": "5511"}, {"extra_headers": {"Retry-After": 7}}])
 def test_a_bad_knob_is_refused_and_changes_nothing(sim, graph, knobs):
     before = sim.knobs()
     answer = graph.control(knobs)

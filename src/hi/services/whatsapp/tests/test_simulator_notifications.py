@@ -142,7 +142,7 @@ def test_skip_delivered_goes_from_sent_to_read(sim, receiver, graph):
 
 
 def test_paused_notifications_wait_and_batches_carry_several_entries_changes_and_items(sim, receiver, graph):
-    graph.control({"notifications_paused": True, "batch_notifications": 10})
+    graph.control({"notifications_paused": True, "batch_notifications": True})  # true: up to 10 per POST
     wamids = [sent_id(graph, template_body(to=f"55119999900{n:02d}")) for n in range(3)]
     sim.customer_says("5511888887777", "Oi", name="Ana")
     sim.customer_says("5511888886666", "Olá", name="Bia")
@@ -266,3 +266,13 @@ def wait_for_call(call, timeout_s: float) -> bool:
     done = threading.Event()
     threading.Thread(target=lambda: (call(), done.set()), daemon=True).start()
     return done.wait(timeout_s)
+
+
+def test_a_long_running_simulator_keeps_only_recent_records(sim, graph):
+    sim.max_recorded = 2
+    for n in range(6):
+        sim.customer_says(CUSTOMER, f"mensagem {n}")
+        sent_id(graph, text_body(f"resposta {n}"))
+    assert sim.drain()
+    assert len(sim.notifications) <= 4 and len(sim.sent) <= 4
+    assert sim.sent[-1]["text"] == "resposta 5"
