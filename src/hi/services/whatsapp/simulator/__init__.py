@@ -75,6 +75,8 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
         self.notification_retries = 3
         self.notification_retry_s = 0.5
         self.notification_timeout_s = 10.0
+        #: Threads posting notifications: one keeps their order; more post concurrently, as Meta does under load.
+        self.notification_workers = 1
         self.token_in_paging_urls = False
         # State, guarded by one re-entrant lock: handlers run on the server's threads, notifications on another.
         self._state = threading.RLock()

@@ -95,7 +95,7 @@ SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
     "quality_rating": _choice("GREEN", "YELLOW", "RED", "UNKNOWN"), "signature_mode": _choice(*SIGNATURE_MODES),
     "callback_url": _strict(str, optional=True), "error_statuses": _statuses, "window_s": _strict(float),
     "notification_retries": _strict(int), "notification_retry_s": _strict(float),
-    "notification_timeout_s": _positive, "token_in_paging_urls": _strict(bool),
+    "notification_timeout_s": _positive, "notification_workers": _strict(int), "token_in_paging_urls": _strict(bool),
 }
 #: Keys that can be set but are never shown (the simulator's credentials).
 SECRET_KNOBS: dict[str, Callable[[Any], Any]] = {

@@ -87,7 +87,7 @@ class _Due:
 
 
 class Notifier:
-    """Posts notifications to the simulator's callback from one daemon thread; the HTTP handlers only enqueue."""
+    """Posts notifications to the simulator's callback from daemon threads; the HTTP handlers only enqueue."""
 
     def __init__(self, knobs: Any, build: Callable[[list[dict[str, Any]]], dict[str, Any]],
                  now: Callable[[], float], records: list[dict[str, Any]], lock: Any) -> None:
@@ -99,8 +99,9 @@ class Notifier:
         self._cond = threading.Condition()
         self._in_flight = 0
         self._stopped = False
-        self._thread: threading.Thread | None = None
-        self._session = requests.Session()
+        self._threads: list[threading.Thread] = []
+        # requests.Session is not shared between threads: each poster keeps its own connections.
+        self._local = threading.local()
 
     def schedule(self, item: dict[str, Any], delay_s: float = 0.0, after: Callable[[], None] | None = None) -> None:
         """Post this value fragment (`statuses` or `contacts`+`messages`) in `delay_s` real seconds; then call `after`."""
@@ -108,15 +109,22 @@ class Notifier:
             if self._stopped:
                 return
             heapq.heappush(self._heap, _Due(time.monotonic() + delay_s, next(self._seq), item=item, after=after))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="whatsapp-sim-notify", daemon=True)
-                self._thread.start()
+            self._start_posters()
             self._cond.notify_all()
 
     def wake(self) -> None:
-        """Re-read the knobs now (a pause was lifted)."""
+        """Re-read the knobs now (a pause was lifted, more posters were asked for)."""
         with self._cond:
+            if self._threads:
+                self._start_posters()
             self._cond.notify_all()
+
+    def _start_posters(self) -> None:
+        """Start posting threads up to `notification_workers` (called under the condition's lock)."""
+        while not self._stopped and len(self._threads) < max(1, int(self.knobs.notification_workers)):
+            thread = threading.Thread(target=self._run, name=f"whatsapp-sim-notify-{len(self._threads) + 1}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def pending(self) -> int:
         """Notifications not yet posted (including the one being posted); none once stopped."""
@@ -129,8 +137,10 @@ class Notifier:
             self._stopped = True
             self._heap.clear()
             self._cond.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=0.5)
+        deadline = time.monotonic() + 0.5
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _next(self) -> list[_Due] | None:
         """The next batch of due notifications, waiting until there is one (None once stopped)."""
@@ -144,7 +154,7 @@ class Notifier:
                     while (batch[0].raw is None and len(batch) < limit and self._heap and self._heap[0].due <= now
                            and self._heap[0].raw is None):
                         batch.append(heapq.heappop(self._heap))
-                    self._in_flight = len(batch)
+                    self._in_flight += len(batch)
                     return batch
                 wait = 0.1 if self.knobs.notifications_paused or not self._heap else self._heap[0].due - now
                 self._cond.wait(timeout=min(max(wait, 0.005), 0.5))
@@ -160,7 +170,7 @@ class Notifier:
                 self._deliver(batch)
             finally:
                 with self._cond:
-                    self._in_flight = 0
+                    self._in_flight -= len(batch)
 
     def _deliver(self, batch: list[_Due]) -> None:
         """POST one notification (twice with `duplicate_notifications`); retry it later on a failure."""
@@ -208,7 +218,9 @@ class Notifier:
             headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
                        SIGNATURE_HEADER: signature, SHA1_HEADER: sign_sha1(raw, secret)}
             try:
-                answer = self._session.post(url, data=raw, headers=headers, timeout=float(self.knobs.notification_timeout_s))
+                session = getattr(self._local, "session", None) or requests.Session()
+                self._local.session = session
+                answer = session.post(url, data=raw, headers=headers, timeout=float(self.knobs.notification_timeout_s))
                 record["status"] = answer.status_code
             except requests.RequestException as exc:
                 record["error"] = type(exc).__name__

@@ -276,3 +276,35 @@ def test_a_long_running_simulator_keeps_only_recent_records(sim, graph):
     assert sim.drain()
     assert len(sim.notifications) <= 4 and len(sim.sent) <= 4
     assert sim.sent[-1]["text"] == "resposta 5"
+
+
+class SlowReceiver(Receiver):
+    """A receiver that takes its time over each notification and remembers how many it held at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = self.most_active = 0
+        self.gauge = threading.Lock()
+
+    def receive(self, request):
+        with self.gauge:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        threading.Event().wait(0.3)
+        with self.gauge:
+            self.active -= 1
+        return super().receive(request)
+
+
+@pytest.mark.parametrize("workers, concurrent", [(1, False), (3, True)])
+def test_notification_workers_post_concurrently_only_when_asked(sim, graph, workers, concurrent):
+    slow = SlowReceiver().start()
+    try:
+        graph.control({"callback_url": slow.hook, "notification_workers": workers, "notifications_paused": True})
+        for n in range(3):
+            sent_id(graph, template_body(to=f"55119999900{n:02d}"))
+        graph.control({"notifications_paused": False})
+        assert sim.drain(timeout_s=30) and len(slow.posts()) == 9
+        assert (slow.most_active > 1) is concurrent
+    finally:
+        slow.stop()
