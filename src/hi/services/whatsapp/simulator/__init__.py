@@ -78,7 +78,7 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
         #: Threads posting notifications: one keeps their order; more post concurrently, as Meta does under load.
         self.notification_workers = 1
         self.token_in_paging_urls = False
-        # State, guarded by one re-entrant lock: handlers run on the server's threads, notifications on another.
+        # State, guarded by one re-entrant lock: handlers run on the server's threads, notifications on others.
         self._state = threading.RLock()
         self._halt = threading.Event()
         self.sent: list[dict[str, Any]] = []
