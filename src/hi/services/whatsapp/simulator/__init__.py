@@ -160,7 +160,7 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
 
     def customer_says(self, wa_id: str, text: str, *, name: str = "Maria Silva", kind: str = "text",
                       **extra: Any) -> dict[str, Any]:
-        """A customer writes (any kind, see inbound.py): post the notification, open their 24-hour window; returns the message."""
+        """A customer writes (any kind, see inbound.py): post it, open their 24-hour window; returns the message."""
         return self.say(wa_id, text, name=name, kind=kind, **extra)
 
     def say(self, wa_id: str, text: str, *, name: str | None = "Maria Silva", kind: str = "text", delay_s: float = 0.0,

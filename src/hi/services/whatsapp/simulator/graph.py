@@ -41,7 +41,8 @@ class GraphMixin:
         """A Graph error envelope, over the HTTP status Meta's table gives the code (190: `auth_error_status`)."""
         title, default_details = ERRORS.get(code, ("Invalid parameter", ""))
         error: dict[str, Any] = {"message": message or f"(#{code}) {title}", "type": "OAuthException", "code": code,
-                                 "error_data": {"messaging_product": "whatsapp", "details": details or default_details or title}}
+                                 "error_data": {"messaging_product": "whatsapp",
+                                                "details": details or default_details or title}}
         if subcode is not None:
             error["error_subcode"] = subcode
         with self._state:

@@ -67,9 +67,10 @@ def build_message(kind: str, text: str, *, wa_id: str, wamid: str, timestamp: in
                                "name": text, "address": extra.get("address", "Av. Paulista, 1578 - Bela Vista, São Paulo")}
     elif kind == "contacts":
         phone = str(extra.get("phone", "+55 11 98765-4321"))
+        digits = "".join(c for c in phone if c.isdigit())
         first, _, last = text.partition(" ")
         message["contacts"] = [{"name": {"formatted_name": text, "first_name": first, **({"last_name": last} if last else {})},
-                                "phones": [{"phone": phone, "wa_id": "".join(c for c in phone if c.isdigit()), "type": "CELL"}]}]
+                                "phones": [{"phone": phone, "wa_id": digits, "type": "CELL"}]}]
     elif kind == "interactive":
         reply_type = str(extra.get("reply_type", "button_reply"))
         reply = {"id": str(extra.get("reply_id", "confirm")), "title": text}

@@ -109,8 +109,8 @@ class SendMixin:
             return self.graph_error(100, message="(#100) The parameter to is required.")
         kind = body.get("type", "text")
         if kind not in SEND_TYPES:
-            return self.graph_error(100, message=f"(#100) Param type must be one of {{{', '.join(t.upper() for t in SEND_TYPES)}}}"
-                                                 f" - got \"{kind}\".")
+            allowed = ", ".join(t.upper() for t in SEND_TYPES)
+            return self.graph_error(100, message=f"(#100) Param type must be one of {{{allowed}}} - got \"{kind}\".")
         content = body.get(kind)
         if not isinstance(content, (dict, list)):
             return self.graph_error(100, message=f"(#100) The parameter {kind} is required.")
