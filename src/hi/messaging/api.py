@@ -15,7 +15,7 @@ from hi.orders.models import Order
 
 from .channels import MessageRefused, TemplateSend, channel_for, templates_for
 from .models import Contact, Direction, Message, MessageStatus
-from .phones import InvalidPhone, e164
+from .phones import InvalidPhone, e164, personal
 from .status import (  # noqa: F401 - part of this API
     advance, apply_status, begin_send, mark_failed, mark_sent, mark_uncertain, message_data, send_not_taken,
 )
@@ -149,7 +149,7 @@ def queue_outbound(
         if existing is not None:
             return existing
     try:
-        contact = to if isinstance(to, Contact) else contact_for(integration.workspace_id, to)
+        contact = to if isinstance(to, Contact) else contact_for(integration.workspace_id, personal(to))
     except InvalidPhone as exc:
         raise MessageRefused(str(exc)) from None
     text = clean_text((text or "").strip(), MAX_TEXT)

@@ -7,6 +7,13 @@ import phonenumbers
 DEFAULT_REGION = "BR"
 
 
+#: Number types no customer reads WhatsApp on: a marketplace's masked 0800 number, premium and shared-cost lines, pagers.
+NOT_PERSONAL = frozenset({
+    phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.UAN, phonenumbers.PhoneNumberType.VOICEMAIL, phonenumbers.PhoneNumberType.PAGER,
+})
+
+
 class InvalidPhone(ValueError):
     """Text that is not a phone number hi can send to."""
 
@@ -28,6 +35,14 @@ def e164(text: str, region: str = DEFAULT_REGION) -> str:
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhone(f"“{raw[:40]}” is not a possible phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def personal(text: str, region: str = DEFAULT_REGION) -> str:
+    """e164(), refusing numbers that are not a person's (iFood gives a masked 0800 number and a localizer instead)."""
+    number = e164(text, region)
+    if phonenumbers.number_type(phonenumbers.parse(number)) in NOT_PERSONAL:
+        raise InvalidPhone(f"{number} is a toll-free or service number, not a customer's own.")
+    return number
 
 
 def _parsed(text: str, region: str) -> "phonenumbers.PhoneNumber | None":

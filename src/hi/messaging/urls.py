@@ -10,4 +10,5 @@ urlpatterns = [
     path("m/<int:pk>/retry/", views.retry, name="messaging-retry"),
     path("m/<int:pk>/mark-sent/", views.mark_sent, name="messaging-mark-sent"),
     path("m/<int:pk>/media/", views.media, name="messaging-media"),
+    path("orders/<str:ref>/", views.order_messages, name="messaging-order-panel"),
 ]

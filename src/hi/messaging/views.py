@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -159,7 +159,14 @@ def media(request: HttpRequest, pk: int) -> HttpResponse:
 def order_panel(request: HttpRequest, order: Order) -> str:
     """The order page's Messages panel: what hi sent the customer about the order and what they answered."""
     shown = list(order.messages.select_related("contact").order_by("created_at", "id")[:50])
-    if not shown:
-        return ""
+    if not shown and not any(channel_for(i) for i in Integration.objects.filter(workspace_id=order.workspace_id)):
+        return ""  # no messaging integration: nothing to say about messages
     return render_to_string("messaging/order_panel.html", {"order": order, "order_messages": shown}, request=request)
+
+
+@workspace_required()
+def order_messages(request: HttpRequest, ref: str) -> HttpResponse:
+    """The order page's Messages panel alone, for its live refresh."""
+    order = get_object_or_404(Order, ref=ref, workspace=request.workspace)
+    return HttpResponse(order_panel(request, order))
 

@@ -14,7 +14,7 @@ from hi.integrations.store import attribute_values
 from hi.messaging import api
 from hi.messaging.channels import MessageRefused, TemplateSend
 from hi.messaging.models import Message
-from hi.messaging.phones import InvalidPhone, digits
+from hi.messaging.phones import InvalidPhone, digits, personal
 from hi.orders.models import Order
 
 from .client import PAIR_RATE_S
@@ -61,8 +61,9 @@ def notify_order(event: Event, integration: Integration) -> None:
     if order is None or not order.customer_phone:
         return
     try:
-        contact = api.contact_for(integration.workspace_id, order.customer_phone)
+        contact = api.contact_for(integration.workspace_id, personal(order.customer_phone))
     except InvalidPhone:
+        # A marketplace's masked number (iFood's 0800 and localizer) or no number at all: nobody to write to.
         logger.info("Order %s: no notification, its customer phone is not a number hi can send to.", order.ref)
         return
     if contact.opted_out:
