@@ -11,7 +11,7 @@ MAX_TEXT = 4096
 class ReplyForm(forms.Form):
     """A free-form text, allowed within the customer-service window."""
 
-    text = forms.CharField(label="Reply", max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label="Your message", max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class TemplateForm(forms.Form):
