@@ -5,6 +5,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hi.integrations import events
@@ -29,8 +31,15 @@ def message_data(message: Message) -> dict[str, Any]:
         "text": message.text,
         "template": message.template_name,
         "provider_message_id": message.provider_message_id,
-        "order": message.order.ref if message.order_id else None,
+        "order": _order_ref(message),
     }
+
+
+def _order_ref(message: Message) -> str | None:
+    """The ref of the order the message is about (annotated by hot paths, else read)."""
+    if not message.order_id:
+        return None
+    return getattr(message, "order_ref", None) or message.order.ref
 
 
 def _lower_than(status: str) -> list[str]:
@@ -43,7 +52,8 @@ def advance(
 ) -> bool:
     """Move an outgoing message forward to `status` (a compare-and-set: late, repeated or backward moves change nothing).
 
-    Returns whether it moved; the status_changed event (and message.failed) is published after commit.
+    Returns whether it moved; the status_changed event (and message.failed) is published after commit. One
+    UPDATE in the common case: status notifications arrive three per message, so this is the hot path.
     """
     if status not in RANK:
         raise ValueError(f"{status!r} is not a status of an outgoing message.")
@@ -51,17 +61,23 @@ def advance(
     update: dict[str, Any] = {"status": status, "updated_at": timezone.now(), **(fields or {})}
     if status in STATUS_TIMESTAMPS:
         update[STATUS_TIMESTAMPS[status]] = when
+    if status == S.READ:
+        # `read` implies `delivered`, and the delivered notification may never come.
+        update["delivered_at"] = Coalesce(F("delivered_at"), Value(when))
+    lower = _lower_than(status)
     with transaction.atomic():
-        # Locked and re-read: two notifications of one message (or a notification and the sender) must not interleave.
-        old = Message.objects.select_for_update().filter(pk=message.pk).values_list("status", flat=True).first()
-        if old not in _lower_than(status):
-            message.refresh_from_db()
+        for _ in range(3):
+            old = message.status
+            if old not in lower:
+                return False
+            # Compare-and-set on the status it had: a concurrent change makes this match nothing, and we look again.
+            if Message.objects.filter(pk=message.pk, status=old).update(**update):
+                break
+            message.refresh_from_db(fields=["status"])
+        else:
             return False
-        Message.objects.filter(pk=message.pk).update(**update)
-        if status == S.READ:
-            # `read` implies `delivered`, and the delivered notification may never come.
-            Message.objects.filter(pk=message.pk, delivered_at__isnull=True).update(delivered_at=when)
-        message.refresh_from_db()
+        for name, value in update.items():
+            setattr(message, name, value if name != "delivered_at" or status != S.READ else (message.delivered_at or when))
         if publish:
             data = {**message_data(message), "old_status": old, "new_status": status, "at": when.isoformat()}
             events.publish("message.status_changed", data, message.workspace_id, integration=message.integration)
@@ -85,9 +101,15 @@ def apply_status(
     code: Any = "", title: str = "", details: str = "",
 ) -> Message | None:
     """A provider's status notification: move the message it names forward; None when hi does not know the message."""
-    message = Message.objects.filter(integration=integration, provider_message_id=provider_message_id).select_related("contact", "order").first()
-    if message is None:
+    # The contact's number and the order's ref are all the events need: not the whole order row.
+    found = list(
+        Message.objects.filter(integration=integration, provider_message_id=provider_message_id)
+        .select_related("contact").annotate(order_ref=F("order__ref"))[:1]
+    )
+    if not found:
         return None
+    message = found[0]
+    message.integration = integration  # the events name it: no query for what the caller has
     fields = error_fields(code, title, details) if status == S.FAILED else None
     advance(message, status, at=at, fields=fields)
     return message
