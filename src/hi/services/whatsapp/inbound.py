@@ -69,9 +69,9 @@ class WhatsAppReceiver(HmacSha256Receiver):
         return HttpResponse(status=200)
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:
-        """In the worker: a notification becomes one row per message and status; each of those is then applied."""
+        """In the worker: each message and status of a notification is stored as its own row (deduplicated) and applied."""
         integration = inbound_event.integration
         if inbound_event.event_type == NOTIFICATION:
-            store_batch(integration, items_of(payload), identify, source="notification")
+            store_batch(integration, items_of(payload), identify, source="notification", apply=lambda kind, item: apply_item(integration, kind, item))
         else:
             apply_item(integration, inbound_event.event_type, payload)
