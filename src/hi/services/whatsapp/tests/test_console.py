@@ -181,3 +181,27 @@ def test_the_order_page_shows_the_messages_about_the_order(operator_client, what
     # then
     assert 'data-panel="messages"' in page and "Obrigado!" in page and 'data-status="read"' in page
     assert InboundEvent.objects.filter(integration=whatsapp).exists()
+
+
+def test_adding_in_the_console_shows_the_verify_token_once_and_the_pane_shows_the_number(operator_client, wa_sim):
+    # given the add form, with the verify token left blank
+    from hi.integrations.models import Integration
+    from hi.integrations.store import attribute_values
+
+    from .helpers import attributes
+
+    data = {**attributes(wa_sim), "verify_token": "", "name": ""}
+    # when the operator tests and adds
+    added = operator_client.post(reverse("integration-add-configure", args=["whatsapp"]), data)
+    # then the token hi made is shown once, and stored
+    integration = Integration.objects.get()
+    token = attribute_values(integration)["verify_token"]
+    assert token and f'data-revealed="verify_token">{token}<' in added.content.decode() and added["Cache-Control"] == "no-store"
+    assert integration.name == "Cantina da Nonna (15550783881)"
+    # and the manage page's pane shows the number, its quality, the templates and the receive URL, never a secret
+    page = operator_client.get(integration.get_absolute_url()).content.decode()
+    assert 'data-quality="GREEN"' in page and 'data-template="order_confirmed"' in page and "/hooks/" in page
+    for secret in (token, *attributes(wa_sim).values()):
+        if secret in (wa_sim.phone_number_id, wa_sim.business_account_id, wa_sim.url, "v23.0"):
+            continue
+        assert secret not in page
