@@ -61,6 +61,7 @@ from .core.redaction import REDACTED, RedactedTextField, redact_text
 
 # Calling a provider: the one HTTP client, tokens, signatures, Standard Webhooks and loop protection (modules).
 from .outbound.http import ProviderClient, client_for_integration, forget_clients
+from .outbound.error_readings import ErrorReader, ErrorReading
 from .outbound.tokens import Token, TokenManager, client_credentials, forget_tokens
 from .outbound.signing import hmac_sha256, hmac_sha256_base64, hmac_sha256_hex, verify_hmac_sha256
 from .outbound import origin, standard_webhooks
@@ -88,6 +89,7 @@ from .models.engine import LIVE_STATUSES
 from .console.helpers import DEFAULT_WORKSPACE, actor_of, find_integration, find_workspace, partial
 from .console.queries import count_by_status, integration_for, newest_page, status_options
 from .console.summary import receive_url
+from .console.health import Chart, build_chart, hourly
 
 __all__ = [
     # The registry and the gateway
@@ -108,7 +110,7 @@ __all__ = [
     # Provider data and redaction
     "MAX_DEPTH", "clean_json", "clean_text", "is_clean_text", "loads", "REDACTED", "RedactedTextField", "redact_text",
     # Calling a provider
-    "ProviderClient", "client_for_integration", "forget_clients", "Token", "TokenManager", "client_credentials",
+    "ProviderClient", "client_for_integration", "forget_clients", "ErrorReader", "ErrorReading", "Token", "TokenManager", "client_credentials",
     "forget_tokens", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
     "standard_webhooks",
     # Recording work
@@ -122,5 +124,5 @@ __all__ = [
     "LIVE_STATUSES",
     # The console's helpers
     "DEFAULT_WORKSPACE", "actor_of", "find_integration", "find_workspace", "partial",
-    "count_by_status", "integration_for", "newest_page", "status_options", "receive_url",
+    "count_by_status", "integration_for", "newest_page", "status_options", "receive_url", "Chart", "build_chart", "hourly",
 ]

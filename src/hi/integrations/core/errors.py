@@ -180,6 +180,15 @@ class IllegalTransition(HiError):
 class ProviderError(HiError):
     """A provider call failed; carries the provider, HTTP status and a response excerpt."""
 
+    #: The provider's own error code, when its answer gives one and the client reads it (outbound/error_readings.py).
+    code: str = ""
+    #: The provider's own words about the error (a reading's message, secrets redacted; empty while answers are withheld).
+    said: str = ""
+    #: Whether the request had been written whole when the call failed (a timeout or a dropped connection while
+    #: waiting for the answer): the provider may have acted on it, so a call that is not idempotent must not
+    #: simply be sent again.
+    request_sent: bool = False
+
     def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "") -> None:
         self.provider = provider
         self.status = status

@@ -86,9 +86,19 @@ def append(tree: Path, module: str, line: str) -> None:
         # The framework going out through its own front door.
         ("hi.integrations.config.store", "from .. import api", "framework-not-through-front-door",
          "hi.integrations.config.store -> hi.integrations.api"),
+        ("hi.integrations.console.views", "from hi.messaging import models", "framework-knows-no-service",
+         "hi.integrations is not allowed to import hi.messaging"),
         # A hub naming a service.
         ("hi.orders.actions", "from hi.services.ifood import actions", "hubs-know-no-service",
          "hi.orders is not allowed to import hi.services"),
+        ("hi.messaging.api", "from hi.services.whatsapp import sending", "hubs-know-no-service",
+         "hi.messaging is not allowed to import hi.services"),
+        # A hub past the front door.
+        ("hi.messaging.views", "from hi.integrations.config import store", "only-the-front-door",
+         "hi.messaging.views -> hi.integrations.config.store"),
+        # The orders hub reaching up to the messaging hub (messages concern orders, not the other way round).
+        ("hi.orders.views", "from hi.messaging import models", "orders-know-no-messaging",
+         "hi.orders is not allowed to import hi.messaging"),
     ],
 )
 def test_a_deliberate_violation_breaks_its_contract(tree: Path, module: str, line: str, contract: str, message: str):

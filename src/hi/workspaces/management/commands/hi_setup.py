@@ -1,4 +1,4 @@
-"""Idempotent first-run set-up: migrate, the default workspace, the operator `admin`, and (with --demo) the iFood demo."""
+"""Idempotent first-run set-up: migrate, the default workspace, the operator `admin`, and (with --demo) the iFood and WhatsApp demos."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from hi.integrations.api import Integration, IntegrationType, SetupError, add_integration
+from hi.integrations.api import Integration, IntegrationType, ProviderError, SetupError, add_integration
 from hi.workspaces.models import Membership, Role, Workspace
 
 DEFAULT_SLUG = "default"
@@ -30,6 +30,11 @@ def demo_enabled() -> bool:
 def default_ifood_url() -> str:
     """Where `make run` starts the iFood simulator."""
     return f"http://127.0.0.1:{os.environ.get('HI_IFOOD_DEMO_PORT') or 8002}"
+
+
+def default_whatsapp_url() -> str:
+    """Where `make run` starts the WhatsApp simulator."""
+    return f"http://127.0.0.1:{os.environ.get('HI_WHATSAPP_DEMO_PORT') or 8003}"
 
 
 class DemoMarker:
@@ -76,8 +81,12 @@ class Command(BaseCommand):
             "--ifood-url", default=None, metavar="URL",
             help="the iFood simulator's URL (default http://127.0.0.1:$HI_IFOOD_DEMO_PORT, port 8002)",
         )
+        parser.add_argument(
+            "--whatsapp-url", default=None, metavar="URL",
+            help="also add the WhatsApp demo against this simulator (`make run` passes http://127.0.0.1:$HI_WHATSAPP_DEMO_PORT)",
+        )
 
-    def handle(self, *args, demo: bool = False, ifood_url: str | None = None, **options) -> None:
+    def handle(self, *args, demo: bool = False, ifood_url: str | None = None, whatsapp_url: str | None = None, **options) -> None:
         """Run each step only if it is still needed."""
         call_command("migrate", interactive=False, verbosity=0)
         with transaction.atomic():
@@ -104,6 +113,8 @@ class Command(BaseCommand):
         if demo:
             if demo_enabled():
                 self.seed_ifood_demo(workspace, ifood_url or default_ifood_url())
+                if whatsapp_url:
+                    self.seed_whatsapp_demo(workspace, whatsapp_url)
             else:
                 self.stdout.write("HI_DEMO is off: no demo integration added.")
         self.stdout.write(self.style.SUCCESS("hi is set up."))
@@ -144,3 +155,30 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Added “{integration.name}” to the workspace 'default' ({integration.get_state_display()}), polling the simulator at {url}."
         )
+
+    def seed_whatsapp_demo(self, workspace: Workspace, url: str) -> None:
+        """Add the WhatsApp demo integration (or reconnect the simulator, which forgets hi's URL when it restarts)."""
+        # Imported here, like the iFood demo's defaults: a real install's set-up never needs the service's demo.
+        from hi.services.whatsapp import demo as whatsapp_demo
+
+        marker = DemoMarker(workspace)
+        marker_name = f"{IntegrationType.WHATSAPP.type_id}:{whatsapp_demo.PHONE_NUMBER_ID}"
+        integration = whatsapp_demo.existing(workspace)
+        try:
+            if integration is not None:
+                whatsapp_demo.connect(integration, url)
+                self.stdout.write(f"The WhatsApp demo integration “{integration.name}” exists ({integration.get_state_display()}); the simulator posts to it.")
+            elif marker_name in marker:
+                self.stdout.write(f"The WhatsApp demo integration was removed; not adding it again (delete {marker.path} to get it back).")
+                return
+            else:
+                integration = whatsapp_demo.seed(workspace, url)
+                self.stdout.write(
+                    f"Added “{integration.name}” to the workspace 'default' ({integration.get_state_display()}): new demo orders "
+                    "send their customer a WhatsApp confirmation, and answers arrive under Messages."
+                )
+        except SetupError as exc:
+            raise CommandError(f"The WhatsApp demo integration was not added ({url}): {exc.message}") from None
+        except ProviderError as exc:
+            raise CommandError(f"The WhatsApp simulator at {url} could not be told where hi listens: {exc}") from None
+        marker.add(marker_name)
