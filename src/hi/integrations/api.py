@@ -13,11 +13,12 @@ from .contract.gateway import Capability, ConnectionInfo, EntityData, Integratio
 from .contract.attributes import AttributeSpec, AttributeType, ValueType
 from .factory import get_integration_gateway
 
-# What a gateway declares for the engine to run.
+# What a gateway declares for the engine to run (and what a service offers `make run`'s demo).
 from .contract.declarations import DEFAULT_SCHEDULE, DirectiveHandler, EventHook, Listener, ScheduledJob
 from .engine.websocket import WebsocketListener
 from .contract.receivers import MAX_BODY_BYTES, UNAVAILABLE, HmacSha256Receiver, InboundReceiver
 from .engine.batches import BatchItem, BatchOutcome, ItemFailure, parse_items, store_batch
+from .contract.demos import DemoSeed, demo_seed, demo_seeds
 
 # The error tree (core/errors.py): one root, HiError, carrying provider, integration, status and excerpt.
 from .core.errors import (
@@ -25,6 +26,7 @@ from .core.errors import (
     CannotConnect,
     ConfigurationInvalid,
     ConnectionTestFailed,
+    DemoUnavailable,
     DirectiveFailed,
     DirectiveRetry,
     HiError,
@@ -99,10 +101,12 @@ __all__ = [
     "DEFAULT_SCHEDULE", "DirectiveHandler", "EventHook", "Listener", "ScheduledJob", "WebsocketListener",
     "MAX_BODY_BYTES", "UNAVAILABLE", "HmacSha256Receiver", "InboundReceiver",
     "BatchItem", "BatchOutcome", "ItemFailure", "parse_items", "store_batch",
+    "DemoSeed", "demo_seed", "demo_seeds",
     # Errors
     "HiError",
     "IntegrationFailure", "IntegrationNotReady", "IntegrationAuthFailed", "IntegrationError", "set_up_failure",
     "ConnectionTestFailed", "CannotConnect", "InvalidAuth", "ConfigurationInvalid", "SetupError", "IllegalTransition",
+    "DemoUnavailable",
     "ProviderError", "ProviderUnavailable", "ProviderTimeout", "BreakerOpen", "ProviderRateLimited", "ProviderAuthError",
     "ProviderRejected", "UnsafeDestination", "UnsafeURL", "UnresolvableHost", "bodies_withheld",
     "ProviderDataError", "ItemInvalid", "SignatureError", "InboundRejected",

@@ -1,4 +1,4 @@
-"""The WhatsApp demo in a real browser: a demo iFood order's confirmation is delivered, and the customer's reply reaches the inbox."""
+"""`make run`'s demo in a real browser, two services together: a demo iFood order's WhatsApp confirmation is delivered, and the customer's reply reaches the inbox."""
 from __future__ import annotations
 
 import io
@@ -14,8 +14,8 @@ from hi.integrations.api import Integration, IntegrationState, IntegrationType
 from hi.integrations.testing import processes
 from hi.integrations.testing.browser import browser, page, screenshot  # noqa: F401 - shared fixtures
 from hi.messaging.models import Message
+from hi.services.ifood import demo as ifood_demo
 from hi.services.ifood.simulator import IFoodSimulator
-from hi.services.whatsapp import demo as whatsapp_demo
 from hi.services.whatsapp.simulator import WhatsAppSimulator
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,7 @@ REPLY_TIMEOUT_MS = 30_000
 def sims() -> Iterator[tuple[IFoodSimulator, WhatsAppSimulator]]:
     """Both simulators as `make run` starts them: customers with their own numbers, who answer a read confirmation."""
     ifood = IFoodSimulator().start()
-    ifood.customer_phones = list(whatsapp_demo.CUSTOMER_PHONES[:1])
+    ifood.customer_phones = list(ifood_demo.CUSTOMER_PHONES[:1])
     whatsapp = WhatsAppSimulator(seed=5).start()
     whatsapp.reply_probability, whatsapp.status_delay_s = 1.0, 0.3
     yield ifood, whatsapp
@@ -48,7 +48,7 @@ def demo(live_server, sims, settings, tmp_path, monkeypatch) -> Integration:
     settings.HI_BASE_URL = live_server.url  # the receive URL the WhatsApp simulator posts to
     monkeypatch.delenv("HI_DEMO", raising=False)
     monkeypatch.setenv("HI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    call_command("hi_setup", "--demo", "--ifood-url", ifood.url, "--whatsapp-url", whatsapp.url, stdout=io.StringIO())
+    call_command("hi_setup", "--demo", "--demo-url", f"ifood={ifood.url}", "--demo-url", f"whatsapp={whatsapp.url}", stdout=io.StringIO())
     integration = Integration.objects.get(workspace__slug="default", integration_type=IntegrationType.WHATSAPP.type_id)
     assert integration.state == IntegrationState.ACTIVE and whatsapp.callback_url.startswith(live_server.url)
     return integration

@@ -160,6 +160,10 @@ class SetupError(HiError):
         return f"{self.sentence} {self.detail}".strip()
 
 
+class DemoUnavailable(HiError):
+    """`make run`'s demo cannot be set up as asked: a type that offers no demo, or a simulator port setting that is no port."""
+
+
 class IllegalTransition(HiError):
     """A state change the integration state machine does not allow (or a concurrent change won the race)."""
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def channel(workspace) -> Integration:
-    """An integration row of a type without MESSAGING (the hub's own logic needs no channel to store and move messages)."""
+    """An integration row of a type that is no message channel (the hub's own logic needs no channel to store and move messages)."""
     return Integration.objects.create(workspace=workspace, integration_type="demo", name="D", unique_id="d", state=IntegrationState.ACTIVE)
 
 

@@ -1,20 +1,15 @@
-"""The WhatsApp demo `make run` adds: an integration on the simulator, notifying each demo iFood order's customer."""
-# `make run` starts the simulator (`hi_simulator whatsapp`, customers who sometimes answer "Obrigado!") and the
-# iFood simulator with customers' own numbers; `hi_setup --demo` calls seed(). The simulator posts its
-# notifications to the integration's receive URL, which exists only once the integration does: connect() tells
-# the running simulator where it is (and the verify token hi generated) through its control endpoint.
+"""WhatsApp's part in `make run`'s demo: the simulator, whose customers answer, and "WhatsApp (demo)" notifying each new order's customer."""
+# `manage.py hi_demo` reads DEMO for scripts/run.sh (the simulator's options) and `hi_setup --demo` adds the
+# integration through the console's validated flow, once (see DemoSeed); it comes after iFood's, whose orders
+# it notifies (their customers give their own numbers: the iFood demo's CUSTOMER_PHONES). The simulator posts
+# its notifications to the integration's receive URL, which exists only once the integration does: connect()
+# tells the running simulator where it is (and the verify token hi generated) through its control endpoint,
+# after adding and on every later run (a restarted simulator forgets).
 from __future__ import annotations
 
 from typing import Any
 
-from hi.integrations.api import (
-    Integration,
-    IntegrationType,
-    ProviderClient,
-    add_integration,
-    attribute_values,
-    receive_url,
-)
+from hi.integrations.api import DemoSeed, Integration, ProviderClient, attribute_values, receive_url
 
 from .simulator import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET
 
@@ -24,8 +19,8 @@ PHONE_NUMBER_ID = "106540352242922"
 BUSINESS_ACCOUNT_ID = "102290129340398"
 #: Each new demo order sends its customer the confirmation; a dispatched or cancelled one says so too.
 NOTIFICATIONS = "new=order_confirmed, dispatched=order_dispatched, cancelled=order_cancelled"
-#: The demo customers' own numbers, given to the iFood simulator (`--customer-phone`) by `make run`.
-CUSTOMER_PHONES = ("+55 11 98765-4321", "+55 21 99876-5432", "+55 31 98888-7777", "+55 41 99123-4567")
+#: Customers read the confirmations and answer "Obrigado!" half the time; statuses 2 s apart.
+SIMULATOR_ARGUMENTS = ("--reply-probability", "0.5", "--status-delay", "2")
 
 
 def attributes(url: str) -> dict[str, Any]:
@@ -36,19 +31,25 @@ def attributes(url: str) -> dict[str, Any]:
     }
 
 
-def existing(workspace) -> Integration | None:
-    """The demo's integration in the workspace, if it was added before."""
-    return Integration.objects.filter(workspace=workspace, integration_type=IntegrationType.WHATSAPP.type_id, unique_id=PHONE_NUMBER_ID).first()
-
-
 def connect(integration: Integration, url: str) -> None:
     """Tell the running simulator where hi receives notifications and which verify token to present."""
     knobs = {"callback_url": receive_url(integration), "verify_token": attribute_values(integration).get("verify_token") or ""}
     ProviderClient("whatsapp-simulator", url).request("POST", "/_simulator/faults", json=knobs)
 
 
-def seed(workspace, url: str, *, actor: str = "hi_setup --demo") -> Integration:
-    """Add the demo integration through the console's validated flow, and connect the simulator to it."""
-    integration = add_integration(workspace, IntegrationType.WHATSAPP, NAME, attributes(url), actor=actor)
-    connect(integration, url)
-    return integration
+def running() -> str:
+    """What `make run` says about the WhatsApp demo."""
+    return "WhatsApp demo: each new order's customer gets a confirmation; their answers arrive under Messages"
+
+
+DEMO = DemoSeed(
+    port=8003,
+    port_variable="HI_WHATSAPP_DEMO_PORT",
+    simulator_arguments=lambda: SIMULATOR_ARGUMENTS,
+    running=running,
+    name=NAME,
+    unique_id=PHONE_NUMBER_ID,
+    attributes=attributes,
+    connect=connect,
+    added="new demo orders send their customer a WhatsApp confirmation, and answers arrive under Messages.",
+)
