@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -87,3 +89,19 @@ def test_hi_demo_reads_for_an_operator_and_refuses_a_port_that_is_no_port(monkey
     monkeypatch.setenv("HI_WHATSAPP_DEMO_PORT", "eighty")
     with pytest.raises(CommandError, match="HI_WHATSAPP_DEMO_PORT='eighty' is not a port"):
         plan("--shell")
+
+
+def test_a_real_installation_loads_no_simulator():
+    """In a fresh interpreter, hi's gateways, hi_setup and hi_demo import no service's simulator or demo: only the demo does."""
+    code = (
+        "import sys, django; django.setup()\n"
+        "from hi.integrations.factory import get_integration_gateway\n"
+        "from hi.integrations.types import IntegrationType\n"
+        "import hi.workspaces.management.commands.hi_setup, hi.integrations.management.commands.hi_demo\n"
+        "[get_integration_gateway(member) for member in IntegrationType]\n"
+        "print(sorted(m for m in sys.modules if m.startswith('hi.services.') and m.split('.')[3:4] in (['simulator'], ['demo'])))\n"
+    )
+    src = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(src), "DJANGO_SETTINGS_MODULE": "hi.settings"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
