@@ -50,10 +50,9 @@ def _title(info: Mapping[str, Any]) -> str:
 
 
 class WhatsAppGateway(IntegrationGateway, MessageChannel):
-    """Sends the workspace's messages and order notifications, and receives customers' messages and every status.
+    """Sends the workspace's messages and order notifications, and receives customers' messages and every status."""
 
-    A MessageChannel of the messaging hub: the hub's inbox, CLI and notifications send through send_message().
-    """
+    # A MessageChannel of the messaging hub: its inbox, CLI and the order notifications send through send_message().
 
     attribute_type = WhatsAppAttribute
     logo = "whatsapp/logo.svg"

@@ -66,11 +66,13 @@ class DemoMarker:
     """The demo integrations added to each workspace of this database (a workspace recreated from scratch starts afresh)."""
 
     def __init__(self, workspace: Workspace) -> None:
+        """The marker file, and this workspace's key in it."""
         self.path = Path(settings.VAR_DIR) / DEMO_MARKER
         # The primary key alone repeats when the database is recreated; with its creation time it does not.
         self.key = f"{workspace.pk}@{workspace.created_at.isoformat()}"
 
     def _read(self) -> dict[str, list[str]]:
+        """What the file remembers ({} when it is missing or unreadable)."""
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
