@@ -29,6 +29,13 @@ class IntegrationType(Enum):
         "hi.services.ifood.gateway.IFoodGateway",
         "hi.services.ifood",
     )
+    WHATSAPP = (
+        "whatsapp",
+        "WhatsApp",
+        "Talk to customers on WhatsApp (Business Cloud API): order notifications with approved templates, their replies in an inbox, every message's fate.",
+        "hi.services.whatsapp.gateway.WhatsAppGateway",
+        "hi.services.whatsapp",
+    )
 
     def __init__(self, type_id: str, label: str, description: str, gateway_path: str, app: str):
         self.type_id = type_id
