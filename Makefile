@@ -38,10 +38,12 @@ browser-test: $(STAMP)
 
 # Throughput benchmarks (not tests): SQLite by default, PostgreSQL too when DATABASE_URL is set.
 # inbound.py: signed webhooks into the production web command (gunicorn, asgi worker), hi's /hooks/<id>/ beside a bare verify-and-insert view.
+# whatsapp.py: messages sent by one worker, and their status notifications received (gunicorn) and processed (one worker).
 bench: $(STAMP)
 	$(BIN)/python bench/directives.py
 	$(BIN)/python bench/inbound.py
 	$(BIN)/python bench/ifood.py
+	$(BIN)/python bench/whatsapp.py
 
 check: $(STAMP)
 	$(BIN)/python manage.py check

@@ -130,9 +130,11 @@ INSTALLED_APPS = [
     "hi.workspaces",
     "hi.integrations",
     "hi.orders",
+    "hi.messaging",
     "hi.services.demo",
     "hi.services.webhook",
     "hi.services.ifood",
+    "hi.services.whatsapp",
     "hi.services.airtime",
 ]
 

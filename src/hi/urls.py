@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("integrations/", include("hi.integrations.console.urls")),
     path("orders/", include("hi.orders.urls")),
+    path("messages/", include("hi.messaging.urls")),
     path("workspaces/", include("hi.workspaces.urls")),
     path("events/", catalog_views.event_catalog, name="event-catalog"),
     path("system/", system_views.system, name="system"),

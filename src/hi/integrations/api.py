@@ -13,11 +13,12 @@ from .contract.gateway import Capability, ConnectionInfo, EntityData, Integratio
 from .contract.attributes import AttributeSpec, AttributeType, ValueType
 from .factory import get_integration_gateway
 
-# What a gateway declares for the engine to run.
+# What a gateway declares for the engine to run (and what a service offers `make run`'s demo).
 from .contract.declarations import DEFAULT_SCHEDULE, DirectiveHandler, EventHook, Listener, ScheduledJob
 from .engine.websocket import WebsocketListener
 from .contract.receivers import MAX_BODY_BYTES, UNAVAILABLE, HmacSha256Receiver, InboundReceiver
 from .engine.batches import BatchItem, BatchOutcome, ItemFailure, parse_items, store_batch
+from .contract.demos import DemoSeed, demo_seed, demo_seeds
 
 # The error tree (core/errors.py): one root, HiError, carrying provider, integration, status and excerpt.
 from .core.errors import (
@@ -25,6 +26,7 @@ from .core.errors import (
     CannotConnect,
     ConfigurationInvalid,
     ConnectionTestFailed,
+    DemoUnavailable,
     DirectiveFailed,
     DirectiveRetry,
     HiError,
@@ -61,6 +63,7 @@ from .core.redaction import REDACTED, RedactedTextField, redact_text
 
 # Calling a provider: the one HTTP client, OAuth clients and tokens, signatures, Standard Webhooks and loop protection (modules).
 from .outbound.http import ProviderClient, client_for_integration, forget_clients
+from .outbound.error_readings import ErrorReader, ErrorReading
 from .outbound.tokens import (
     CAMEL_CASE_FORM,
     RFC6749_FORM,
@@ -97,6 +100,7 @@ from .models.engine import LIVE_STATUSES
 from .console.helpers import DEFAULT_WORKSPACE, actor_of, find_integration, find_workspace, partial
 from .console.queries import count_by_status, integration_for, newest_page, status_options
 from .console.summary import receive_url
+from .console.health import Chart, build_chart, hourly
 
 __all__ = [
     # The registry and the gateway
@@ -106,10 +110,12 @@ __all__ = [
     "DEFAULT_SCHEDULE", "DirectiveHandler", "EventHook", "Listener", "ScheduledJob", "WebsocketListener",
     "MAX_BODY_BYTES", "UNAVAILABLE", "HmacSha256Receiver", "InboundReceiver",
     "BatchItem", "BatchOutcome", "ItemFailure", "parse_items", "store_batch",
+    "DemoSeed", "demo_seed", "demo_seeds",
     # Errors
     "HiError",
     "IntegrationFailure", "IntegrationNotReady", "IntegrationAuthFailed", "IntegrationError", "set_up_failure",
     "ConnectionTestFailed", "CannotConnect", "InvalidAuth", "ConfigurationInvalid", "SetupError", "IllegalTransition",
+    "DemoUnavailable",
     "ProviderError", "ProviderUnavailable", "ProviderTimeout", "BreakerOpen", "ProviderRateLimited", "ProviderAuthError",
     "ProviderRejected", "UnsafeDestination", "UnsafeURL", "UnresolvableHost", "bodies_withheld",
     "ProviderDataError", "ItemInvalid", "SignatureError", "InboundRejected",
@@ -117,8 +123,9 @@ __all__ = [
     # Provider data and redaction
     "MAX_DEPTH", "clean_json", "clean_text", "is_clean_text", "loads", "REDACTED", "RedactedTextField", "redact_text",
     # Calling a provider
-    "ProviderClient", "client_for_integration", "forget_clients", "oauth_client", "TokenForm", "RFC6749_FORM",
-    "CAMEL_CASE_FORM", "Token", "TokenManager", "client_credentials", "forget_tokens", "HmacSha256Signer", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
+    "ProviderClient", "client_for_integration", "forget_clients", "ErrorReader", "ErrorReading", "oauth_client",
+    "TokenForm", "RFC6749_FORM", "CAMEL_CASE_FORM", "Token", "TokenManager", "client_credentials", "forget_tokens",
+    "HmacSha256Signer", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
     "standard_webhooks",
     # Recording work
     "EVENT_TYPES", "publish", "register_event_type", "enqueue", "run_directive_now",
@@ -131,5 +138,5 @@ __all__ = [
     "LIVE_STATUSES",
     # The console's helpers
     "DEFAULT_WORKSPACE", "actor_of", "find_integration", "find_workspace", "partial",
-    "count_by_status", "integration_for", "newest_page", "status_options", "receive_url",
+    "count_by_status", "integration_for", "newest_page", "status_options", "receive_url", "Chart", "build_chart", "hourly",
 ]

@@ -29,6 +29,13 @@ class IntegrationType(Enum):
         "hi.services.ifood.gateway.IFoodGateway",
         "hi.services.ifood",
     )
+    WHATSAPP = (
+        "whatsapp",
+        "WhatsApp",
+        "Talk to customers on WhatsApp (Business Cloud API): order notifications with approved templates, their replies in an inbox, every message's fate.",
+        "hi.services.whatsapp.gateway.WhatsAppGateway",
+        "hi.services.whatsapp",
+    )
     AIRTIME = (
         "airtime",
         "Airtime vouchers",

@@ -11,7 +11,7 @@ from hi.integrations.api import Integration, actor_of, count_by_status, newest_p
 from hi.workspaces.access import workspace_required
 from hi.workspaces.models import Role
 
-from . import actions, api
+from . import actions, api, panels
 from .errors import ActionRefused
 from .forms import ItemFormSet, ManualOrderForm, ReasonForm, order_data
 from .models import STATUS_TIMESTAMPS, Order, OrderStatus
@@ -63,7 +63,10 @@ def detail_context(order: Order) -> dict:
 def order_detail(request: HttpRequest, ref: str) -> HttpResponse:
     """One order: items, totals, customer, status, history and the actions allowed now."""
     order = order_for(request, ref)
-    return render(request, partial(request, "orders/detail.html", "live"), detail_context(order))
+    context = detail_context(order)
+    if not request.htmx:  # the live region's refresh does not need them
+        context["panels"] = panels.rendered(request, order)
+    return render(request, partial(request, "orders/detail.html", "live"), context)
 
 
 @require_http_methods(["GET", "POST"])

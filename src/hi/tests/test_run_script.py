@@ -74,8 +74,8 @@ def script_env(tmp_path, **extra: str) -> dict[str, str]:
 
 
 def test_ctrl_c_in_the_terminal_stops_the_console_worker_and_simulators(tmp_path):
-    web, demo, ifood = free_port(), free_port(), free_port()
-    env = script_env(tmp_path, HI_PORT=str(web), HI_DEMO_PORT=str(demo), HI_IFOOD_DEMO_PORT=str(ifood))
+    web, demo, ifood, whatsapp = free_port(), free_port(), free_port(), free_port()
+    env = script_env(tmp_path, HI_PORT=str(web), HI_DEMO_PORT=str(demo), HI_IFOOD_DEMO_PORT=str(ifood), HI_WHATSAPP_DEMO_PORT=str(whatsapp))
     pid, fd = start_in_terminal(env)
     status = None
     try:
@@ -84,7 +84,11 @@ def test_ctrl_c_in_the_terminal_stops_the_console_worker_and_simulators(tmp_path
         assert b"Quit the server" in output and b"hi worker" in output, output.decode(errors="replace")
         # The iFood demo integration was added once the simulator answered, before the console started
         assert "Added “iFood (demo)”".encode() in output, output.decode(errors="replace")
-        assert wait_listening(web, 10) and wait_listening(demo, 10) and wait_listening(ifood, 10)
+        # and the WhatsApp one, connected to its simulator (which posts to the integration's receive URL)
+        assert "Added “WhatsApp (demo)”".encode() in output, output.decode(errors="replace")
+        assert wait_listening(web, 10) and wait_listening(demo, 10) and wait_listening(ifood, 10) and wait_listening(whatsapp, 10)
+        state = requests.get(f"http://127.0.0.1:{whatsapp}/_simulator/state", timeout=5).json()
+        assert "/hooks/" in state["knobs"]["callback_url"] and state["verify_token_set"]
         assert requests.get(f"http://127.0.0.1:{web}/login/", timeout=5).status_code == 200
         assert requests.get(f"http://127.0.0.1:{demo}/_simulator/faults", timeout=5).status_code == 200
         assert requests.get(f"http://127.0.0.1:{ifood}/_simulator/faults", timeout=5).status_code == 200
@@ -94,7 +98,7 @@ def test_ctrl_c_in_the_terminal_stops_the_console_worker_and_simulators(tmp_path
         assert status is not None, output.decode(errors="replace")
         assert os.waitstatus_to_exitcode(status) == 0
         assert b"stopped after" in output, output.decode(errors="replace")  # the worker stopped cleanly
-        for port in (web, demo, ifood):
+        for port in (web, demo, ifood, whatsapp):
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
     finally:
@@ -113,7 +117,7 @@ def test_hi_demo_0_starts_no_simulator_and_adds_no_demo(tmp_path):
         output = read_until(fd, b"hi worker", 60)
         assert b"hi worker" in output and wait_listening(web, 10), output.decode(errors="replace")
         # Neither simulator said it serves (their ports are not probed: other tests may take them meanwhile)
-        assert b"simulator on" not in output and b"iFood" not in output, output.decode(errors="replace")
+        assert b"simulator on" not in output and b"iFood" not in output and b"WhatsApp" not in output, output.decode(errors="replace")
         os.write(fd, b"\x03")  # Ctrl-C
         status = wait_exit(pid, 15)
         assert status is not None and os.waitstatus_to_exitcode(status) == 0

@@ -29,6 +29,9 @@ class InboundReceiver:
     sensitive_headers = re.compile(r"signature|authori[sz]ation|cookie|token|secret|passw|api[-_]?key|auth|session|credential", re.I)
     #: Seconds the provider is asked to wait (Retry-After) when hi cannot take the request now.
     retry_after_s: int = 60
+    #: Whether the provider proves it owns the URL with a GET first (Meta's hub.challenge): GET then runs
+    #: handshake(); otherwise GET is 405 (engine/handshakes.py).
+    answers_handshake: bool = False
 
     # Subclasses must implement ------------------------------------------------------------------
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:
@@ -45,6 +48,10 @@ class InboundReceiver:
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:
         """In the worker, once, same transaction as marking the row processed: publish an event, enqueue a directive."""
+
+    def handshake(self, request: HttpRequest, integration: Integration) -> HttpResponse:
+        """With answers_handshake, a provider's GET verifying the URL: the answer it expects, else InboundRejected(403, why)."""
+        raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement handshake()")
 
     def parse(self, body: bytes) -> Any:
         """The payload: by default a JSON object (bounded nesting), else InboundRejected(400, why)."""

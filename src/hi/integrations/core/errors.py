@@ -161,6 +161,10 @@ class SetupError(HiError):
         return f"{self.sentence} {self.detail}".strip()
 
 
+class DemoUnavailable(HiError):
+    """`make run`'s demo cannot be set up as asked: a type that offers no demo, or a simulator port setting that is no port."""
+
+
 class IllegalTransition(HiError):
     """A state change the integration state machine does not allow (or a concurrent change won the race)."""
 
@@ -180,6 +184,15 @@ class IllegalTransition(HiError):
 
 class ProviderError(HiError):
     """A provider call failed; carries the provider, HTTP status and a response excerpt."""
+
+    #: The provider's own error code, when its answer gives one and the client reads it (outbound/error_readings.py).
+    code: str = ""
+    #: The provider's own words about the error (a reading's message, secrets redacted; empty while answers are withheld).
+    said: str = ""
+    #: Whether the request had been written whole when the call failed (a timeout or a dropped connection while
+    #: waiting for the answer): the provider may have acted on it, so a call that is not idempotent must not
+    #: simply be sent again.
+    request_sent: bool = False
 
     def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "") -> None:
         self.provider = provider

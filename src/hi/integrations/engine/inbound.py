@@ -90,7 +90,7 @@ def log_unexpected(integration: Integration, what: str, exc: BaseException, sour
     return redact_text(str(exc) or type(exc).__name__, secrets)
 
 
-def _unexpected(receiver: InboundReceiver, integration: Integration, stage: str, exc: BaseException) -> InboundRejected:
+def unexpected_rejection(receiver: InboundReceiver, integration: Integration, stage: str, exc: BaseException) -> InboundRejected:
     """Log a hook's unexpected error and turn it into a 503 the provider retries."""
     where = f"{type(receiver).__name__}.{stage}()"
     message = log_unexpected(integration, where, exc)
@@ -188,11 +188,16 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
             # The database stayed locked past HI_DB_LOCK_WAIT_S: answer now (logging would wait again).
             logger.warning("Inbound webhook for integration %s: the database is locked; answered 503.", integration.pk)
             return busy_response(request, provider=True)
-        rejection = _unexpected(receiver, integration, stage, exc)
+        rejection = unexpected_rejection(receiver, integration, stage, exc)
+    return refuse(integration, receiver, rejection, fields, data)
+
+
+def refuse(integration: Integration, receiver: InboundReceiver, rejection: InboundRejected, fields: dict[str, Any], data: bytes) -> HttpResponse:
+    """Answer a refused request: log it (metadata and an excerpt of `data`; past the rate limit only counted)."""
     if rejection.status >= 500 and rejection.retry_after is None:
         rejection.retry_after = receiver.retry_after_s
     # Refused: metadata and an excerpt only, and past the rate limit not even a row (refusals.py).
-    stored = refusals.admit(integration, address, rejection.status, rejection.reason)
+    stored = refusals.admit(integration, fields.get("source_address"), rejection.status, rejection.reason)
     if stored:
         fields["body"] = decode_body(data[: refusals.excerpt_bytes()])
         _store(integration, fields, Status.REJECTED, rejection.status, rejection.reason)

@@ -1,4 +1,4 @@
-"""The provider endpoint /hooks/<key>/: a thin view over inbound.handle_inbound."""
+"""The provider endpoint /hooks/<key>/: a thin view over inbound.handle_inbound (POST) and handshakes.handle_handshake (GET)."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +8,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from ..config.hookkeys import find
 from ..contract.receivers import UNAVAILABLE, InboundReceiver, UnavailableReceiver
 from ..models import Integration
+from .handshakes import handle_handshake
 from .inbound import gateway_receiver, handle_inbound, log_unexpected
 
 logger = logging.getLogger(__name__)
@@ -37,9 +38,10 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
     """Build the endpoint view around a resolver (the gateway's in production; a test's own in tests)."""
 
     @provider_endpoint
-    @require_POST
+    @require_http_methods(["GET", "POST"])
     def receive(request: HttpRequest, key: str) -> HttpResponse:
-        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound."""
+        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound;
+        GET is a provider's verification handshake (405 for receivers that answer none)."""
         try:
             integration = find(key)
         except DatabaseError as exc:  # the database is down: ask the provider to retry, never a 500
@@ -54,6 +56,8 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
             receiver = UnavailableReceiver(f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}")
         if receiver is None:
             return not_found()
+        if request.method == "GET":
+            return handle_handshake(request, integration, receiver)
         return handle_inbound(request, integration, receiver)
 
     return receive

@@ -31,6 +31,7 @@ from ..core.provider_data import MAX_DEPTH, loads
 from ..core.redaction import redact_known, redact_text
 from . import breakers, transport
 from .calllog import CallLog, redact_url
+from .error_readings import ErrorReader, error_from, read_safely
 from .retries import IDEMPOTENT_METHODS, default_retry, retry_after_seconds, setting
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class ProviderClient:
         retry: Retry | None = None,
         deadline_s: float | None = None,
         refusal_chars: int = 0,
+        read_error: ErrorReader | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -82,6 +84,8 @@ class ProviderClient:
         self.deadline_s = deadline_s
         #: How much of a 401/403 answer ProviderAuthError.refusal keeps, even during set-up (0: nothing).
         self.refusal_chars = min(max(0, refusal_chars), MAX_REFUSAL)
+        #: The provider's reading of its error answers, when its body says more than the status (error_readings.py).
+        self.read_error = read_error
         self.session = self._new_session(self.retry, self.base_url)
         self.session.headers["User-Agent"] = f"hi/{hi.__version__}"
         self.session.headers.update(headers or {})
@@ -168,6 +172,8 @@ class ProviderClient:
             kwargs = {**kwargs, "headers": {**(kwargs.get("headers") or {}), "Authorization": f"Bearer {token}"}}
         secrets = self._secrets(token)
         bound = transport.current_deadline()
+        if bound is not None:
+            bound.sent = False
         log.begin()
         try:
             response = send(**kwargs)
@@ -186,14 +192,17 @@ class ProviderClient:
             inner = exc.args[0] if exc.args else None
             sent_url = getattr(exc.request, "url", None) or send.args[1]
             log.record(sent_url, getattr(inner, "retries", None), None, type(error).__name__, secrets)
+            error.request_sent = bool(bound is not None and bound.sent)
             raise error from None
         retries = response.raw.retries if response.raw is not None else None
         if bound is not None and bound.expired:
             # The watchdog shut the connection while the answer was read: what arrived may be cut short.
             late = ProviderTimeout(self.provider, f"no complete answer from {self._where} within {bound.seconds:g} s")
+            late.request_sent = True
             log.record(response.url or send.args[1], retries, response.status_code, type(late).__name__, secrets)
             raise late
-        kind = error_class_for(response.status_code)
+        reading = response.hi_error_reading = read_safely(self.read_error, response)  # type: ignore[attr-defined]
+        kind = reading.error if reading is not None else error_class_for(response.status_code)
         log.record(response.url or send.args[1], retries, response.status_code, kind.__name__ if kind else "", secrets)
         return response
 
@@ -223,6 +232,12 @@ class ProviderClient:
         if 200 <= status < 300:
             return response
         excerpt = self.excerpt(response, secrets)
+        reading = getattr(response, "hi_error_reading", None)
+        if reading is not None:
+            raise error_from(
+                reading, self.provider, response, excerpt, secrets, bodies_withheld(),
+                lambda: self.refusal(response, secrets), retry_after_seconds(response),
+            )
         if 300 <= status < 400:
             # Redirects are never followed: a provider URL that moved is a configuration problem.
             location = "" if bodies_withheld() else " to " + redact_url(response.headers.get("Location", "?"), secrets)
@@ -269,7 +284,7 @@ def client_for_integration(integration: Any, provider: str, base_url: str, **opt
     key = (
         integration.pk, provider, base_url, tuple(sorted(headers.items())), repr(options.get("timeout")),
         tuple(options.get("secrets", ())), id(options.get("token_manager")), options.get("deadline_s"),
-        options.get("refusal_chars", 0),
+        options.get("refusal_chars", 0), id(options.get("read_error")),
     )
     with _clients_lock:
         client = _clients.get(key)

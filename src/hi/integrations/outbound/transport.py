@@ -46,6 +46,9 @@ class Deadline:
         self.seconds = max(0.0, self.at - now)
         #: Whether the watchdog ended the call (its answer, if any, may be cut short).
         self.expired = False
+        #: Whether a request of this call was written whole: after that, a lost answer does not mean the provider
+        #: did nothing (ProviderError.request_sent).
+        self.sent = False
         self._done = False
         self._handles: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -263,6 +266,9 @@ class _GuardedConnection:
             if bound is not None:
                 bound.watch(self.sock)
         super().request(*args, **kwargs)  # type: ignore[misc]
+        bound = _current.get()
+        if bound is not None:
+            bound.sent = True  # headers and body are out: the provider may act on them whatever happens next
 
     def _check_peer(self) -> None:
         """Raise UnsafeURL when the address this connection went to is no longer one hi may call."""

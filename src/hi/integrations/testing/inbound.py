@@ -28,6 +28,8 @@ class InboundReceiverContractTests:
     signature_header: str = ""
     #: The status an accepted request is answered with.
     accepted_status: int = 202
+    #: Whether the provider verifies the URL with a GET first (the receiver's answers_handshake).
+    answers_handshake: bool = False
 
     # Hooks a service fills in ------------------------------------------------------------------
     @pytest.fixture
@@ -42,6 +44,11 @@ class InboundReceiverContractTests:
     def signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
         """The headers that make `body` authentic for `integration` (the provider's signing scheme)."""
         raise NotImplementedError
+
+    def stored_event_id(self, body: bytes, event_id: str) -> str:
+        """The id the receiver stores for valid_body(event_id): the event's own id (a provider whose requests carry
+        none, like Meta's, stores a digest of the content instead)."""
+        return event_id
 
     def worker_pass(self) -> int:
         """Run the worker's processing of accepted rows (the receiver the gateway builds)."""
@@ -74,7 +81,7 @@ class InboundReceiverContractTests:
         # then
         assert response.status_code == self.accepted_status, response.content
         row = InboundEvent.objects.get(integration=integration)
-        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, "evt-contract-1")
+        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, self.stored_event_id(body, "evt-contract-1"))
         assert row.body == body.decode() and row.body_size == len(body)
         assert self.processed(integration) == 1
         row.refresh_from_db()
@@ -147,11 +154,16 @@ class InboundReceiverContractTests:
         row = InboundEvent.objects.get(integration=integration)
         assert row.body_size == len(body) and row.body == body[: settings.HI_INBOUND_REJECTED_EXCERPT_BYTES].decode()
 
-    def test_only_post_is_allowed(self, integration):
-        # when
+    def test_a_get_is_405_unless_the_receiver_answers_a_handshake_and_a_bare_one_is_refused(self, integration):
+        # when: a GET without any of a provider's verification parameters
         response = Client().get(self.url(integration))
-        # then
-        assert response.status_code == 405 and not InboundEvent.objects.exists()
+        # then: 405 and nothing logged, or, for a receiver that answers handshakes, refused and logged without a body
+        if not self.answers_handshake:
+            assert response.status_code == 405 and not InboundEvent.objects.exists()
+            return
+        assert 400 <= response.status_code < 500
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.http_status, row.body, row.event_type) == (Status.REJECTED, response.status_code, "", "handshake")
 
     def test_an_unknown_key_and_the_integration_id_are_404_and_log_nothing(self, integration):
         # when: a key nobody was given, another integration's id, and this integration's own id

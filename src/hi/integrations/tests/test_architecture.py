@@ -22,6 +22,8 @@ LAZY_ON_PURPOSE = {
     # framework's own directive handler are registered there, as Django documents.
     ("hi.integrations.apps", "ready"): "registration once the apps are loaded",
 }
+#: Late imports in the hubs and services written before the rule reached them (each dodges a cycle): to move, not to copy.
+OLDER_LATE_IMPORTS = {("hi.orders.models", "is_terminal"), ("hi.services.ifood.processing", "apply_event")}
 
 
 def lint_imports(src: Path, *contracts: str) -> subprocess.CompletedProcess:
@@ -86,9 +88,19 @@ def append(tree: Path, module: str, line: str) -> None:
         # The framework going out through its own front door.
         ("hi.integrations.config.store", "from .. import api", "framework-not-through-front-door",
          "hi.integrations.config.store -> hi.integrations.api"),
+        ("hi.integrations.console.views", "from hi.messaging import models", "framework-knows-no-service",
+         "hi.integrations is not allowed to import hi.messaging"),
         # A hub naming a service.
         ("hi.orders.actions", "from hi.services.ifood import actions", "hubs-know-no-service",
          "hi.orders is not allowed to import hi.services"),
+        ("hi.messaging.api", "from hi.services.whatsapp import sending", "hubs-know-no-service",
+         "hi.messaging is not allowed to import hi.services"),
+        # A hub past the front door.
+        ("hi.messaging.views", "from hi.integrations.config import store", "only-the-front-door",
+         "hi.messaging.views -> hi.integrations.config.store"),
+        # The orders hub reaching up to the messaging hub (messages concern orders, not the other way round).
+        ("hi.orders.views", "from hi.messaging import models", "orders-know-no-messaging",
+         "hi.orders is not allowed to import hi.messaging"),
         # A service's runtime code on a fake provider (only its simulator/ package may run on one).
         ("hi.services.demo.gateway", "from hi.integrations import simulation", "only-the-front-door",
          "hi.services.demo.gateway -> hi.integrations.simulation"),
@@ -109,19 +121,36 @@ def test_a_deliberate_violation_breaks_its_contract(tree: Path, module: str, lin
     assert "BROKEN" in result.stdout and message in result.stdout
 
 
-def test_no_import_hides_inside_a_function():
-    """Every runtime module of the framework imports at its top (a cycle is broken by moving code, not by a late import)."""
+def hidden_imports(paths: list[Path], allowed: set[tuple[str, str]]) -> list[str]:
+    """The imports inside functions of these modules, but for the allowed (module, function) pairs."""
     hidden = []
-    for path in runtime_files():
+    for path in paths:
         name = module_name(path)
         for function in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or (name, function.name) in LAZY_ON_PURPOSE:
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or (name, function.name) in allowed:
                 continue
             for node in ast.walk(function):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     hidden.append(f"{name}.{function.name} (line {node.lineno})")
-    assert hidden == []
+    return hidden
+
+
+def test_no_import_hides_inside_a_function():
+    """Every runtime module of the framework imports at its top (a cycle is broken by moving code, not by a late import)."""
+    assert hidden_imports(runtime_files(), set(LAZY_ON_PURPOSE)) == []
     assert len(runtime_files()) > 60
+
+
+def test_no_import_hides_inside_a_function_of_a_hub_or_a_service():
+    """The hubs' and services' runtime modules import at their top too; an app's ready() registers, as Django documents."""
+    paths = [
+        path for path in sorted((SRC / "hi").rglob("*.py"))
+        if path.relative_to(SRC / "hi").parts[0] in {"orders", "messaging", "workspaces", "services"}
+        and not NOT_RUNTIME & set(path.relative_to(SRC).parts) and path.name != "conftest.py"
+    ]
+    ready = {(module_name(path), "ready") for path in paths if path.name == "apps.py"}
+    assert hidden_imports(paths, ready | OLDER_LATE_IMPORTS) == []
+    assert len(paths) > 60
 
 
 def hi_imports(path: Path) -> tuple[list[tuple[str, str, int]], set[str]]:

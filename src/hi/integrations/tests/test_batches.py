@@ -108,3 +108,26 @@ def test_an_item_nested_past_the_limit_is_failed_alone(integration):
     outcome = store_batch(integration, batch, identify, source="polling")
     assert (outcome.new, outcome.failed) == (1, 1)
     assert f"nested deeper than {MAX_DEPTH} levels" in rows(integration, Status.FAILED)[0].reason
+
+
+def test_items_applied_at_once_are_stored_processed_and_one_that_fails_is_stored_failed_without_undoing_the_others(integration):
+    """Given apply= (a webhook's items, already in the worker), each new item is applied in its own savepoint."""
+    # given
+    applied: list = []
+
+    def apply(kind, item):
+        if item["id"] == "e2":
+            raise RuntimeError("could not apply e2")
+        applied.append((kind, item["id"], item.get("note")))
+
+    batch = [{"id": "e1", "kind": "placed", "note": "Ana\ud800"}, {"id": "e2", "kind": "placed"}, {"id": "e3", "kind": "placed"}, {"id": "e1", "kind": "placed"}]
+    # when: the batch arrives, and again
+    outcome = store_batch(integration, batch, identify, source="webhook", apply=apply)
+    again = store_batch(integration, batch, identify, source="webhook", apply=apply)
+    # then: applied once each, the text made safe; the failing one kept with its error; repeats skipped
+    assert applied == [("placed", "e1", "Ana\\ud800"), ("placed", "e3", None)]
+    assert [r.provider_event_id for r in rows(integration, Status.PROCESSED)] == ["e1", "e3"]
+    failed = rows(integration, Status.FAILED)
+    assert [r.provider_event_id for r in failed] == ["e2"] and "could not apply e2" in failed[0].reason
+    assert (outcome.new, outcome.failed, outcome.duplicates) == (2, 1, 1) and again.new == again.failed == 0
+    assert not rows(integration, Status.ACCEPTED)

@@ -70,6 +70,9 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
         self.details_404_requests = 0
         self.refuse_cancellations = False
         self.ifood_delivery_share = 0.2
+        #: The demo's customers' own numbers: iFood itself gives a masked 0800 number and a localizer, which no
+        #: WhatsApp message can reach; with numbers here, placed orders carry one of them instead.
+        self.customer_phones: list[str] = []
         self.auto_conclude_s: float | None = None
         self.auto_cancel_unconfirmed_s: float | None = None
         self.webhook_bad_signature = False
@@ -279,6 +282,8 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
             details = generate_order(self.rng, merchant=merchant, now=self.now(), order_type=order_type, payment=payment,
                                      delivered_by=delivered_by, ifood_delivery_share=self.ifood_delivery_share,
                                      bad_totals=bad_totals)
+            if self.customer_phones:
+                details["customer"]["phone"] = {"number": self.rng.choice(self.customer_phones)}
             if tweak is not None:
                 tweak(details)
             self.book.add(details, merchant["id"], self.now())
@@ -298,6 +303,8 @@ def add_cli_arguments(parser: Any) -> None:
     parser.add_argument("--merchant", action="append", default=None, metavar="ID", help="a merchant id (repeatable)")
     parser.add_argument("--webhook-url", default=None, help="deliver events by signed webhook to this URL")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--customer-phone", action="append", default=None, metavar="NUMBER",
+                        help="a customer's own number for placed orders instead of iFood's masked 0800 one (repeatable; the WhatsApp demo)")
 
 
 def serve_cli(port: int, options: dict[str, Any], write: Callable[[str], None]) -> None:
@@ -306,6 +313,7 @@ def serve_cli(port: int, options: dict[str, Any], write: Callable[[str], None]) 
                          merchants=options.get("merchant") or None, seed=options.get("seed"))
     sim.max_recorded = 1000  # a long-running demo must not grow its request log forever
     sim.auto_conclude_s = 120.0
+    sim.customer_phones = list(options.get("customer_phone") or [])
     write(f"iFood simulator on {sim.url}")
     write(f"  client id: {options['client_id']}  client secret: {options['client_secret']}")
     for merchant in sim.merchants.values():

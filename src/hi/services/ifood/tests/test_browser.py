@@ -44,7 +44,7 @@ def demo(live_server, demo_sim: IFoodSimulator, settings, tmp_path, monkeypatch)
     settings.VAR_DIR = tmp_path
     monkeypatch.delenv("HI_DEMO", raising=False)
     monkeypatch.setenv("HI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    call_command("hi_setup", "--demo", "--ifood-url", demo_sim.url, stdout=io.StringIO())
+    call_command("hi_setup", "--demo", "--demo-url", f"ifood={demo_sim.url}", stdout=io.StringIO())
     integration = Integration.objects.get(workspace__slug="default", integration_type=IntegrationType.IFOOD.type_id)
     assert integration.state == IntegrationState.ACTIVE
     return integration

@@ -1,0 +1,1 @@
+"""The WhatsApp integration: customer messages through Meta's WhatsApp Business Cloud API."""

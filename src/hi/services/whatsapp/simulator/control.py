@@ -1,0 +1,213 @@
+"""The simulator's knobs and its /_simulator/ control endpoints (never subject to the fault knobs)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from hi.integrations.simulation import FakeRequest, Response, json_response
+
+from .notify import SIGNATURE_MODES
+
+
+def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
+    """A converter that accepts only JSON values of `kind` (no "false" → True surprises)."""
+    def convert(value: Any) -> Any:
+        if value is None and optional:
+            return None
+        if kind is bool and isinstance(value, bool):
+            return value
+        if kind is str and isinstance(value, str):
+            return value
+        if kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if kind is int and value != int(value):
+                raise ValueError("an integer")
+            if value < 0:
+                raise ValueError(f"a non-negative {kind.__name__}")
+            return kind(value)
+        raise ValueError(f"{kind.__name__}{' or null' if optional else ''}")
+    return convert
+
+
+def _choice(*allowed: Any) -> Callable[[Any], Any]:
+    """A converter that accepts only one of `allowed`."""
+    def convert(value: Any) -> Any:
+        if value in allowed and not isinstance(value, bool):
+            return value
+        raise ValueError("one of " + ", ".join(map(str, allowed)))
+    return convert
+
+
+def _probability(value: Any) -> float:
+    """A number from 0 to 1."""
+    number = _strict(float)(value)
+    if number > 1:
+        raise ValueError("a number from 0 to 1")
+    return number
+
+
+def _positive(value: Any) -> float:
+    """A number of seconds above zero."""
+    number = _strict(float)(value)
+    if number <= 0:
+        raise ValueError("a positive number")
+    return number
+
+
+def _batch(value: Any) -> bool | int:
+    """A batch size, or true (10) / false (off)."""
+    return value if isinstance(value, bool) else _strict(int)(value)
+
+
+def _numbers(value: Any) -> list[str]:
+    """A list of phone numbers (strings)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("a list of phone numbers")
+    return list(value)
+
+
+def _statuses(value: Any) -> dict[int, int]:
+    """{error code: HTTP status}, from JSON (whose keys are strings)."""
+    if not isinstance(value, dict):
+        raise ValueError("an object {code: HTTP status}")
+    try:
+        table = {int(code): int(status) for code, status in value.items()}
+    except (TypeError, ValueError):
+        raise ValueError("an object {code: HTTP status}") from None
+    if not all(100 <= status <= 599 for status in table.values()):
+        raise ValueError("HTTP statuses from 100 to 599")
+    return table
+
+
+def _headers(value: Any) -> dict[str, str]:
+    """{header: value} strings."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError("an object of header strings")
+    return dict(value)
+
+
+#: POST /_simulator/faults keys that set a simulator attribute of the same name.
+SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
+    "auth_error_status": _choice(400, 401), "token_expired": _strict(bool), "throughput_limited": _strict(int),
+    "pair_rate_limit_s": _strict(float), "server_error": _strict(int), "accept_then_timeout": _strict(int),
+    "accept_then_timeout_s": _positive, "duplicate_notifications": _strict(bool),
+    "out_of_order_notifications": _strict(bool), "batch_notifications": _batch,
+    "undeliverable_numbers": _numbers, "status_delay_s": _strict(float), "notifications_paused": _strict(bool),
+    "skip_delivered": _strict(bool), "reply_probability": _probability, "reply_text": _strict(str),
+    "quality_rating": _choice("GREEN", "YELLOW", "RED", "UNKNOWN"), "signature_mode": _choice(*SIGNATURE_MODES),
+    "callback_url": _strict(str, optional=True), "error_statuses": _statuses, "window_s": _strict(float),
+    "notification_retries": _strict(int), "notification_retry_s": _strict(float),
+    "notification_timeout_s": _positive, "notification_workers": _strict(int), "token_in_paging_urls": _strict(bool),
+}
+#: Keys that can be set but are never shown (the simulator's credentials).
+SECRET_KNOBS: dict[str, Callable[[Any], Any]] = {
+    "access_token": _strict(str), "app_secret": _strict(str), "verify_token": _strict(str, optional=True)}
+#: Keys that set the inherited `sim.faults` (outage status, 5xx, slow or dripping answers, dropped connections,
+#: extra headers such as Retry-After).
+FAULT_KNOBS: dict[str, Callable[[Any], Any]] = {
+    "status": _strict(int, optional=True), "fail_next": _strict(int), "fail_status": _strict(int),
+    "delay_s": _strict(float), "drop": _strict(bool), "drip_s": _strict(float), "extra_headers": _headers}
+#: Keys that do something once: move the clock forward.
+ACTIONS = {"advance_s": _strict(float)}
+
+
+def _bad(message: str) -> Response:
+    """A 400 from a control endpoint."""
+    return json_response(400, {"error": message})
+
+
+class ControlMixin:
+    """Knobs by name, the state, and the control endpoints; mixed into WhatsAppSimulator."""
+
+    _state: Any
+    faults: Any
+    notifier: Any
+    route: Callable[..., None]
+    advance: Callable[[float], None]
+    say: Callable[..., dict[str, Any]]
+    verify: Callable[..., tuple[int, str]]
+    state: Callable[[], dict[str, Any]]
+
+    def knobs(self) -> dict[str, Any]:
+        """Every visible knob's current value, as POST /_simulator/faults names them."""
+        with self._state:
+            values = {name: getattr(self, name) for name in SIM_KNOBS}
+            values.update({name: getattr(self.faults, name) for name in FAULT_KNOBS})
+            values["undeliverable_numbers"] = list(values["undeliverable_numbers"])
+            values["error_statuses"] = {str(code): status for code, status in values["error_statuses"].items()}
+            values["extra_headers"] = dict(values["extra_headers"])
+            return values
+
+    def set_knobs(self, knobs: dict[str, Any]) -> None:
+        """Validate every knob, then apply them all (ValueError, changing nothing, on a bad name or value)."""
+        tables = (SIM_KNOBS, SECRET_KNOBS, FAULT_KNOBS, ACTIONS)
+        unknown = [name for name in knobs if not any(name in table for table in tables)]
+        if unknown:
+            raise ValueError(f"unknown knobs: {', '.join(sorted(unknown))}")
+        converted = {}
+        for name, value in knobs.items():
+            convert = next(table[name] for table in tables if name in table)
+            try:
+                converted[name] = convert(value)
+            except ValueError as exc:
+                raise ValueError(f"{name}: expected {exc}") from None
+        status = converted.get("status")
+        if status is not None and not 100 <= status <= 599:
+            raise ValueError("status: expected 100..599 or null")
+        with self._state:
+            for name, value in converted.items():
+                if name in FAULT_KNOBS:
+                    setattr(self.faults, name, value)
+                elif name in SIM_KNOBS or name in SECRET_KNOBS:
+                    setattr(self, name, value)
+            if converted.get("advance_s"):
+                self.advance(converted["advance_s"])
+        self.notifier.wake()
+
+    # --- control endpoints --------------------------------------------------------------------------
+
+    def add_control_routes(self) -> None:
+        """Register the /_simulator/ endpoints."""
+        self.route("GET", "/_simulator/state", lambda request: json_response(200, self.state()))
+        self.route("GET", "/_simulator/faults", lambda request: json_response(200, self.knobs()))
+        self.route("POST", "/_simulator/faults", self.control_faults)
+        self.route("POST", "/_simulator/customer-messages", self.control_customer)
+        self.route("POST", "/_simulator/verify", self.control_verify)
+
+    @staticmethod
+    def _body(request: FakeRequest) -> dict[str, Any]:
+        """The JSON object body of a control request ({} when empty); ValueError otherwise."""
+        body = request.json() if request.body else {}
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        return body
+
+    def control_faults(self, request: FakeRequest) -> Response:
+        """POST /_simulator/faults {knob: value, …, "advance_s": N}: misbehave on command."""
+        try:
+            self.set_knobs(self._body(request))
+        except ValueError as exc:
+            return _bad(str(exc))
+        return json_response(200, self.knobs())
+
+    def control_customer(self, request: FakeRequest) -> Response:
+        """POST /_simulator/customer-messages {"wa_id", "text", "name"?, "kind"?, …extra}: a customer writes → 202."""
+        try:
+            body = self._body(request)
+            wa_id, text = body.pop("wa_id", None), body.pop("text", "")
+            name, kind = body.pop("name", "Maria Silva"), body.pop("kind", "text")
+            if not all(isinstance(v, str) for v in (wa_id, text, name, kind)) or not wa_id or "data" in body:
+                raise ValueError('expected {"wa_id", "text", "name"?, "kind"?, …} strings (no "data")')
+            message = self.say(wa_id, text, name=name, kind=kind, **body)
+        except ValueError as exc:
+            return _bad(str(exc))
+        return json_response(202, message)
+
+    def control_verify(self, request: FakeRequest) -> Response:
+        """POST /_simulator/verify {"verify_token"?, "mode"?, "challenge"?}: Meta's GET handshake → hi's answer."""
+        try:
+            body = self._body(request)
+            if set(body) - {"verify_token", "mode", "challenge"} or not all(isinstance(v, str) for v in body.values()):
+                raise ValueError('expected {"verify_token"?, "mode"?, "challenge"?} strings')
+            status, text = self.verify(**body)
+        except ValueError as exc:
+            return _bad(str(exc))
+        return json_response(200, {"status": status, "body": text})
