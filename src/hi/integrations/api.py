@@ -54,6 +54,7 @@ from .core.errors import (
     UnsafeDestination,
     UnsafeURL,
     bodies_withheld,
+    connection_test_failure,
     set_up_failure,
 )
 
@@ -114,6 +115,7 @@ __all__ = [
     # Errors
     "HiError",
     "IntegrationFailure", "IntegrationNotReady", "IntegrationAuthFailed", "IntegrationError", "set_up_failure",
+    "connection_test_failure",
     "ConnectionTestFailed", "CannotConnect", "InvalidAuth", "ConfigurationInvalid", "SetupError", "IllegalTransition",
     "DemoUnavailable",
     "ProviderError", "ProviderUnavailable", "ProviderTimeout", "BreakerOpen", "ProviderRateLimited", "ProviderAuthError",

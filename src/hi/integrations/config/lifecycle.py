@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..core.errors import IllegalTransition, IntegrationAuthFailed, IntegrationError, IntegrationNotReady
+from ..core.errors import IllegalTransition, IntegrationAuthFailed, IntegrationError, IntegrationNotReady, ProviderError, set_up_failure
 from ..core.redaction import redact_text
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationLog, IntegrationState, StateChange
@@ -156,6 +156,8 @@ def activate(integration: Integration, actor: str) -> Integration:
     try:
         gateway.activate(integration)
     except Exception as exc:  # noqa: BLE001 - any failure lands in a state, never a 500
+        # A provider error the gateway lets through is classified as set_up_failure() would: an outage retries.
+        exc = set_up_failure(exc) if isinstance(exc, ProviderError) else exc
         for failure, state, level, label, py_level in FAILURES:
             if isinstance(exc, failure):
                 return _fail(integration, actor, state, label, failure_text(integration, exc), level, py_level)

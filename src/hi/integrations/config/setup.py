@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from ..contract.attributes import AttributeSpec, serialize_value, validate_values
 from ..contract.gateway import ConnectionInfo, IntegrationGateway
-from ..core.errors import ConfigurationInvalid, ConnectionTestFailed, SetupError, response_bodies_withheld
+from ..core.errors import ConfigurationInvalid, ConnectionTestFailed, ProviderError, SetupError, connection_test_failure, response_bodies_withheld
 from ..core.redaction import redact_text
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationLog, IntegrationState
@@ -82,7 +82,11 @@ def _test_connection(gateway: IntegrationGateway, values: dict[str, Any], timeou
     """The gateway's connection test under set-up's rules: all of its provider calls end within `timeout_s` in
     total, and their errors never carry what the provider answered (the URL is not trusted yet)."""
     with transport.deadline(timeout_s), response_bodies_withheld():
-        return gateway.test_connection(values, timeout_s)
+        try:
+            return gateway.test_connection(values, timeout_s)
+        except ProviderError as exc:
+            # A provider error the gateway lets through says what it is: refused credentials, or no usable answer.
+            raise connection_test_failure(exc) from None
 
 
 def probe(

@@ -262,6 +262,11 @@ def error_class_for(status: int | None) -> type[ProviderError] | None:
     return ProviderUnavailable if status >= 500 else ProviderRejected
 
 
+def connection_test_failure(exc: ProviderError) -> ConnectionTestFailed:
+    """The connection-test failure a provider error means: refused credentials (invalid_auth), or no usable answer (cannot_connect)."""
+    return InvalidAuth(str(exc)) if isinstance(exc, ProviderAuthError) else CannotConnect(str(exc))
+
+
 def set_up_failure(exc: ProviderError, auth_message: str = "") -> IntegrationFailure:
     """The set-up failure a provider error means: refused credentials, an outage or rate limit (retried), or permanent."""
     if isinstance(exc, ProviderAuthError):

@@ -279,7 +279,10 @@ def forget_clients() -> None:
 
 def client_for_integration(integration: Any, provider: str, base_url: str, **options: Any) -> ProviderClient:
     """The integration's client, kept for the process: one requests.Session (and its kept-alive
-    connections) per integration and configuration, instead of a new one per call."""
+    connections) per integration and configuration, instead of a new one per call. With no integration
+    (a connection test: nothing is saved yet), a bare client, kept nowhere, with no breaker and no call log."""
+    if integration is None:
+        return ProviderClient(provider, base_url, **options)
     headers = options.get("headers") or {}
     key = (
         integration.pk, provider, base_url, tuple(sorted(headers.items())), repr(options.get("timeout")),

@@ -12,7 +12,7 @@ from hi.integrations.core.errors import ProviderAuthError, ProviderRateLimited, 
 from hi.integrations.core.redaction import REDACTED
 from hi.integrations.models import ProviderCall
 from hi.integrations.outbound.calllog import prune_calls, redact_url
-from hi.integrations.outbound.http import DEFAULT_TIMEOUT, ProviderClient
+from hi.integrations.outbound.http import DEFAULT_TIMEOUT, ProviderClient, client_for_integration
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.fakeserver import json_response
 
@@ -237,3 +237,12 @@ def test_request_json_reads_a_post_s_answer_as_safely_as_get_json(fake, body, wo
     with pytest.raises(ProviderRejected, match=words):
         ProviderClient("acme", fake.url).request_json("POST", "/bad", json={})
     assert ProviderClient("acme", fake.url).request_json("POST", "/good", json={"a": 1}) == {"id": 7}
+
+
+@pytest.mark.django_db
+def test_client_for_integration_keeps_one_client_per_integration_and_none_gives_a_bare_one(demo, fake):
+    """Given an integration, then its client is kept (its breaker, its call log); given None (a connection test), a fresh bare one."""
+    kept = client_for_integration(demo, "acme", fake.url, timeout=(1, 2))
+    assert client_for_integration(demo, "acme", fake.url, timeout=(1, 2)) is kept and kept.integration == demo
+    bare = client_for_integration(None, "acme", fake.url, timeout=(1, 2))
+    assert bare.integration is None and client_for_integration(None, "acme", fake.url, timeout=(1, 2)) is not bare

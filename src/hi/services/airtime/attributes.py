@@ -5,40 +5,29 @@ import re
 
 from hi.integrations.api import AttributeSpec, AttributeType, ValueType
 
-#: A SKU or a provider's product id: printable, no separator of the map's own.
+#: A SKU or a provider's product id: up to 100 characters, none of them a space, a comma or =.
 TOKEN = re.compile(r"^[^\s=,]{1,100}$")
-MAX_PRODUCTS = 200
 
 
 class AirtimeAttribute(AttributeType):
     """Attributes of an airtime integration (keys as used by `integration add airtime --set`)."""
 
     API_BASE_URL = AttributeSpec(
-        key="api_base_url",
-        label="API base URL",
-        value_type=ValueType.URL,
+        key="api_base_url", label="API base URL", value_type=ValueType.URL,
         help="Where the voucher provider's API answers (its simulator: manage.py hi_simulator airtime).",
     )
     API_KEY = AttributeSpec(
-        key="api_key",
-        label="API key",
-        value_type=ValueType.SECRET,
+        key="api_key", label="API key", value_type=ValueType.SECRET, credential=True,
         help="The key the provider issued for this account; hi sends it in the X-API-Key header.",
-        credential=True,
     )
     SIGNING_SECRET = AttributeSpec(
-        key="signing_secret",
-        label="Signing secret",
-        value_type=ValueType.SECRET,
+        key="signing_secret", label="Signing secret", value_type=ValueType.SECRET,
         help="The secret hi signs every request body with (hex HMAC-SHA256 in X-Signature); the provider checks it.",
     )
     PRODUCT_MAP = AttributeSpec(
-        key="product_map",
-        label="Airtime products",
-        value_type=ValueType.TEXT,
-        help="Which of your SKUs are airtime and the provider's product for each, as SKU=product pairs: AIR-CLARO=claro-br, AIR-VIVO=vivo-br",
-        # Read when an order is confirmed: changing it needs no connection test.
-        affects_connection=False,
+        key="product_map", label="Airtime products", value_type=ValueType.TEXT,
+        help="Which of your SKUs are airtime, and the provider's product for each: AIR-CLARO-10=claro-br, AIR-VIVO-20=vivo-br",
+        affects_connection=False,  # read when an order is confirmed: a change needs no connection test
     )
 
 
@@ -54,6 +43,4 @@ def parse_product_map(text: str) -> dict[str, str]:
         products[sku] = product
     if not products:
         raise ValueError("Give at least one SKU=product pair.")
-    if len(products) > MAX_PRODUCTS:
-        raise ValueError(f"At most {MAX_PRODUCTS} products.")
     return products

@@ -7,29 +7,14 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from hi.integrations.api import (
-    CannotConnect,
-    Capability,
-    ConfigurationInvalid,
-    ConnectionInfo,
-    DirectiveHandler,
-    EventHook,
-    Integration,
-    IntegrationAuthFailed,
-    IntegrationGateway,
-    InvalidAuth,
-    ProviderAuthError,
-    ProviderError,
-    ScheduledJob,
-    attribute_values,
-    count_by_status,
-    set_up_failure,
+    CannotConnect, Capability, ConfigurationInvalid, ConnectionInfo, DirectiveHandler, EventHook, Integration, IntegrationAuthFailed,
+    IntegrationGateway, ScheduledJob,
 )
 
 from .attributes import AirtimeAttribute, parse_product_map
 from .client import AirtimeClient, client_for
 from .handlers import CONFIRMED_HOOK, ISSUE_HANDLER
 from .jobs import CHECK_JOB
-from .models import Voucher
 from .pane import pane_context
 
 
@@ -42,10 +27,8 @@ class AirtimeGateway(IntegrationGateway):
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
         """Offline rules: a base URL without query or fragment, and a product map of SKU=product pairs."""
-        errors: dict[str, str] = {}
         url = attributes.get("api_base_url") or ""
-        if "?" in url or "#" in url:
-            errors["api_base_url"] = "Give the base URL only, without ?query or #fragment."
+        errors = {"api_base_url": "Give the base URL only, without ?query or #fragment."} if "?" in url or "#" in url else {}
         try:
             parse_product_map(attributes.get("product_map") or "")
         except ValueError as exc:
@@ -54,24 +37,15 @@ class AirtimeGateway(IntegrationGateway):
             raise ConfigurationInvalid(errors)
 
     def test_connection(self, attributes: Mapping[str, Any], timeout_s: float) -> ConnectionInfo:
-        """A signed GET /balance: the key and the signing secret are accepted, and the account it names identifies the integration."""
-        try:
-            balance = AirtimeClient(attributes, timeout_s=timeout_s).balance()
-        except ProviderAuthError as exc:
-            raise InvalidAuth(str(exc), sentence="The provider refused the API key or the signature: check both.") from None
-        except ProviderError as exc:
-            raise CannotConnect(str(exc)) from None
+        """A signed GET /balance (a refused key or signature is invalid_auth); the account it names identifies the integration."""
+        balance = AirtimeClient(attributes, timeout_s=timeout_s).balance()
         if not balance.get("account"):
             raise CannotConnect("The provider's balance answer names no account.")
         return ConnectionInfo(unique_id=str(balance["account"]), title=str(balance.get("name") or ""))
 
     def activate(self, integration: Integration) -> None:
-        """The provider still answers for the same account (outages retry, a refused key or signature is auth_failed)."""
-        try:
-            balance = client_for(integration).balance()
-        except ProviderError as exc:
-            raise set_up_failure(exc) from None
-        if str(balance.get("account")) != integration.unique_id:
+        """The provider still answers for the same account (an outage retries, a refused key or signature is auth_failed)."""
+        if str(client_for(integration).balance().get("account")) != integration.unique_id:
             raise IntegrationAuthFailed("The API key now belongs to another account; re-authenticate.")
 
     def deactivate(self, integration: Integration) -> None:
@@ -92,9 +66,3 @@ class AirtimeGateway(IntegrationGateway):
     def manage(self, request: HttpRequest, integration: Integration) -> str:
         """The pane: the provider's balance, the products and the vouchers by status."""
         return render_to_string("airtime/pane.html", pane_context(integration), request=request)
-
-    def diagnostics(self, integration: Integration) -> dict[str, Any]:
-        """Where the provider is, the products mapped and the vouchers by status (never a code)."""
-        values = attribute_values(integration)
-        statuses = count_by_status(Voucher.objects.filter(integration=integration))
-        return {"api_base_url": values["api_base_url"], "product_map": values["product_map"], "vouchers": statuses}

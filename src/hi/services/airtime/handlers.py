@@ -1,22 +1,18 @@
-"""Issuing vouchers: a confirmed order's airtime lines become airtime.issue directives, each buying one voucher per unit, once per reference."""
+"""Issuing vouchers: a confirmed order's airtime lines become airtime.issue directives buying one voucher per unit, once per reference."""
 from __future__ import annotations
 
+from django.db import transaction
+
 from hi.integrations.api import (
-    Directive,
-    DirectiveFailed,
-    DirectiveHandler,
-    Event,
-    EventHook,
-    Integration,
-    ProviderRejected,
-    attribute_values,
-    enqueue,
+    Directive, DirectiveFailed, DirectiveHandler, Event, EventHook, Integration, ProviderRejected, attribute_values, clean_text, encrypt,
+    enqueue, log, publish, redact_text,
 )
+from hi.messaging.phones import InvalidPhone, personal
+from hi.orders import api as orders
 from hi.orders.models import Order
 
-from . import vouchers
 from .attributes import parse_product_map
-from .client import client_for
+from .client import PROVIDER, AirtimeClient, Transaction, client_for
 from .models import Voucher
 
 TOPIC_ISSUE = "airtime.issue"
@@ -24,47 +20,75 @@ TOPIC_ISSUE = "airtime.issue"
 
 def issue_when_confirmed(event: Event, integration: Integration) -> None:
     """order.status_changed to confirmed: one airtime.issue directive per line whose SKU the product map names."""
-    if event.data.get("new_status") != "confirmed":
-        return
     order = Order.objects.filter(workspace_id=event.workspace_id, ref=event.data.get("ref")).first()
-    try:
-        products = parse_product_map(attribute_values(integration)["product_map"])
-    except ValueError:
-        return  # an integration not configured yet buys nothing
-    for item in order.items.filter(sku__in=list(products)) if order else []:
+    if event.data.get("new_status") != "confirmed" or order is None:
+        return
+    products = parse_product_map(attribute_values(integration)["product_map"])  # checked when it was saved
+    for item in order.items.filter(sku__in=list(products)):
         enqueue(integration, TOPIC_ISSUE, {"order": order.ref, "line": item.position}, dedupe_key=f"issue:{order.ref}:{item.position}")
 
 
 def issue_line(directive: Directive) -> None:
-    """Buy the line's vouchers unit by unit; a unit the provider already answered for is not asked again, and its reference stops a second purchase."""
-    integration, payload = directive.integration, directive.payload
-    order = Order.objects.filter(workspace_id=integration.workspace_id, ref=payload["order"]).first()
-    item = order.items.filter(position=payload["line"]).first() if order else None
-    if item is None:
-        raise DirectiveFailed(f"Order {payload['order']} has no line {payload['line']} any more.")
-    product = parse_product_map(attribute_values(integration)["product_map"]).get(item.sku)
+    """Buy the line's vouchers unit by unit: a unit already answered is not asked again, and its reference stops a second purchase."""
+    integration, order_ref, line = directive.integration, directive.payload["order"], directive.payload["line"]
+    order = Order.objects.filter(workspace_id=integration.workspace_id, ref=order_ref).first()
+    item = order.items.filter(position=line).first() if order else None
+    product = parse_product_map(attribute_values(integration)["product_map"]).get(item.sku) if item else None
     if product is None:
-        raise DirectiveFailed(f"SKU {item.sku} is no longer an airtime product of this integration.")
+        raise DirectiveFailed(f"Order {order_ref} has no line {line} whose SKU is an airtime product of this integration.")
     if item.quantity != int(item.quantity) or item.quantity < 1:
-        raise DirectiveFailed(f"Line {item.position} asks for {item.quantity} vouchers: only whole numbers can be bought.")
-    phone, client = vouchers.phone_of(order), client_for(integration)
+        raise DirectiveFailed(f"Line {line} asks for {item.quantity} vouchers: only whole numbers can be bought.")
+    client = client_for(integration)
     for unit in range(1, int(item.quantity) + 1):
-        voucher = vouchers.unit_voucher(integration, order, item, unit, product)
-        if voucher.status != Voucher.Status.QUEUED:
-            continue  # answered already: pending ones are the scheduled check's
-        if not phone or voucher.amount_q <= 0:
-            vouchers.fail(voucher, f"The order's phone number {order.customer_phone!r} cannot receive airtime." if not phone else "The line has no price.")
-            continue
-        try:
-            answer = client.issue(product, phone, vouchers.money(voucher.amount_q), voucher.currency, voucher.reference)
-        except ProviderRejected as exc:
-            if not (exc.status and 400 <= exc.status < 500):
-                raise  # an answer hi cannot read: the purchase may have happened, so it is not called failed
-            vouchers.fail(voucher, str(exc))  # refused (a 4xx): asking again would not change it
-            continue
-        vouchers.record(voucher, answer)
+        # The unit's voucher, created queued the first time; its reference is the same on every attempt.
+        voucher = Voucher.objects.get_or_create(integration=integration, reference=f"{order.ref}:{line}:{unit}", defaults={
+            "order": order, "line": line, "unit": unit, "sku": item.sku, "product_id": product, "amount_q": item.unit_price_q,
+            "currency": orders.CURRENCY})[0]
+        if voucher.status == Voucher.Status.QUEUED:  # not answered yet; a pending one is the scheduled check's
+            record(voucher, buy(client, voucher))
 
 
-# Retried on the default schedule (5 s, 30 s, 2 min, ... 24 h): an outage delays a voucher, the reference keeps it single.
+def buy(client: AirtimeClient, voucher: Voucher) -> Transaction:
+    """The provider's answer for one voucher, or hi's own failure when it cannot be bought or the provider refused it."""
+    try:
+        phone = personal(voucher.order.customer_phone)  # E.164, a customer's own number
+    except InvalidPhone as exc:
+        return Transaction("", Voucher.Status.FAILED, "", f"The order's phone number cannot receive airtime: {exc}")
+    try:
+        return client.issue(voucher.product_id, phone, voucher.amount, voucher.currency, voucher.reference)
+    except ProviderRejected as exc:
+        if not (exc.status and 400 <= exc.status < 500):
+            raise  # an answer hi cannot read: the purchase may have happened, so it is not called failed
+        return Transaction("", Voucher.Status.FAILED, "", str(exc))  # refused (a 4xx): asking again would not change it
+
+
+def record(voucher: Voucher, answer: Transaction) -> None:
+    """Keep the provider's answer, or hi's own failure (its message without the code it may quote); a final one is published too."""
+    code = answer.voucher_code if answer.status == Voucher.Status.SUCCESS else ""
+    with transaction.atomic():
+        voucher.status, voucher.transaction_id = answer.status, clean_text(answer.transaction_id, 100)
+        voucher.code, voucher.message = encrypt(code) if code else "", clean_text(redact_text(answer.message, [code]), 500)
+        voucher.save()
+        if voucher.status != Voucher.Status.PENDING:
+            settled(voucher)
+
+
+def settled(voucher: Voucher) -> None:
+    """Publish voucher.issued or voucher.failed; say it, the code masked, in the order's history and the integration's log."""
+    data = {"order": voucher.order.ref, "reference": voucher.reference, "transaction_id": voucher.transaction_id, "sku": voucher.sku,
+            "product_id": voucher.product_id, "amount": voucher.amount, "currency": voucher.currency, "code": voucher.masked_code,
+            "message": voucher.message}
+    what = f"line {voucher.line}, unit {voucher.unit}, {voucher.product_id}, {voucher.amount} {voucher.currency}"
+    if voucher.status == Voucher.Status.SUCCESS:
+        publish("voucher.issued", data, voucher.order.workspace_id, integration=voucher.integration)
+        text = f"Airtime voucher {voucher.masked_code} issued ({what})."
+    else:
+        publish("voucher.failed", data, voucher.order.workspace_id, integration=voucher.integration)
+        text = f"Airtime voucher failed ({what}): {voucher.message or 'no reason given'}"
+    orders.record(voucher.order, "airtime_voucher", text, actor=PROVIDER, integration=voucher.integration, data={"reference": voucher.reference})
+    log(voucher.integration, "info" if voucher.status == Voucher.Status.SUCCESS else "warning", f"{voucher.order.ref}: {text}")
+
+
+# Retried on the default schedule (5 s, 30 s, 2 min, ... 24 h): an outage delays a voucher, its reference keeps it single.
 ISSUE_HANDLER = DirectiveHandler(TOPIC_ISSUE, issue_line)
 CONFIRMED_HOOK = EventHook("order.status_changed", issue_when_confirmed)

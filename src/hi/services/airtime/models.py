@@ -1,17 +1,16 @@
 """The vouchers hi bought: one row per unit of an order's airtime line, its code encrypted at rest."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
-from django.utils import timezone
 
 from hi.integrations.api import Integration, RedactedTextField, decrypt
 from hi.orders.models import Order
 
-MASK = "••••"
-
 
 class Voucher(models.Model):
-    """One voucher: queued until the provider answers, then pending, success (with its code) or failed."""
+    """One voucher: queued until the provider answers, then pending, issued (with its code) or failed."""
 
     class Status(models.TextChoices):
         """Where the purchase is: not asked yet, settling at the provider, or final."""
@@ -23,7 +22,7 @@ class Voucher(models.Model):
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
-    #: The provider's dedupe key: <order ref>:<line>:<unit>, the same on every attempt.
+    #: The provider's dedupe key, the same on every attempt: <order ref>:<line>:<unit>.
     reference = models.CharField(max_length=100)
     line = models.PositiveIntegerField()
     unit = models.PositiveIntegerField()
@@ -36,7 +35,6 @@ class Voucher(models.Model):
     #: The voucher code, Fernet-encrypted like every stored secret (hi_rotate_keys re-encrypts it: apps.py).
     code = models.TextField(blank=True, default="")
     message = RedactedTextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -44,6 +42,11 @@ class Voucher(models.Model):
         constraints = [models.UniqueConstraint(fields=["integration", "reference"], name="airtime_voucher_reference")]
 
     @property
+    def amount(self) -> str:
+        """The amount as the provider's decimal string: 1000 cents → "10.00" (never a float)."""
+        return f"{Decimal(self.amount_q) / 100:.2f}"
+
+    @property
     def masked_code(self) -> str:
         """The code as anyone sees it: its last four characters ('' before it is issued)."""
-        return f"{MASK}{decrypt(self.code)[-4:]}" if self.code else ""
+        return f"••••{decrypt(self.code)[-4:]}" if self.code else ""

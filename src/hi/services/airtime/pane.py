@@ -1,32 +1,31 @@
-"""What the airtime pane shows: the provider's balance (asked live, briefly), the products and the vouchers by status."""
+"""What operators see of the service: its pane (the provider's balance, asked live and briefly; products; vouchers) and each order's vouchers."""
 from __future__ import annotations
 
 from typing import Any
 
-from hi.integrations.api import Integration, ProviderError, attribute_values, count_by_status
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 
-from .attributes import parse_product_map
+from hi.integrations.api import Integration, ProviderError, attribute_values, count_by_status
+from hi.orders.models import Order
+
 from .client import client_for
 from .models import Voucher
-
-#: The pane waits this long for the balance: the manage page must not hang on the provider.
-BALANCE_TIMEOUT_S = 3.0
 
 
 def pane_context(integration: Integration) -> dict[str, Any]:
     """The pane template's context."""
-    values = attribute_values(integration)
     try:
-        balance, balance_error = client_for(integration, timeout_s=BALANCE_TIMEOUT_S).balance(), ""
+        # Asked for 3 s at most: the manage page must not hang on the provider.
+        balance, balance_error = client_for(integration, timeout_s=3.0).balance(), ""
     except ProviderError as exc:
         balance, balance_error = {}, str(exc)
-    try:
-        products = parse_product_map(values["product_map"])
-    except ValueError:
-        products = {}
     vouchers = Voucher.objects.filter(integration=integration)
-    return {
-        "integration": integration, "api_base_url": values["api_base_url"], "balance": balance, "balance_error": balance_error,
-        "products": sorted(products.items()), "counts": count_by_status(vouchers),
-        "recent": vouchers.select_related("order").order_by("-updated_at")[:10],
-    }
+    return {"integration": integration, "values": attribute_values(integration), "balance": balance, "balance_error": balance_error,
+            "counts": count_by_status(vouchers), "recent": vouchers.select_related("order").order_by("-updated_at")[:10]}
+
+
+def order_panel(request: HttpRequest, order: Order) -> str:
+    """The order page's Airtime vouchers panel: each voucher's status and masked code ('' for an order without any)."""
+    vouchers = list(Voucher.objects.filter(order=order))
+    return render_to_string("airtime/order_panel.html", {"vouchers": vouchers}, request=request) if vouchers else ""

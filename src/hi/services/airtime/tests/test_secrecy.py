@@ -61,11 +61,10 @@ def test_history_events_and_the_provider_s_message_show_only_the_last_4(issued):
 def test_the_logs_show_the_code_masked(issued, caplog):
     # given
     voucher, code = issued
-    # then the server's log and the integration's log say it was issued, by its last 4 characters only
-    server = "\n".join(record.getMessage() for record in caplog.get_records("setup"))
+    # then the integration's log says it was issued, by its last 4 characters, and no log line holds the code
     console = " ".join(IntegrationLog.objects.filter(integration=voucher.integration).values_list("message", flat=True))
-    for text in (server, console):
-        assert f"Airtime voucher ••••{code[-4:]} issued" in text and leaks(text, code) == []
+    assert f"Airtime voucher ••••{code[-4:]} issued" in console and leaks(console, code) == []
+    assert leaks("\n".join(record.getMessage() for record in caplog.get_records("setup")), code) == []
 
 
 def test_the_pane_shows_the_balance_and_the_code_masked(issued, airtime, operator_client):
@@ -88,3 +87,26 @@ def test_rotating_the_encryption_keys_re_encrypts_the_codes(issued, settings):
     settings.HI_ENCRYPTION_KEYS = [new_key]
     voucher.refresh_from_db()
     assert decrypt(voucher.code) == code
+
+
+def test_the_order_page_shows_each_voucher_s_status_and_its_code_masked(issued, workspace, sim, airtime, operator_client,
+                                                                          django_capture_on_commit_callbacks):
+    # given a second order whose voucher stays pending
+    voucher, code = issued
+    sim.outcome = "pending"
+    pending_order = new_order(workspace, ("AIR-VIVO-20", "1", 2000))
+    confirm(pending_order, django_capture_on_commit_callbacks)
+    run_directives(airtime)
+    # when the operator opens each order
+    page = operator_client.get(voucher.order.get_absolute_url()).content.decode()
+    pending = operator_client.get(pending_order.get_absolute_url()).content.decode()
+    # then the first shows its voucher issued, by the code's last 4 characters; the second its voucher pending
+    assert "Airtime vouchers" in page and "Issued" in page and f"••••{code[-4:]}" in page and leaks(page, code) == []
+    assert "Pending" in pending and "vivo-br" in pending and "claro-br" not in pending
+
+
+def test_an_order_without_vouchers_has_no_airtime_panel(workspace, airtime, operator_client):
+    # when
+    page = operator_client.get(new_order(workspace, ("BURGER-1", "1", 2500)).get_absolute_url()).content.decode()
+    # then
+    assert page.count("Airtime vouchers") == 0
