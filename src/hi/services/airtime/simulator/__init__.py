@@ -180,9 +180,9 @@ class AirtimeSimulator(FakeProviderServer):
         return self.show_knobs(request)
 
 
-def build() -> AirtimeSimulator:
+def build(port: int = 0) -> AirtimeSimulator:
     """The simulator with its defaults, not started (hi_quality and the tests start it)."""
-    return AirtimeSimulator()
+    return AirtimeSimulator(port=port)
 
 
 def serve_cli(port: int, options: dict, write: Callable[[str], None]) -> None:
