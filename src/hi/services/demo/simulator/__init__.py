@@ -145,6 +145,11 @@ class DemoSimulator(FakeProviderServer):
         return json_response(200, {"items": page, "next_offset": next_offset})
 
 
+def build(port: int = 0) -> DemoSimulator:
+    """The checklist's hook: the demo provider with its default accounts and items, not started."""
+    return DemoSimulator(port=port)
+
+
 def serve_cli(port: int, options: dict, write: Callable[[str], None]) -> None:
     """hi_simulator hook: serve the demo provider (with live updates) until interrupted."""
     simulator = DemoSimulator(port=port, stream=True)

@@ -13,6 +13,7 @@ from .webhook import WebhookConfig, WebhookSender
 def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
     """A converter that accepts only JSON values of `kind` (no "false" → True surprises)."""
     def convert(value: Any) -> Any:
+        """The value as `kind`, or ValueError saying what was expected."""
         if value is None and optional:
             return None
         if kind is bool and isinstance(value, bool):
@@ -115,8 +116,8 @@ class ControlMixin:
             return self.emit(order.id, order.merchant_id, code, metadata)
 
     def queue_raw_event(self, event: dict, merchant_id: str | None = None) -> dict:
-        """Queue a hand-made event exactly as given (a misbehaving iFood's: bad dates, odd text, wrong types) for every
-        credential covering `merchant_id` (default: the event's merchantId, else the first merchant); returns it."""
+        """Queue a hand-made event exactly as given (a misbehaving iFood's: bad dates, odd text, wrong types); returns it."""
+        # For every credential covering `merchant_id` (default: the event's merchantId, else the first merchant).
         with self._state:
             merchant = merchant_id or event.get("merchantId") or next(iter(self.merchants))
             now = self.now()
@@ -132,6 +133,7 @@ class ControlMixin:
         self._placer_stop, self.placing_every_s = stop, every_s
 
         def run() -> None:
+            """Place an order every `every_s` until stopped."""
             while not stop.wait(every_s):
                 self.place_order(**options)
                 with self._state:
