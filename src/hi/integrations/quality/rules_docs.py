@@ -89,7 +89,8 @@ def untranslated(template: str) -> list[tuple[int, str]]:
         value = match.group(3)
         if WORD.search(value.replace(MARK, " ")):
             found.append((text.count("\n", 0, match.start()) + 1, f'{match.group(1)}="{value.replace(MARK, "…")}"'))
-    stripped = TAG.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    # A tag separates the text around it ("</td><a>Open" is not one word with what came before).
+    stripped = TAG.sub(lambda m: MARK + "\n" * m.group(0).count("\n"), text)
     for number, line in enumerate(stripped.split("\n"), start=1):
         for chunk in line.split(MARK):
             chunk = html.unescape(chunk).strip()

@@ -26,8 +26,8 @@ def assigned(cls: ast.ClassDef, name: str) -> ast.AST | None:
 
 
 def names_used(function: ast.FunctionDef) -> set[str]:
-    """Every plain name a function's body reads."""
-    return {node.id for node in ast.walk(function) if isinstance(node, ast.Name)}
+    """Every plain name a function's body reads (its annotations left out: naming a type starts nothing)."""
+    return {node.id for statement in function.body for node in ast.walk(statement) if isinstance(node, ast.Name)}
 
 
 def contract_class_problems(cls: ast.ClassDef, source: SourceFile, subject: Subject) -> list[str]:
