@@ -4,13 +4,14 @@ It inspects services (their files, their tests' source, their simulator, their d
 the framework's runtime rooms, like checks.py; it imports no service by name (it finds them through IntegrationType)
 and no development dependency. `standards` holds its conventions as data, for the scaffold to follow.
 """
+from ..core.errors import RuleNotApplicable
 from . import standards
-from .model import NotApplicable, Result, Rule, ServiceReport, Status, Subject
+from .model import Result, Rule, ServiceReport, Status, Subject
 from .report import render_json, render_text
 from .rules import RULES, RULES_BY_ID
 from .runner import check_service, run_checklist, run_rule, subject_for
 
 __all__ = [
-    "standards", "RULES", "RULES_BY_ID", "Rule", "Result", "ServiceReport", "Status", "Subject", "NotApplicable",
+    "standards", "RULES", "RULES_BY_ID", "Rule", "Result", "ServiceReport", "Status", "Subject", "RuleNotApplicable",
     "check_service", "run_checklist", "run_rule", "subject_for", "render_json", "render_text",
 ]

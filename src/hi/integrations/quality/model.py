@@ -18,10 +18,6 @@ class Status(str, Enum):
     EXEMPT = "exempt"
 
 
-class NotApplicable(Exception):
-    """Raised by a check when its rule does not apply to the service (an exemption hi grants, with why)."""
-
-
 @dataclass(frozen=True)
 class Subject:
     """The service under check: its type, its app's folder, its docs page, its gateway and the exemptions it declares."""
@@ -52,7 +48,7 @@ class Rule:
     title: str
     how: str
     why: str
-    #: The problems found, in words (empty: the rule passes); raises NotApplicable when it does not apply.
+    #: The problems found, in words (empty: the rule passes); raises core.errors.RuleNotApplicable when it does not apply.
     check: Callable[[Subject], list[str]]
     #: Whether the check writes to the database (inside a transaction it rolls back).
     needs_database: bool = False

@@ -9,7 +9,8 @@ from django.apps import apps
 from django.conf import settings
 from django.template.base import Lexer, TokenType
 
-from .model import NotApplicable, Subject
+from ..core.errors import RuleNotApplicable
+from .model import Subject
 from .standards import ATTRIBUTES_SECTION, DOC_SECTIONS, DocSection, docs_page
 
 FENCE = re.compile(r"^```.*?^```[^\n]*$", re.S | re.M)
@@ -102,7 +103,7 @@ def untranslated(template: str) -> list[tuple[int, str]]:
 def check_templates_translatable(subject: Subject) -> list[str]:
     """Every user-facing string of the service's templates is marked for translation (once the console is translated)."""
     if not translated():
-        raise NotApplicable("not applicable: the console is not translated yet")
+        raise RuleNotApplicable("not applicable: the console is not translated yet")
     problems = []
     for path in sorted((subject.app_dir / "templates").rglob("*.html")):
         relative = path.relative_to(subject.app_dir).as_posix()

@@ -16,10 +16,11 @@ from hi.workspaces.models import Workspace
 from ..config.store import save_attributes
 from ..console.diagnostics import build_diagnostics
 from ..contract.attributes import AttributeSpec, ValueType, validate_values
+from ..core.errors import RuleNotApplicable
 from ..models import Integration, IntegrationState
 from ..simulation import CONTROL_PREFIX, STANDARD_KNOBS, FakeProviderServer
 from .canary import CANARY, leaks
-from .model import NotApplicable, Subject
+from .model import Subject
 from .standards import SIMULATOR_HOOK
 
 #: Where the knob checks send their requests: a path no provider serves (the knobs answer before any route).
@@ -157,7 +158,7 @@ def check_diagnostics_redacted(subject: Subject) -> list[str]:
     specs = subject.gateway.attribute_type.specs() if subject.gateway.attribute_type else []
     canaries = {spec.key: canary_for(spec) for spec in specs if spec.is_secret}
     if not canaries:
-        raise NotApplicable("not applicable: the service has no secret attribute")
+        raise RuleNotApplicable("not applicable: the service has no secret attribute")
     values, errors = validate_values(specs, {spec.key: canaries.get(spec.key) or plausible(spec) for spec in specs})
     if errors:
         return [f"no integration could be built to check: {key}: {message}" for key, message in errors.items()]

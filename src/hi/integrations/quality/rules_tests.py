@@ -4,7 +4,8 @@ from __future__ import annotations
 import ast
 
 from ..contract.gateway import Capability
-from .model import NotApplicable, Subject
+from ..core.errors import RuleNotApplicable
+from .model import Subject
 from .source import SourceFile, literal, source_files
 
 KIT = "hi.integrations.testing"
@@ -77,7 +78,7 @@ def inbound_class_problems(cls: ast.ClassDef, source: SourceFile) -> list[str]:
 def check_inbound_tests(subject: Subject) -> list[str]:
     """A service that receives webhooks subclasses InboundReceiverContractTests in its tests, hooks filled in."""
     if not subject.gateway.supports(Capability.INBOUND_WEBHOOKS):
-        raise NotApplicable("not applicable: the service receives no webhooks (no Capability.INBOUND_WEBHOOKS)")
+        raise RuleNotApplicable("not applicable: the service receives no webhooks (no Capability.INBOUND_WEBHOOKS)")
     found = []
     for source in source_files(subject.app_dir, subject.app):
         if source.area == "tests":

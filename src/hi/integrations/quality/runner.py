@@ -8,9 +8,10 @@ from typing import Iterable
 
 from django.conf import settings
 
+from ..core.errors import RuleNotApplicable
 from ..factory import get_integration_gateway
 from ..types import IntegrationType
-from .model import NotApplicable, Result, Rule, ServiceReport, Status, Subject, valid_exemptions
+from .model import Result, Rule, ServiceReport, Status, Subject, valid_exemptions
 from .rules import RULES, RULES_BY_ID
 from .source import production_lines
 from .standards import EXEMPTIONS_ATTRIBUTE, docs_page
@@ -37,7 +38,7 @@ def run_rule(rule: Rule, subject: Subject) -> Result:
         return Result(rule.id, Status.EXEMPT, exempted[rule.id], by="service")
     try:
         problems = rule.check(subject)
-    except NotApplicable as exc:
+    except RuleNotApplicable as exc:
         return Result(rule.id, Status.EXEMPT, str(exc), by="hi")
     except Exception as exc:  # noqa: BLE001 - a service that breaks a check fails that rule; the report goes on
         logger.exception("The quality check %s failed on %s", rule.id, subject.type_id)

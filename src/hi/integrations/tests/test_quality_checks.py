@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hi.integrations.quality import RULES, RULES_BY_ID, NotApplicable, Rule, Status, check_service, run_rule, subject_for
+from hi.integrations.quality import RULES, RULES_BY_ID, Rule, RuleNotApplicable, Status, check_service, run_rule, subject_for
 from hi.integrations.quality.rules_docs import untranslated
 from hi.integrations.quality.rules_live import knob_problems, leak_problems
 from hi.integrations.simulation import FakeProviderServer, json_response
@@ -128,7 +128,7 @@ def test_a_check_that_breaks_fails_its_rule_and_the_report_goes_on():
 
     def not_here(subject):
         """A check for something this service does not have."""
-        raise NotApplicable("not applicable: no such thing")
+        raise RuleNotApplicable("not applicable: no such thing")
 
     subject = subject_for(IntegrationType.DEMO)
     # when

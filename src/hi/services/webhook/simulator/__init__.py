@@ -42,6 +42,11 @@ def signature_problem(secret: str, headers: dict[str, str], body: bytes, now: fl
     return ""
 
 
+def is_ping(body: Any) -> bool:
+    """Whether a received body is hi's ping (connection tests and activations) rather than a delivery."""
+    return isinstance(body, dict) and body.get("type") == "ping"
+
+
 class EndpointSimulator(FakeProviderServer):
     """Receives deliveries on /hook: 401 when one does not verify under `secret` (None accepts any), else 200."""
 
@@ -76,11 +81,11 @@ class EndpointSimulator(FakeProviderServer):
 
     def deliveries(self) -> list[FakeRequest]:
         """Recorded POSTs to /hook that are not pings."""
-        return [r for r, body in zip(self.requests_to(PATH), self.received()) if not (isinstance(body, dict) and body.get("type") == "ping")]
+        return [request for request, body in zip(self.requests_to(PATH), self.received()) if not is_ping(body)]
 
     def pings(self) -> list[FakeRequest]:
         """Recorded pings to /hook."""
-        return [r for r, body in zip(self.requests_to(PATH), self.received()) if isinstance(body, dict) and body.get("type") == "ping"]
+        return [request for request, body in zip(self.requests_to(PATH), self.received()) if is_ping(body)]
 
     def show_deliveries(self, request: FakeRequest) -> Response:
         """GET /_simulator/deliveries: the bodies received on /hook, latest last."""
@@ -101,7 +106,8 @@ def serve_cli(port: int, options: dict[str, Any], write: Callable[[str], None]) 
     """hi_simulator hook: serve the endpoint until interrupted."""
     simulator = EndpointSimulator(port=port, secret=options.get("secret") or DEFAULT_SECRET)
     simulator.max_recorded = 1000  # a long-running demo must not grow its request log forever
-    write(f"Webhook endpoint simulator on {simulator.endpoint} (secret {simulator.secret}; received: {simulator.url}/_simulator/deliveries)")
+    received = f"{simulator.url}/_simulator/deliveries"
+    write(f"Webhook endpoint simulator on {simulator.endpoint} (secret {simulator.secret}; received: {received})")
     try:
         simulator.serve_forever()
     except KeyboardInterrupt:
