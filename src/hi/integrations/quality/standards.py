@@ -6,11 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..contract.gateway import Capability
+from ..simulation import STANDARD_KNOBS
+
+__all__ = [
+    "SERVICES_PACKAGE", "SIMULATOR_HOOK", "STANDARD_KNOBS", "EXEMPTIONS_ATTRIBUTE", "MAX_MODULE_LINES", "NOT_PRODUCTION",
+    "NETWORK_MODULES", "DOCS_PAGE", "DocSection", "DOC_SECTIONS", "ATTRIBUTES_SECTION", "StandardFile", "STANDARD_FILES",
+    "MISNAMED", "DECLARATION_MODULES", "docs_page",
+]
 
 #: Where services live: the app of type id `x` is `hi.services.x` (its package is named after its type id).
 SERVICES_PACKAGE = "hi.services"
 #: `<app>.simulator.build()` returns the service's simulator with its defaults, not started: a FakeProviderServer
-#: whose POST /_simulator/faults honours the standard fault knobs (hi.integrations.simulation.STANDARD_KNOBS).
+#: whose POST /_simulator/faults honours the standard fault knobs (STANDARD_KNOBS, from hi.integrations.simulation).
 SIMULATOR_HOOK = "build"
 #: A gateway class attribute: {rule id: why the rule does not apply to this service}, shown in the checklist.
 EXEMPTIONS_ATTRIBUTE = "quality_exemptions"
