@@ -13,6 +13,7 @@
 #                                                     ListenerAuthFailed; SlotsClosed
 #   secrets at rest                                  SecretDecryptionError
 #   developer tools                                  ScaffoldRefused
+#   the quality checklist                            RuleNotApplicable
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -366,3 +367,10 @@ class SecretDecryptionError(HiError):
 
 class ScaffoldRefused(HiError):
     """startintegration will not create the service (name taken or invalid, files exist, a registry it cannot edit); nothing was written."""
+
+
+# The quality checklist (quality/).
+
+
+class RuleNotApplicable(HiError):
+    """A rule of the quality checklist does not apply to the service checked; the message says why."""
