@@ -15,7 +15,7 @@ from .factory import get_integration_gateway
 
 # What a gateway declares for the engine to run (and what a service offers `make run`'s demo).
 from .contract.declarations import DEFAULT_SCHEDULE, DirectiveHandler, EventHook, Listener, ScheduledJob
-from .engine.websocket import WebsocketListener
+from .engine.websocket import WebsocketConnection, WebsocketListener
 from .contract.receivers import MAX_BODY_BYTES, UNAVAILABLE, HmacSha256Receiver, InboundReceiver
 from .engine.batches import BatchItem, BatchOutcome, ItemFailure, parse_items, store_batch
 from .contract.demos import DemoSeed, demo_seed, demo_seeds
@@ -108,6 +108,7 @@ __all__ = [
     "AttributeSpec", "AttributeType", "ValueType", "get_integration_gateway",
     # Declarations
     "DEFAULT_SCHEDULE", "DirectiveHandler", "EventHook", "Listener", "ScheduledJob", "WebsocketListener",
+    "WebsocketConnection",
     "MAX_BODY_BYTES", "UNAVAILABLE", "HmacSha256Receiver", "InboundReceiver",
     "BatchItem", "BatchOutcome", "ItemFailure", "parse_items", "store_batch",
     "DemoSeed", "demo_seed", "demo_seeds",

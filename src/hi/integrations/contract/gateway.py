@@ -72,6 +72,9 @@ class IntegrationGateway:
     #: to whoever asks first), when it does: such an account is connected once in the whole installation,
     #: whatever the workspace ("" allows one integration per account in each workspace).
     single_consumer: str = ""
+    #: Rules of the quality checklist (`manage.py hi_quality`) that do not apply to this service, {rule id: why}:
+    #: the reason is shown in the report; one without a reason, or for no rule, fails the checklist.
+    quality_exemptions: Mapping[str, str] = {}
 
     def supports(self, capability: Capability) -> bool:
         """Whether the gateway declares a capability."""

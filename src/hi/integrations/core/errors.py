@@ -12,6 +12,7 @@
 #   work                                             DirectiveRetry; DirectiveFailed; DirectiveActionRefused; SyncFailed;
 #                                                     ListenerAuthFailed; SlotsClosed
 #   secrets at rest                                  SecretDecryptionError
+#   the quality checklist                            RuleNotApplicable
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -353,3 +354,10 @@ class SlotsClosed(HiError):
 
 class SecretDecryptionError(HiError):
     """A stored secret could not be decrypted with any configured key."""
+
+
+# The quality checklist (quality/).
+
+
+class RuleNotApplicable(HiError):
+    """A rule of the quality checklist does not apply to the service checked; the message says why."""

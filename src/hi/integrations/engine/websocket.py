@@ -24,6 +24,9 @@ from ..models import Integration, ListenerState
 from ..outbound import transport
 
 logger = logging.getLogger(__name__)
+#: The open connection a listener's hooks are handed (websockets' sync client), for services' type hints: a service
+#: never imports the websocket library itself.
+WebsocketConnection = ClientConnection
 
 #: How much of an error message ListenerState.last_error keeps.
 ERROR_LIMIT = 500

@@ -5,10 +5,10 @@ operators trying hi without a provider account, and tests start the same simulat
 `simulator/` package imports this module (the contracts in .importlinter allow it there, and in tests,
 nowhere else); it imports nothing else of hi, and no development dependency.
 """
-from .server import CONTROL_PREFIX, FakeProviderServer, FakeRequest, Faults, Response, Route, json_response
+from .server import CONTROL_PREFIX, KNOBS, STANDARD_KNOBS, FakeProviderServer, FakeRequest, Faults, Response, Route, json_response
 from .websocket import FakeWebsocketServer
 
 __all__ = [
-    "CONTROL_PREFIX", "FakeProviderServer", "FakeRequest", "Faults", "Response", "Route", "json_response",
+    "CONTROL_PREFIX", "KNOBS", "STANDARD_KNOBS", "FakeProviderServer", "FakeRequest", "Faults", "Response", "Route", "json_response",
     "FakeWebsocketServer",
 ]

@@ -34,6 +34,59 @@ class FakeRequest:
         return json.loads(self.body or b"null")
 
 
+#: The knobs of every simulator's `POST /_simulator/faults` (JSON, partial: a knob left out keeps its value; `"reset": true`
+#: first puts every knob back), by name, with what each does. The first four are the standard fault knobs `manage.py
+#: hi_quality` checks on every service's simulator: an outage, latency, refused credentials, a rate limit.
+KNOBS: dict[str, str] = {
+    "status": "answer every request with this HTTP status and {\"error\": \"injected failure\"} (an outage: 503); null clears it",
+    "delay_s": "wait this many seconds before answering (latency; longer than the client's timeout: a timeout)",
+    "auth_refused": "answer every request 401 {\"error\": \"credentials refused\"}, as a provider that revoked them",
+    "rate_limited": "answer every request 429 {\"error\": \"rate limited\"} with Retry-After: retry_after_s",
+    "retry_after_s": "the Retry-After, in seconds, of rate_limited answers (default 30)",
+    "fail_next": "answer the next N requests with fail_status, then behave",
+    "fail_status": "the status of fail_next answers (default 503)",
+    "drop": "close the connection without an answer",
+    "drip_s": "send the whole answer one byte at a time, this many seconds apart (too slow for any deadline)",
+}
+#: The standard fault knobs every service's simulator must honour.
+STANDARD_KNOBS = ("status", "delay_s", "auth_refused", "rate_limited")
+
+
+def _status(value: Any) -> int | None:
+    """An HTTP status 100..599, or None."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599):
+        return value
+    raise ValueError("an HTTP status 100..599 or null")
+
+
+def _count(value: Any) -> int:
+    """A whole number, zero or more."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError("a whole number, 0 or more")
+
+
+def _seconds(value: Any) -> float:
+    """A number of seconds, zero or more."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf"):
+        return float(value)
+    raise ValueError("a number of seconds, 0 or more")
+
+
+def _flag(value: Any) -> bool:
+    """true or false (no "yes" → True surprises)."""
+    if isinstance(value, bool):
+        return value
+    raise ValueError("true or false")
+
+
+#: How each knob's JSON value is checked and converted (ValueError: what was expected).
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "status": _status, "delay_s": _seconds, "auth_refused": _flag, "rate_limited": _flag, "retry_after_s": _count,
+    "fail_next": _count, "fail_status": lambda value: _status(value) or 503, "drop": _flag, "drip_s": _seconds,
+}
+
+
 @dataclass
 class Faults:
     """Knobs that make the fake provider misbehave on command."""
@@ -50,7 +103,43 @@ class Faults:
     #: Send the answer (status line, headers, body) one byte at a time, this many seconds apart: a provider so
     #: slow that per-read timeouts never fire.
     drip_s: float = 0.0
+    #: Answer every request 401: the provider refuses the credentials (revoked, rotated).
+    auth_refused: bool = False
+    #: Answer every request 429 with `Retry-After: retry_after_s`: the provider's rate limit.
+    rate_limited: bool = False
+    retry_after_s: int = 30
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """Every knob of `POST /_simulator/faults` with its current value."""
+        return {name: getattr(self, name) for name in KNOBS}
+
+    @staticmethod
+    def parse(knobs: Any) -> dict[str, Any]:
+        """Check knobs given as JSON ({name: value}, "reset": true); ValueError naming the first bad one."""
+        if not isinstance(knobs, dict):
+            raise ValueError("expected a JSON object of knobs")
+        unknown = sorted(set(knobs) - set(KNOBS) - {"reset"})
+        if unknown:
+            raise ValueError(f"unknown knobs: {', '.join(unknown)} (known: {', '.join(KNOBS)}, reset)")
+        parsed: dict[str, Any] = {"reset": _flag(knobs.get("reset", False))}
+        for name, value in knobs.items():
+            if name == "reset":
+                continue
+            try:
+                parsed[name] = _CONVERTERS[name](value)
+            except ValueError as exc:
+                raise ValueError(f"{name}: expected {exc}") from None
+        return parsed
+
+    def apply(self, parsed: dict[str, Any]) -> None:
+        """Set knobs checked by parse() (after putting every knob back when `reset` is true)."""
+        if parsed.get("reset"):
+            for name, value in Faults().as_json().items():
+                setattr(self, name, value)
+        for name, value in parsed.items():
+            if name != "reset":
+                setattr(self, name, value)
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -70,6 +159,9 @@ class FakeProviderServer:
         self.max_recorded: int | None = None
         self.faults = Faults()
         self._lock = threading.Lock()
+        # The control endpoint every simulator shares (a subclass may replace it with one that knows more knobs).
+        self.route("GET", f"{CONTROL_PREFIX}faults", self.show_faults)
+        self.route("POST", f"{CONTROL_PREFIX}faults", self.set_faults)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._scheme = "http"
@@ -138,6 +230,20 @@ class FakeProviderServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def show_faults(self, request: FakeRequest) -> Response:
+        """GET /_simulator/faults: every knob's current value."""
+        return json_response(200, self.faults.as_json())
+
+    def set_faults(self, request: FakeRequest) -> Response:
+        """POST /_simulator/faults {knob: value, …, "reset": true}: misbehave on command (400, changing nothing, on a bad knob)."""
+        try:
+            parsed = self.faults.parse(request.json() if request.body else {})
+        except ValueError as exc:
+            return json_response(400, {"error": str(exc)})
+        with self._lock:
+            self.faults.apply(parsed)
+        return self.show_faults(request)
+
     def requests_to(self, path: str) -> list[FakeRequest]:
         """The recorded requests for one path."""
         return [r for r in self.requests if r.path == path]
@@ -158,6 +264,10 @@ class FakeProviderServer:
             return None
         if faults.status is not None:
             return json_response(faults.status, {"error": "injected failure"}, faults.extra_headers)
+        if faults.auth_refused:
+            return json_response(401, {"error": "credentials refused"}, faults.extra_headers)
+        if faults.rate_limited:
+            return json_response(429, {"error": "rate limited"}, {**faults.extra_headers, "Retry-After": str(faults.retry_after_s)})
         handler = self._route_for(request)
         if handler is None:
             return json_response(404, {"error": f"no route {request.method} {request.path}"})

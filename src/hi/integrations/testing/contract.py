@@ -41,7 +41,7 @@ class GatewayContractTests:
 
     def revoke_credentials(self, sim: FakeProviderServer) -> None:
         """Make `sim` refuse the credentials of valid_attributes() from now on."""
-        sim.faults.status = 401
+        sim.faults.auth_refused = True
 
     def make_unavailable(self, sim: FakeProviderServer) -> None:
         """Make `sim` answer as a provider outage would."""

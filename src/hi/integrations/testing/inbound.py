@@ -30,6 +30,10 @@ class InboundReceiverContractTests:
     accepted_status: int = 202
     #: Whether the provider verifies the URL with a GET first (the receiver's answers_handshake).
     answers_handshake: bool = False
+    #: Why the provider's signature covers no time, when it does not (iFood signs the body only): a stale request then
+    #: cannot be told from a fresh one, and a replay is caught by its event id. "" when it does: fill in
+    #: stale_signed_headers().
+    no_timestamp_reason: str = ""
 
     # Hooks a service fills in ------------------------------------------------------------------
     @pytest.fixture
@@ -46,9 +50,13 @@ class InboundReceiverContractTests:
         raise NotImplementedError
 
     def stored_event_id(self, body: bytes, event_id: str) -> str:
-        """The id the receiver stores for valid_body(event_id): the event's own id (a provider whose requests carry
-        none, like Meta's, stores a digest of the content instead)."""
+        """The id the receiver stores for valid_body(event_id): by default the event's own id."""
+        # A provider whose requests carry none, like Meta's, stores a digest of the content instead.
         return event_id
+
+    def stale_signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
+        """Headers that sign `body` authentically but long ago, past the receiver's tolerance (e.g. an hour)."""
+        raise NotImplementedError("fill in stale_signed_headers(), or say in no_timestamp_reason why the scheme signs no time")
 
     def worker_pass(self) -> int:
         """Run the worker's processing of accepted rows (the receiver the gateway builds)."""
@@ -120,6 +128,35 @@ class InboundReceiverContractTests:
         statuses = sorted(InboundEvent.objects.filter(integration=integration).values_list("status", flat=True))
         assert statuses == [Status.ACCEPTED, Status.DUPLICATE]
         assert self.processed(integration) == 1
+
+    def test_a_stale_request_is_refused_or_its_replay_processed_once(self, integration):
+        # given
+        body = self.valid_body("evt-contract-9")
+        if self.no_timestamp_reason:
+            # when: the scheme signs no time, an old request replayed is the same event
+            first, replay = self.post_signed(integration, body), self.post_signed(integration, body)
+            # then: answered, kept as a duplicate, acted on once
+            assert first.status_code == self.accepted_status and 200 <= replay.status_code < 300
+            assert self.processed(integration) == 1
+            return
+        # when
+        response = self.post(integration, body, self.stale_signed_headers(integration, body))
+        # then
+        assert response.status_code == 401
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.http_status) == (Status.REJECTED, 401) and row.reason
+        assert self.processed(integration) == 0
+
+    def test_a_signed_body_that_is_not_json_is_refused_with_400(self, integration):
+        # given
+        body = b"this is not JSON {"
+        # when
+        response = self.post_signed(integration, body)
+        # then
+        assert response.status_code == 400
+        row = InboundEvent.objects.get(integration=integration)
+        assert (row.status, row.http_status) == (Status.REJECTED, 400) and row.reason
+        assert self.processed(integration) == 0
 
     def test_a_body_over_the_limit_is_refused_with_413(self, integration):
         # given

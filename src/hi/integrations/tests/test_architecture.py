@@ -107,6 +107,9 @@ def append(tree: Path, module: str, line: str) -> None:
         # The fake providers leaning on the framework.
         ("hi.integrations.simulation.server", "from ..core import redaction", "simulation-stands-alone",
          "hi.integrations.simulation is not allowed to import hi.integrations.core"),
+        # A room running the quality checklist (which inspects services from outside).
+        ("hi.integrations.console.views", "from .. import quality", "quality-stands-outside",
+         "hi.integrations.console.views -> hi.integrations.quality"),
         # Runtime code pulling in the test kit (and pytest with it).
         ("hi.integrations.engine.worker", "from ..testing import canary", "runtime-knows-no-test-kit",
          "hi.integrations.engine.worker -> hi.integrations.testing.canary"),

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import json
 
-from websockets.sync.client import ClientConnection
-
-from hi.integrations.api import ListenerAuthFailed, WebsocketListener, attribute_values, loads, upsert_entity
+from hi.integrations.api import (
+    ListenerAuthFailed,
+    WebsocketConnection,
+    WebsocketListener,
+    attribute_values,
+    loads,
+    upsert_entity,
+)
 
 from .client import client_for
 from .handlers import item_entity
@@ -24,14 +29,14 @@ class ItemStream(WebsocketListener):
         """The provider says where its stream is (GET /api/v1/stream)."""
         return client_for(self.integration).stream_url()
 
-    def authenticate(self, ws: ClientConnection) -> None:
+    def authenticate(self, ws: WebsocketConnection) -> None:
         """Send the API key; anything but auth_ok is a refusal."""
         ws.send(json.dumps({"action": "auth", "token": self._values()["api_key"]}))
         answer = json.loads(ws.recv(timeout=self.open_timeout_s))
         if answer.get("type") != "auth_ok":
             raise ListenerAuthFailed(f"The provider refused the API key: {answer.get('reason', answer.get('type'))}")
 
-    def subscribe(self, ws: ClientConnection) -> None:
+    def subscribe(self, ws: WebsocketConnection) -> None:
         """Ask for item changes and wait for the acknowledgement."""
         ws.send(json.dumps({"action": "subscribe", "topics": ["items"]}))
         json.loads(ws.recv(timeout=self.open_timeout_s))

@@ -64,8 +64,8 @@ def wants(patterns_text: str, event_type: str) -> bool:
 
 
 def wire_timestamp(value: datetime | str) -> str:
-    """The one form of a body's `timestamp`: UTC, microseconds, "Z" (2026-12-03T10:00:00.000000Z), as in the
-    Standard Webhooks examples. A stored string in another ISO 8601 form (an older delivery's) is rewritten."""
+    """The one form of a body's `timestamp`: UTC, microseconds, "Z" (2026-12-03T10:00:00.000000Z)."""
+    # As in the Standard Webhooks examples. A stored string in another ISO 8601 form (an older delivery's) is rewritten.
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -77,8 +77,8 @@ def wire_timestamp(value: datetime | str) -> str:
 
 
 def body_bytes(event_type: str, timestamp: datetime | str, data: Any) -> bytes:
-    """The Standard Webhooks body, compact JSON with non-ASCII escaped (\\u00e9): exactly the bytes that are signed
-    and sent, so a receiver verifies them as received, never parsed and serialised again."""
+    """The Standard Webhooks body, compact JSON with non-ASCII escaped (\\u00e9): exactly the bytes signed and sent."""
+    # A receiver verifies them as received, never parsed and serialised again.
     return json.dumps({"type": event_type, "timestamp": wire_timestamp(timestamp), "data": data}, separators=(",", ":")).encode()
 
 
@@ -106,8 +106,8 @@ def parse_headers(text: str) -> dict[str, str]:
 
 
 def signed_headers(msg_id: str, body: bytes, secrets: Sequence[str], extra: dict[str, str] | None = None, via: Sequence[str] = ()) -> dict[str, str]:
-    """Every header of one attempt: the operator's extra ones, the Standard Webhooks ones (signed now), and
-    Hi-Origin (the hi installations the message went through, `via`, then this one) against loops."""
+    """Every header of one attempt: the operator's extra ones, the Standard Webhooks ones (signed now), and Hi-Origin."""
+    # Hi-Origin lists the hi installations the message went through (`via`, then this one): forwarding stops at a loop.
     headers = dict(extra or {})
     headers.update(standard_webhooks.headers(msg_id, int(time.time()), body, list(secrets)))
     headers["Content-Type"] = "application/json"

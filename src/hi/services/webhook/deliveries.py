@@ -65,8 +65,8 @@ def _queue(delivery: Delivery) -> Directive:
 
 
 def for_event(event: Event, integration: Integration, skip_reason: str = "") -> Delivery | None:
-    """The delivery of an event to an endpoint: pending when the endpoint is active, else (or with a
-    `skip_reason`) kept as skipped, so the delivery log says why nothing was sent."""
+    """The delivery of an event to an endpoint: pending when the endpoint is active, else (or with a `skip_reason`) skipped."""
+    # A skipped delivery is kept, so the delivery log says why nothing was sent.
     timestamp = wire_timestamp(event.created_at)
     if skip_reason:
         status, reason = Status.SKIPPED, skip_reason
@@ -93,11 +93,9 @@ def record_attempt(
     status_code: int | None = None, response_body: str = "", latency_ms: int | None = None, error: str = "",
     secrets: Sequence[str] = (),
 ) -> DeliveryAttempt:
-    """Log one POST of the delivery and move its counters (headers must already be redacted).
-
-    A receiver may echo what it got: the answer and the error are kept with `secrets` (the signing
-    secrets and the extra header values sent) redacted in any encoding, cut only after redacting.
-    """
+    """Log one POST of the delivery and move its counters (headers must already be redacted)."""
+    # A receiver may echo what it got: the answer and the error are kept with `secrets` (the signing
+    # secrets and the extra header values sent) redacted in any encoding, cut only after redacting.
     now = timezone.now()
     answer = redact_text((response_body or "")[: MAX_BODY_LOGGED * 2], secrets)[:MAX_BODY_LOGGED]
     attempt = DeliveryAttempt.objects.create(
@@ -118,8 +116,7 @@ def record_attempt(
 
 @transaction.atomic
 def record_ping(integration: Integration, ping: dict, purpose: str) -> Delivery:
-    """Log a ping (a Ping's details) in the delivery log, marked as a ping, with its one attempt; `purpose` says
-    what sent it ("Connection test", "Activation")."""
+    """Log a ping (a Ping's details) in the delivery log with its one attempt; `purpose` says what sent it ("Activation")."""
     now = timezone.now()
     ok = bool(ping.get("ok"))
     reason = purpose if ok else f"{purpose}: {ping.get('error') or 'no answer'}"

@@ -50,6 +50,7 @@ class WebhookGateway(IntegrationGateway):
     # The signing secret (generated on activation unless supplied) is shown once after adding.
     revealed_on_create = {"signing_secret": "secret"}
     capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.INBOUND_WEBHOOKS, Capability.SCHEDULED_JOBS})
+    logo = "webhook/logo.svg"
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
         """Offline rules: not one of hi's own receive URLs, a well-formed events filter and a Standard Webhooks secret."""
@@ -75,11 +76,9 @@ class WebhookGateway(IntegrationGateway):
             raise ConfigurationInvalid(errors)
 
     def test_connection(self, attributes: Mapping[str, Any], timeout_s: float) -> ConnectionInfo:
-        """A signed ping must get a 2xx; the normalised URL identifies the endpoint.
-
-        The ping is signed like a delivery: with the secret, and during a rotation's overlap the retired ones too
-        (prepare_connection_test adds them), so a receiver still on the old secret accepts it.
-        """
+        """A signed ping must get a 2xx; the normalised URL identifies the endpoint."""
+        # The ping is signed like a delivery: with the secret, and during a rotation's overlap the retired ones too
+        # (prepare_connection_test adds them), so a receiver still on the old secret accepts it.
         url = attributes["url"]
         secret = attributes.get("secret") or ""
         # Without a secret yet (one is generated at activation), sign with a throwaway one.

@@ -70,8 +70,8 @@ def test_events() -> dict[str, Any]:
 
 
 def queue_test_delivery(integration: Integration, event_type: str = TEST_EVENT_TYPE) -> Delivery:
-    """The "Send test event" action: one delivery of a test event (webhook.test, or any catalogued type with
-    its example data), whatever the filter; KeyError for a type that is neither."""
+    """The "Send test event" action: one delivery of a test event, whatever the filter; KeyError for an unknown type."""
+    # The type is webhook.test, or any catalogued type, sent with its example data.
     data = test_events()[event_type]
     return deliveries.create(integration, event_type, wire_timestamp(timezone.now()), data, kind=Delivery.Kind.TEST)
 

@@ -56,8 +56,8 @@ class Ping:
 
 
 def send(url: str, secrets: Sequence[str], extra: dict[str, str], integration: Any = None, timeout_s: float = TIMEOUT_S) -> Ping:
-    """POST a signed `ping` event, signed with every secret in `secrets` (as deliveries are during a rotation);
-    the returned Ping says how it went (`failure` is the ProviderError unless the receiver answered 2xx)."""
+    """POST a `ping` event signed with every secret in `secrets` (as deliveries are during a rotation); say how it went."""
+    # The returned Ping's `failure` is the ProviderError unless the receiver answered 2xx.
     stamp = wire_timestamp(timezone.now())
     body = body_bytes(PING_TYPE, stamp, {})
     message_id = standard_webhooks.new_message_id()

@@ -31,11 +31,9 @@ MAX_CACHED = 512
 
 
 def _retired(integration: Integration) -> list[tuple[str, datetime]]:
-    """The retired secrets with their expiry, decrypted once per (integration, updated_at).
-
-    A rotation saves the secret attribute, which moves updated_at: the next call reads again. Every
-    delivery and every inbound request asks, so the common case costs no query.
-    """
+    """The retired secrets with their expiry, decrypted once per (integration, updated_at)."""
+    # A rotation saves the secret attribute, which moves updated_at: the next call reads again. Every
+    # delivery and every inbound request asks, so the common case costs no query.
     key = (integration.pk, integration.updated_at)
     cached = _retired_cache.get(key)
     if cached is not None:

@@ -36,8 +36,6 @@ class DemoSimulator(FakeProviderServer):
         self._notes_by_key: dict[str, dict] = {}
         #: What each account was last told about hi's connection ("connected"/"disconnected").
         self.connections: dict[str, str] = {}
-        self.route("GET", "/_simulator/faults", self.show_faults)
-        self.route("POST", "/_simulator/faults", self.set_faults)
         self.route("POST", "/_simulator/items", self.change_item)
 
     def _account_for(self, request: FakeRequest) -> dict | None:
@@ -146,23 +144,10 @@ class DemoSimulator(FakeProviderServer):
         next_offset = offset + limit if offset + limit < len(items) else None
         return json_response(200, {"items": page, "next_offset": next_offset})
 
-    def show_faults(self, request: FakeRequest) -> Response:
-        """GET /_simulator/faults: the current knobs."""
-        faults = self.faults
-        return json_response(200, {"status": faults.status, "fail_next": faults.fail_next, "delay_s": faults.delay_s})
 
-    def set_faults(self, request: FakeRequest) -> Response:
-        """POST /_simulator/faults {"status", "fail_next", "delay_s"}: misbehave on command."""
-        try:
-            knobs = request.json() or {}
-            status = knobs.get("status")
-            if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
-                raise ValueError("status")
-            fail_next, delay_s = int(knobs.get("fail_next", 0)), float(knobs.get("delay_s", 0))
-        except (ValueError, TypeError, AttributeError):
-            return json_response(400, {"error": "expected {status: 100..599 or null, fail_next: int, delay_s: number}"})
-        self.faults.status, self.faults.fail_next, self.faults.delay_s = status, fail_next, delay_s
-        return self.show_faults(request)
+def build(port: int = 0) -> DemoSimulator:
+    """The checklist's hook: the demo provider with its default accounts and items, not started."""
+    return DemoSimulator(port=port)
 
 
 def serve_cli(port: int, options: dict, write: Callable[[str], None]) -> None:

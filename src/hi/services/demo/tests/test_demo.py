@@ -38,7 +38,7 @@ def test_the_fault_endpoint_controls_the_simulator(sim):
     requests.post(f"{sim.url}/_simulator/faults", json={"status": 503}, timeout=5)
     answer = requests.get(f"{sim.url}/api/v1/account", headers={"Authorization": "Bearer demo-key"}, timeout=5)
     assert answer.status_code == 503
-    requests.post(f"{sim.url}/_simulator/faults", json={}, timeout=5)
+    requests.post(f"{sim.url}/_simulator/faults", json={"reset": True}, timeout=5)
     answer = requests.get(f"{sim.url}/api/v1/account", headers={"Authorization": "Bearer demo-key"}, timeout=5)
     assert answer.json() == {"id": "acct-demo", "name": "Demo Store"}
 

@@ -211,6 +211,7 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
                 return json_response(429, BLOCK_BODY, caller.headers)
 
             def csv(name: str) -> set[str]:
+                """A comma-separated query filter's values, upper case."""
                 return {v.strip().upper() for raw in request.query.get(name, []) for v in raw.split(",") if v.strip()}
 
             events = queue.take(now, merchants=polled, types=csv("types"), groups=csv("groups"), rule=self.strike_rule,
@@ -293,6 +294,11 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
     def place_orders(self, n: int, **options: Any) -> list[str]:
         """Place `n` orders (same options as place_order)."""
         return [self.place_order(**options) for _ in range(n)]
+
+
+def build(port: int = 0) -> IFoodSimulator:
+    """The checklist's hook: the Merchant API with the default credential and its two stores, not started."""
+    return IFoodSimulator(port=port)
 
 
 def add_cli_arguments(parser: Any) -> None:

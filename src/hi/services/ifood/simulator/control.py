@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from hi.integrations.simulation import FakeRequest, Response, json_response
+from hi.integrations.simulation import KNOBS, FakeRequest, Response, json_response
 
 from .orders import IllegalAction
 from .webhook import WebhookConfig, WebhookSender
@@ -13,6 +13,7 @@ from .webhook import WebhookConfig, WebhookSender
 def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
     """A converter that accepts only JSON values of `kind` (no "false" → True surprises)."""
     def convert(value: Any) -> Any:
+        """The value as `kind`, or ValueError saying what was expected."""
         if value is None and optional:
             return None
         if kind is bool and isinstance(value, bool):
@@ -39,10 +40,8 @@ SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
 STRIKE_KNOBS = {"strike_deliveries": ("deliveries", _strict(int)), "strike_ttl_s": ("ttl_s", _strict(float)),
                 "strike_block_at": ("block_at", _strict(int)), "strike_block_s": ("block_s", _strict(float)),
                 "strike_cooldown_s": ("cooldown_s", _strict(float))}
-#: Keys that set the inherited `sim.faults` (5xx, slow answers, dropped connections).
-FAULT_KNOBS = {"status": _strict(int, optional=True), "fail_next": _strict(int), "fail_status": _strict(int),
-               "delay_s": _strict(float), "drop": _strict(bool)}
-
+#: Keys that set the inherited `sim.faults` (the standard knobs every simulator has: hi.integrations.simulation.KNOBS).
+FAULT_KNOBS = (*KNOBS, "reset")
 
 def _bad(message: str) -> Response:
     """A 400 from a control endpoint."""
@@ -117,8 +116,8 @@ class ControlMixin:
             return self.emit(order.id, order.merchant_id, code, metadata)
 
     def queue_raw_event(self, event: dict, merchant_id: str | None = None) -> dict:
-        """Queue a hand-made event exactly as given (a misbehaving iFood's: bad dates, odd text, wrong types) for every
-        credential covering `merchant_id` (default: the event's merchantId, else the first merchant); returns it."""
+        """Queue a hand-made event exactly as given (a misbehaving iFood's: bad dates, odd text, wrong types); returns it."""
+        # For every credential covering `merchant_id` (default: the event's merchantId, else the first merchant).
         with self._state:
             merchant = merchant_id or event.get("merchantId") or next(iter(self.merchants))
             now = self.now()
@@ -134,6 +133,7 @@ class ControlMixin:
         self._placer_stop, self.placing_every_s = stop, every_s
 
         def run() -> None:
+            """Place an order every `every_s` until stopped."""
             while not stop.wait(every_s):
                 self.place_order(**options)
                 with self._state:
@@ -182,7 +182,7 @@ class ControlMixin:
         with self._state:
             values = {name: getattr(self, name) for name in SIM_KNOBS}
             values.update({name: getattr(self.strike_rule, attr) for name, (attr, _) in STRIKE_KNOBS.items()})
-            values.update({name: getattr(self.faults, name) for name in FAULT_KNOBS})
+            values.update(self.faults.as_json())
             return values
 
     def set_knobs(self, knobs: dict[str, Any]) -> None:
@@ -190,25 +190,24 @@ class ControlMixin:
         unknown = set(knobs) - set(SIM_KNOBS) - set(STRIKE_KNOBS) - set(FAULT_KNOBS) - {"expire_tokens", "advance_s"}
         if unknown:
             raise ValueError(f"unknown knobs: {', '.join(sorted(unknown))}")
+        faults = self.faults.parse({name: value for name, value in knobs.items() if name in FAULT_KNOBS})
         converted = {}
         for name, value in knobs.items():
-            convert = SIM_KNOBS.get(name) or FAULT_KNOBS.get(name) or (STRIKE_KNOBS[name][1] if name in STRIKE_KNOBS else
-                                                                       _strict(bool) if name == "expire_tokens" else _strict(float))
+            if name in FAULT_KNOBS:
+                continue
+            convert = SIM_KNOBS.get(name) or (STRIKE_KNOBS[name][1] if name in STRIKE_KNOBS else
+                                              _strict(bool) if name == "expire_tokens" else _strict(float))
             try:
                 converted[name] = convert(value)
             except ValueError as exc:
                 raise ValueError(f"{name}: expected {exc}") from None
-        status = converted.get("status")
-        if status is not None and not 100 <= status <= 599:
-            raise ValueError("status: expected 100..599 or null")
         with self._state:
+            self.faults.apply(faults)
             for name, value in converted.items():
                 if name in SIM_KNOBS:
                     setattr(self, name, value)
                 elif name in STRIKE_KNOBS:
                     setattr(self.strike_rule, STRIKE_KNOBS[name][0], value)
-                elif name in FAULT_KNOBS:
-                    setattr(self.faults, name, value)
             if converted.get("expire_tokens"):
                 self.expire_tokens()
             if converted.get("advance_s"):

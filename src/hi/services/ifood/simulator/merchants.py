@@ -92,6 +92,7 @@ class MerchantsMixin:
         overall = "CLOSED" if not connected and state in ("OK", "WARNING") else state
 
         def message(title: str, description: str = "") -> dict:
+            """A validation's message in iFood's shape."""
             return {"title": title, "subtitle": "", "description": description}
 
         validations = [

@@ -63,6 +63,10 @@ class TestWebhookReceiverContract(InboundReceiverContractTests):
     def signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
         return signed(body)
 
+    def stale_signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
+        """Signed an hour ago: past Standard Webhooks' five minutes."""
+        return signed(body, timestamp=int(time.time()) - 3600)
+
 
 def test_a_verified_request_is_published_as_webhook_received_with_the_senders_type(workspace):
     # given
