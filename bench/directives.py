@@ -51,9 +51,9 @@ def hi_workers(count: int, n: int, sim, workers: int) -> float:
     from django.conf import settings
     from django.db import connection
 
-    from hi.integrations.directives import enqueue
+    from hi.integrations.api import enqueue
     from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus
-    from hi.integrations.setup import add_integration
+    from hi.integrations.api import add_integration
     from hi.integrations.types import IntegrationType
     from hi.services.demo.handlers import TOPIC_NOTE
     from hi.workspaces.models import Workspace

@@ -49,7 +49,7 @@ def cents(value) -> int:
 
 def add_integration(sim, label: str):
     """A workspace of its own and an active iFood integration (polling) through hi's real set-up path."""
-    from hi.integrations import setup
+    from hi.integrations.config import setup
     from hi.integrations.models import IntegrationState
     from hi.integrations.types import IntegrationType
     from hi.workspaces.models import Workspace

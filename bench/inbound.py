@@ -50,7 +50,7 @@ class Side:
 def create_integrations(secret: str):
     """The hi side's active webhook integration, and the bare side's row owner in its own workspace."""
     from hi.integrations.models import Integration, IntegrationState
-    from hi.integrations.store import save_attributes
+    from hi.integrations.api import save_attributes
     from hi.workspaces.models import Workspace
 
     stamp = time.time_ns()
@@ -103,7 +103,7 @@ def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout_s: float = 
 
 def signed_requests(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
     """`n` bodies with their Standard Webhooks headers, each with a unique webhook-id."""
-    from hi.integrations import standard_webhooks
+    from hi.integrations.api import standard_webhooks
 
     now = int(time.time())
     prepared = []
@@ -238,8 +238,8 @@ def main() -> None:
         setup_django(tmp)
         from django.db import connection
 
-        from hi.integrations import standard_webhooks
-        from hi.integrations.hookkeys import receive_path
+        from hi.integrations.api import standard_webhooks
+        from hi.integrations.api import receive_path
         from hi.integrations.models import Event
 
         secret = standard_webhooks.generate_secret()
@@ -281,7 +281,7 @@ def main() -> None:
         print_report(sides, args, connection.vendor)
         if "hi" in sides:
             # The worker's share, after the fact: what the web side stored, published as events.
-            from hi.integrations.inbound import process_pending
+            from hi.integrations.engine.inbound import process_pending
 
             started, processed = time.perf_counter(), 0
             while batch := process_pending(limit=500):

@@ -63,7 +63,7 @@ from .core.provider_data import MAX_DEPTH, clean_json, clean_text, is_clean_text
 from .core.redaction import REDACTED, RedactedTextField, redact_text
 
 # Calling a provider: the one HTTP client, OAuth clients and tokens, signatures, Standard Webhooks and loop protection (modules).
-from .outbound.http import ProviderClient, client_for_integration, forget_clients
+from .outbound.http import ProviderClient, ProviderResponse, client_for_integration, forget_clients
 from .outbound.error_readings import ErrorReader, ErrorReading
 from .outbound.tokens import (
     CAMEL_CASE_FORM,
@@ -126,7 +126,7 @@ __all__ = [
     # Provider data and redaction
     "MAX_DEPTH", "clean_json", "clean_text", "is_clean_text", "loads", "REDACTED", "RedactedTextField", "redact_text",
     # Calling a provider
-    "ProviderClient", "client_for_integration", "forget_clients", "ErrorReader", "ErrorReading", "oauth_client",
+    "ProviderClient", "ProviderResponse", "client_for_integration", "forget_clients", "ErrorReader", "ErrorReading", "oauth_client",
     "TokenForm", "RFC6749_FORM", "CAMEL_CASE_FORM", "Token", "TokenManager", "client_credentials", "forget_tokens",
     "HmacSha256Signer", "hmac_sha256", "hmac_sha256_base64", "hmac_sha256_hex", "verify_hmac_sha256", "origin",
     "standard_webhooks",

@@ -37,6 +37,8 @@ from .retries import IDEMPOTENT_METHODS, default_retry, retry_after_seconds, set
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10.0)
+#: What a provider call answers (a requests.Response), named for services that annotate with it.
+ProviderResponse = requests.Response
 #: The most of a 401/403 answer a client may keep as ProviderAuthError.refusal.
 MAX_REFUSAL = 200
 #: How much of a refusal is redacted before the cut (a secret echoed in it is whole inside this window).

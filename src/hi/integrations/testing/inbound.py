@@ -50,8 +50,8 @@ class InboundReceiverContractTests:
         raise NotImplementedError
 
     def stored_event_id(self, body: bytes, event_id: str) -> str:
-        """The id the receiver stores for valid_body(event_id): the event's own id (a provider whose requests carry
-        none, like Meta's, stores a digest of the content instead)."""
+        """The id the receiver stores for valid_body(event_id): by default the event's own id."""
+        # A provider whose requests carry none, like Meta's, stores a digest of the content instead.
         return event_id
 
     def stale_signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:

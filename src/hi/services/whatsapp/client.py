@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from hi.integrations.api import (
@@ -17,13 +17,11 @@ from hi.integrations.api import (
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    ProviderResponse,
     attribute_values,
     client_for_integration,
     loads,
 )
-
-if TYPE_CHECKING:
-    import requests
 
 PROVIDER = "whatsapp"
 #: Codes that mean the token or its permissions: the operator must re-authenticate.
@@ -46,7 +44,7 @@ MAX_MEDIA_BYTES = 25 * 1024 * 1024
 MEDIA_SECONDS = 60.0
 
 
-def graph_error(response: "requests.Response") -> ErrorReading | None:
+def graph_error(response: ProviderResponse) -> ErrorReading | None:
     """Meta's error envelope read by its code: auth, rate limit, server error, or None (the status decides)."""
     body = loads(response.content)
     error = body.get("error") if isinstance(body, dict) else None
@@ -115,7 +113,7 @@ class WhatsAppClient:
         """A media id's download URL, type and size (the URL is valid for a few minutes)."""
         return self.http.get_json(f"/{media_id}")
 
-    def media_chunks(self, url: str, limit: int = MAX_MEDIA_BYTES) -> tuple["requests.Response", Iterator[bytes]]:
+    def media_chunks(self, url: str, limit: int = MAX_MEDIA_BYTES) -> tuple[ProviderResponse, Iterator[bytes]]:
         """The file behind a media URL, fetched with the token (the URL's host: Meta's CDN, or the simulator)."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
@@ -131,7 +129,7 @@ def client_for(integration: Integration, timeout_s: float = 10.0) -> WhatsAppCli
     return WhatsAppClient(attribute_values(integration), timeout_s=timeout_s, integration=integration)
 
 
-def _bounded(response: "requests.Response", limit: int) -> Iterator[bytes]:
+def _bounded(response: ProviderResponse, limit: int) -> Iterator[bytes]:
     """The body in chunks, stopped at `limit` bytes or MEDIA_SECONDS, then the connection closed."""
     started, taken = time.monotonic(), 0
     try:

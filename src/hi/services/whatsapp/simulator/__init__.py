@@ -213,6 +213,11 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
                     "knobs": self.knobs()}
 
 
+def build(port: int = 0) -> WhatsAppSimulator:
+    """The checklist's hook: the Graph API with the demo's phone number, token and app secret, not started."""
+    return WhatsAppSimulator(port=port)
+
+
 def add_cli_arguments(parser: Any) -> None:
     """hi_simulator hook: the WhatsApp simulator's command-line options."""
     parser.add_argument("--callback", default=None, metavar="URL", help="hi's callback URL (/hooks/<id>/) for notifications")

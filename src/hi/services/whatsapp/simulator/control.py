@@ -1,6 +1,7 @@
 """The simulator's knobs and its /_simulator/ control endpoints (never subject to the fault knobs)."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 from hi.integrations.simulation import FakeRequest, Response, json_response
@@ -11,6 +12,7 @@ from .notify import SIGNATURE_MODES
 def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
     """A converter that accepts only JSON values of `kind` (no "false" → True surprises)."""
     def convert(value: Any) -> Any:
+        """The value as `kind`, or ValueError naming what was expected."""
         if value is None and optional:
             return None
         if kind is bool and isinstance(value, bool):
@@ -30,6 +32,7 @@ def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
 def _choice(*allowed: Any) -> Callable[[Any], Any]:
     """A converter that accepts only one of `allowed`."""
     def convert(value: Any) -> Any:
+        """The value when it is one of `allowed`, else ValueError."""
         if value in allowed and not isinstance(value, bool):
             return value
         raise ValueError("one of " + ", ".join(map(str, allowed)))
@@ -101,10 +104,11 @@ SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
 SECRET_KNOBS: dict[str, Callable[[Any], Any]] = {
     "access_token": _strict(str), "app_secret": _strict(str), "verify_token": _strict(str, optional=True)}
 #: Keys that set the inherited `sim.faults` (outage status, 5xx, slow or dripping answers, dropped connections,
-#: extra headers such as Retry-After).
+#: extra headers such as Retry-After, and the standard refused-credentials and rate-limit knobs).
 FAULT_KNOBS: dict[str, Callable[[Any], Any]] = {
     "status": _strict(int, optional=True), "fail_next": _strict(int), "fail_status": _strict(int),
-    "delay_s": _strict(float), "drop": _strict(bool), "drip_s": _strict(float), "extra_headers": _headers}
+    "delay_s": _strict(float), "drop": _strict(bool), "drip_s": _strict(float), "extra_headers": _headers,
+    "auth_refused": _strict(bool), "rate_limited": _strict(bool), "retry_after_s": _strict(int)}
 #: Keys that do something once: move the clock forward.
 ACTIONS = {"advance_s": _strict(float)}
 
@@ -118,6 +122,7 @@ class ControlMixin:
     """Knobs by name, the state, and the control endpoints; mixed into WhatsAppSimulator."""
 
     _state: Any
+    _defaults: dict[str, Any]
     faults: Any
     notifier: Any
     route: Callable[..., None]
@@ -139,6 +144,10 @@ class ControlMixin:
     def set_knobs(self, knobs: dict[str, Any]) -> None:
         """Validate every knob, then apply them all (ValueError, changing nothing, on a bad name or value)."""
         tables = (SIM_KNOBS, SECRET_KNOBS, FAULT_KNOBS, ACTIONS)
+        knobs = dict(knobs)
+        reset = knobs.pop("reset", False)
+        if not isinstance(reset, bool):
+            raise ValueError("reset: expected true or false")
         unknown = [name for name in knobs if not any(name in table for table in tables)]
         if unknown:
             raise ValueError(f"unknown knobs: {', '.join(sorted(unknown))}")
@@ -153,6 +162,10 @@ class ControlMixin:
         if status is not None and not 100 <= status <= 599:
             raise ValueError("status: expected 100..599 or null")
         with self._state:
+            if reset:
+                # "reset": true first puts every visible knob back as the simulator started (credentials stay).
+                for name, value in self._defaults.items():
+                    setattr(self.faults if name in FAULT_KNOBS else self, name, copy.deepcopy(value))
             for name, value in converted.items():
                 if name in FAULT_KNOBS:
                     setattr(self.faults, name, value)
@@ -165,7 +178,9 @@ class ControlMixin:
     # --- control endpoints --------------------------------------------------------------------------
 
     def add_control_routes(self) -> None:
-        """Register the /_simulator/ endpoints."""
+        """Register the /_simulator/ endpoints (and remember the knobs' starting values for "reset": true)."""
+        self._defaults = copy.deepcopy({name: getattr(self, name) for name in SIM_KNOBS}
+                                       | {name: getattr(self.faults, name) for name in FAULT_KNOBS})
         self.route("GET", "/_simulator/state", lambda request: json_response(200, self.state()))
         self.route("GET", "/_simulator/faults", lambda request: json_response(200, self.knobs()))
         self.route("POST", "/_simulator/faults", self.control_faults)
@@ -181,7 +196,7 @@ class ControlMixin:
         return body
 
     def control_faults(self, request: FakeRequest) -> Response:
-        """POST /_simulator/faults {knob: value, …, "advance_s": N}: misbehave on command."""
+        """POST /_simulator/faults {"reset"?: true, knob: value, …, "advance_s": N}: misbehave on command."""
         try:
             self.set_knobs(self._body(request))
         except ValueError as exc:

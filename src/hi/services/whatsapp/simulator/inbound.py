@@ -20,6 +20,7 @@ CUSTOMER_NAMES = ("Maria Silva", "João Pereira", "Ana Conceição", "José Ara�
 def png(width: int = 4, height: int = 4, rgb: tuple[int, int, int] = (37, 211, 102)) -> bytes:
     """A real (tiny, one-colour) PNG image."""
     def chunk(tag: bytes, data: bytes) -> bytes:
+        """One PNG chunk: length, tag, data and CRC."""
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))

@@ -197,6 +197,7 @@ class SendMixin:
     def _reply_later(self, wa_id: str) -> Callable[[], None]:
         """After a template is read, the customer sometimes answers (`reply_probability`, `reply_text`)."""
         def maybe_reply() -> None:
+            """Draw whether the customer answers, and post the answer if so."""
             with self._state:
                 answer = self.rng.random() < self.reply_probability
                 name = self.customers.get(wa_id, "")

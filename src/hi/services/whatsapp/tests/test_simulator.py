@@ -248,6 +248,19 @@ def test_the_framework_faults_are_reachable_through_the_control_endpoint(sim, gr
     assert graph.get(f"{PHONE_ID}?{FIELDS}").json()["id"] == PHONE_ID
 
 
+def test_the_standard_knobs_refuse_credentials_rate_limit_and_reset_puts_everything_back(sim, graph):
+    """Given the standard knobs set, when a request is made, then it is refused; after "reset": true it succeeds."""
+    graph.control({"auth_refused": True})
+    assert graph.get(PHONE_ID).status_code == 401
+    graph.control({"auth_refused": False, "rate_limited": True, "retry_after_s": 9, "quality_rating": "RED"})
+    limited = graph.get(PHONE_ID)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "9"
+    knobs = graph.control({"reset": True}).json()
+    assert knobs["rate_limited"] is False and knobs["retry_after_s"] == 30 and knobs["quality_rating"] == "GREEN"
+    assert graph.get(f"{PHONE_ID}?{FIELDS}").json()["quality_rating"] == "GREEN"
+    assert graph.control({"reset": "yes"}).status_code == 400
+
+
 # --- media ----------------------------------------------------------------------------------------
 
 def test_media_resolves_to_a_url_whose_bytes_need_the_token(sim, graph):
