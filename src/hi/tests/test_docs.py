@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.core.management import get_commands
 
+from hi.integrations.quality import source as service_source
+
 ROOT = Path(__file__).resolve().parents[3]
 #: What an operator or a developer reads.
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -28,6 +30,15 @@ HI_NAME = re.compile(r"^(hi_[a-z_]+)(?![\w{])")
 PLACEHOLDER = re.compile(r"[<>*{}…]|\.\.\.")
 URL = re.compile(r"https?://\S+")
 MD_FILE = re.compile(r"[\w./<>*{}…-]*\.md\b")
+#: The developer guide, whose tutorial quotes a service's code and records its size.
+GUIDE = ROOT / "docs" / "developers.md"
+#: A quote of a file: `<!-- excerpt: src/... -->` right before a fenced block; a line `...` marks a cut.
+EXCERPT = re.compile(r"^<!-- excerpt: (\S+) -->\n```[^\n]*\n(.*?)^```", re.S | re.M)
+ELISION = "..."
+#: `manage.py hi_quality --type <id>`'s output, quoted: its first line records the production code's size.
+QUALITY = re.compile(r"^<!-- quality: (\w+) -->\n```[^\n]*\n[^\n]*production code (\d+) lines", re.M)
+#: A table of a service's production files and their lines, under `<!-- line-counts: src/hi/services/<id> -->`.
+LINE_COUNTS = re.compile(r"^<!-- line-counts: src/hi/services/(\w+) -->\n((?:\|[^\n]*\n)+)", re.M)
 
 
 def code_texts(markdown: str) -> list[str]:
@@ -93,6 +104,32 @@ def cited_outside(path: Path, text: str) -> list[str]:
     return found
 
 
+def excerpt_problems(markdown: str) -> list[str]:
+    """Each quoted excerpt whose file is missing, or a line of which is not one of its file's lines (in the quote's order)."""
+    problems = []
+    for path, code in EXCERPT.findall(markdown):
+        source = ROOT / path
+        if not source.is_file():
+            problems.append(f"{path}: no such file")
+            continue
+        lines, at = [line.rstrip() for line in source.read_text().splitlines()], 0
+        for line in code.splitlines():
+            if line.strip() in ("", ELISION):
+                continue
+            try:
+                at = lines.index(line.rstrip(), at) + 1
+            except ValueError:
+                problems.append(f"{path}: {line.strip()[:80]!r} is not there, or not in this order")
+    return problems
+
+
+def production_files(type_id: str) -> dict[str, int]:
+    """The lines of each production file of a service (what hi_quality counts), by its path in the app."""
+    app_dir = ROOT / "src" / "hi" / "services" / type_id
+    return {source.relative: len(source.text.splitlines()) for source in service_source.source_files(app_dir, f"hi.services.{type_id}")
+            if source.area == "production"}
+
+
 def test_every_src_path_the_docs_name_exists():
     """Given README.md and docs/, then every backticked or fenced `src/...` path names a file or folder of the repository."""
     found = {str(doc.relative_to(ROOT)): missing for doc in DOCS if (missing := missing_paths(doc.read_text()))}
@@ -131,3 +168,38 @@ def test_the_checks_catch_what_they_are_for():
     assert cited_outside(citing, "See PLAN.md and services/ifood.md; RFC 9110 §9.2.2 says so.") == ["PLAN.md"]
     line = "Read developers.md and ../README.md, and https://example.com/spec.md §1.3."
     assert cited_outside(citing, line) == ["Read developers.md and ../README.md, and  §1.3."]
+
+
+def test_the_code_the_docs_quote_is_the_files_own():
+    """Given the docs' quoted excerpts, then every line of each is a line of the file it names, in order; the tutorial has them."""
+    assert len(EXCERPT.findall(GUIDE.read_text())) >= 10
+    found = {str(doc.relative_to(ROOT)): problems for doc in DOCS if (problems := excerpt_problems(doc.read_text()))}
+    assert found == {}
+
+
+def test_the_line_counts_the_guide_records_are_the_services_own():
+    """Given the tutorial's hi_quality output, its per-file table and its bold line counts, then each is today's count."""
+    text = GUIDE.read_text()
+    recorded = QUALITY.findall(text)
+    assert [type_id for type_id, _ in recorded] == ["airtime"]
+    for type_id, count in recorded:
+        assert int(count) == service_source.production_lines(ROOT / "src" / "hi" / "services" / type_id, f"hi.services.{type_id}")
+    tables = LINE_COUNTS.findall(text)
+    assert [type_id for type_id, _ in tables] == ["airtime"]
+    for type_id, table in tables:
+        rows = {name: int(lines) for name, lines in re.findall(r"^\| `([^`]+)` \| (\d+) \|", table, re.M)}
+        assert rows == production_files(type_id)
+    bold = [int(count) for count in re.findall(r"\*\*[^*\n]*?(\d+) lines[^*\n]*\*\*", text)]
+    assert bold and set(bold) == {int(recorded[0][1])}
+
+
+def test_the_excerpt_check_catches_a_quote_that_drifted():
+    """Given quotes of a real file, then a changed line, lines out of order and a missing file are named; cuts are not."""
+    good = "<!-- excerpt: src/hi/tests/test_docs.py -->\n```python\nfrom __future__ import annotations\n...\nimport re\n```\n"
+    changed = good.replace("import re", "import regex")
+    swapped = "<!-- excerpt: src/hi/tests/test_docs.py -->\n```python\nimport re\nfrom __future__ import annotations\n```\n"
+    missing = "<!-- excerpt: src/hi/nowhere.py -->\n```python\nx = 1\n```\n"
+    assert excerpt_problems(good) == []
+    assert excerpt_problems(changed) == ["src/hi/tests/test_docs.py: 'import regex' is not there, or not in this order"]
+    assert excerpt_problems(swapped) == ["src/hi/tests/test_docs.py: 'from __future__ import annotations' is not there, or not in this order"]
+    assert excerpt_problems(missing) == ["src/hi/nowhere.py: no such file"]
