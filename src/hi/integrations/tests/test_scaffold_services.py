@@ -24,7 +24,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 AUTHS = {"api-key": "key", "oauth-client-credentials": "oauth", "none": "open"}
 COMBINATIONS = [Options(auth, inbound, orders, poll) for auth, inbound, orders, poll in itertools.product(AUTHS, *[(False, True)] * 3)]
 #: The framework's own tests that hold every registered service to its rules, run in the copy over the new ones too.
-FRAMEWORK_CHECKS = ["src/hi/integrations/tests/test_service_layout.py", "src/hi/tests/test_docs.py", "src/hi/tests/test_runtime_imports.py"]
+FRAMEWORK_CHECKS = ["src/hi/integrations/tests/test_service_layout.py", "src/hi/integrations/tests/test_quality.py", "src/hi/tests/test_docs.py", "src/hi/tests/test_runtime_imports.py"]
 
 
 def name_of(options: Options) -> str:

@@ -1,1 +1,1 @@
-"""The Airtime vouchers service: connects hi to Airtime vouchers's API (made by manage.py startintegration)."""
+"""The Airtime vouchers service: connects hi to the Airtime vouchers API (made by manage.py startintegration)."""
