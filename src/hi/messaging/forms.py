@@ -34,7 +34,9 @@ class TemplateForm(forms.Form):
         option = self.templates.get(cleaned.get("template") or "")
         values = [line.strip() for line in (cleaned.get("params") or "").splitlines() if line.strip()]
         if option is not None and option.params and len(values) != option.params:
-            self.add_error("params", f"{option.name} has {option.params} placeholder{'s' if option.params != 1 else ''}: give one value per line.")
+            self.add_error(
+                "params", f"{option.name} has {option.params} placeholder{'s' if option.params != 1 else ''}: give one value per line."
+            )
         cleaned["values"] = values
         return cleaned
 

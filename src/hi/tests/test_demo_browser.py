@@ -1,4 +1,4 @@
-"""`make run`'s demo in a real browser, two services together: a demo iFood order's WhatsApp confirmation is delivered, and the customer's reply reaches the inbox."""
+"""`make run`'s demo in a browser: a demo iFood order's WhatsApp confirmation is delivered, and the customer's reply reaches the inbox."""
 from __future__ import annotations
 
 import io

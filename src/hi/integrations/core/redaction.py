@@ -85,7 +85,10 @@ class Redactor:
         encoded = set().union(*(_base64_forms(value) for value in values)) if values else set()
         for value in values:
             if len(value) > MAX_PATTERN_LENGTH:
-                encoded |= {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+                encoded |= {
+                    value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1],
+                    json.dumps(value, ensure_ascii=False)[1:-1]
+                }
         encoded = sorted(encoded, key=len, reverse=True)
         # Longest first: of two secrets where one contains the other, the whole longer one goes.
         alternatives = textual + [re.escape(form) for form in encoded]

@@ -232,7 +232,9 @@ def _attempt(directive: Directive, worker_id: str, started, duration: int | None
     )
 
 
-def _after_failure(directive: Directive, worker_id: str, started, handler: DirectiveHandler | None, exc: BaseException, duration: int) -> str:
+def _after_failure(
+    directive: Directive, worker_id: str, started, handler: DirectiveHandler | None, exc: BaseException, duration: int
+) -> str:
     """Record a failed attempt and decide: wait, retry, fail or die."""
     kind = _classify(exc)
     text = _error_text(directive, exc)

@@ -53,7 +53,9 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
             receiver = resolve(integration)
         except Exception as exc:  # noqa: BLE001 - logged; the provider is asked to retry
             message = log_unexpected(integration, "building the receiver", exc)
-            receiver = UnavailableReceiver(f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}")
+            receiver = UnavailableReceiver(
+                f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}"
+            )
         if receiver is None:
             return not_found()
         if request.method == "GET":

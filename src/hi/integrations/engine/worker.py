@@ -63,7 +63,9 @@ class Housekeeping:
 
 def live_worker_ids() -> set[str]:
     """Workers whose heartbeat is recent."""
-    return set(Worker.objects.filter(heartbeat_at__gte=timezone.now() - stale_after(), stopped_at__isnull=True).values_list("id", flat=True))
+    return set(
+        Worker.objects.filter(heartbeat_at__gte=timezone.now() - stale_after(), stopped_at__isnull=True).values_list("id", flat=True)
+    )
 
 
 def _reap(worker: "WorkerProcess") -> int:
@@ -181,7 +183,9 @@ class WorkerProcess:
         """Register, heartbeat, and loop until asked to stop."""
         now = timezone.now()
         Worker.objects.update_or_create(
-            id=self.id, defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now, "stopped_at": None}
+            id=self.id, defaults={
+                "hostname": socket.gethostname(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now, "stopped_at": None
+            }
         )
         heart = threading.Thread(target=self._heartbeat, name="hi-heartbeat", daemon=True)
         heart.start()
@@ -217,7 +221,7 @@ class WorkerProcess:
         # Running lanes finish their directive and give back the rest; running jobs finish.
         self.slots.close()
         self._waiting_jobs.clear()
-        for thread, stop in self.listeners.values():
+        for _, stop in self.listeners.values():
             stop.set()
         for thread, _ in self.listeners.values():
             thread.join(timeout=5)

@@ -120,7 +120,7 @@ def verify(
     lowered = {str(name).lower(): value for name, value in headers.items()}
     names = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
     msg_id, stamp, signature = (lowered.get(name) for name in names)
-    missing = [name for name, value in zip(names, (msg_id, stamp, signature)) if not value]
+    missing = [name for name, value in zip(names, (msg_id, stamp, signature), strict=True) if not value]
     if missing:
         raise SignatureError("missing_header", f"missing header {', '.join(missing)}")
     if not isinstance(msg_id, str) or "." in msg_id or not msg_id.isprintable():

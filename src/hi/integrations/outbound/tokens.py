@@ -1,4 +1,4 @@
-"""OAuth-style access tokens: cached per key in the process, refreshed ahead of expiry, once at a time; oauth_client() builds a client on them."""
+"""OAuth-style access tokens: cached per key in the process, refreshed ahead of expiry, one refresh at a time; and oauth_client()."""
 
 from __future__ import annotations
 

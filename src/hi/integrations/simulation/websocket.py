@@ -1,4 +1,4 @@
-"""A fake push provider for simulators and tests: a real websockets server on 127.0.0.1 behind a relay that can cut or silence connections."""
+"""A fake push provider for simulators and tests: a websockets server on 127.0.0.1 behind a relay that can cut or silence connections."""
 from __future__ import annotations
 
 import json

@@ -14,8 +14,8 @@ from ..contract.gateway import contract_problems
 from ..core.errors import SetupError
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationState
-from ..types import IntegrationType
 from ..simulation import FakeProviderServer
+from ..types import IntegrationType
 
 
 @pytest.mark.django_db

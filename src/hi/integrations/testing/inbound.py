@@ -89,7 +89,9 @@ class InboundReceiverContractTests:
         # then
         assert response.status_code == self.accepted_status, response.content
         row = InboundEvent.objects.get(integration=integration)
-        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, self.stored_event_id(body, "evt-contract-1"))
+        assert (row.status, row.http_status, row.provider_event_id) == (
+            Status.ACCEPTED, self.accepted_status, self.stored_event_id(body, "evt-contract-1")
+        )
         assert row.body == body.decode() and row.body_size == len(body)
         assert self.processed(integration) == 1
         row.refresh_from_db()

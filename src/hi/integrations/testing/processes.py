@@ -82,7 +82,10 @@ def free_port() -> int:
 def gunicorn(*args: str, env: dict[str, str] | None = None, timeout_s: float = 30) -> Iterator[str]:
     """Run hi under gunicorn (`--chdir src hi.wsgi`, as production does) on the test database; yield its base URL."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--chdir", str(ROOT / "src"), "--bind", f"127.0.0.1:{port}", *args, "hi.wsgi:application"]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"), "--chdir", str(ROOT / "src"), "--bind", f"127.0.0.1:{port}", *args,
+        "hi.wsgi:application"
+    ]
     server = subprocess.Popen(command, env=subprocess_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + timeout_s

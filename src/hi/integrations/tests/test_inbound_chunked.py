@@ -24,7 +24,9 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def endpoint(workspace) -> Integration:
     """An active webhook endpoint that receives Standard Webhooks."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name="n8n", unique_id="https://n8n.example.com/hook", state="active")
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name="n8n", unique_id="https://n8n.example.com/hook", state="active"
+    )
     save_attributes(integration, {"url": "https://n8n.example.com/hook", "secret": SECRET}, actor="test")
     return integration
 

@@ -12,6 +12,7 @@ from django.db import connection
 
 from hi.integrations.api import (
     CAMEL_CASE_FORM,
+    RFC6749_FORM,
     ProviderAuthError,
     ProviderRejected,
     TokenForm,
@@ -28,7 +29,7 @@ CLIENT_ID, SECRET = "app", "app-secret-0123456789"
 class OAuthProvider(FakeProviderServer):
     """A token endpoint (POST /oauth/token) and an API (GET /api) that accepts only the tokens it issued and still accepts."""
 
-    def __init__(self, form: TokenForm = TokenForm(), *, basic: bool = False, lifetime_s: int = 3600) -> None:
+    def __init__(self, form: TokenForm = RFC6749_FORM, *, basic: bool = False, lifetime_s: int = 3600) -> None:
         super().__init__()
         self.form, self.basic, self.lifetime_s = form, basic, lifetime_s
         self.issued: list[str] = []
@@ -164,7 +165,7 @@ def test_refused_client_credentials_are_an_auth_error_and_no_call_is_made():
 
 
 def test_camel_case_field_names_for_the_request_and_the_answer():
-    """Given a provider spelling the grant in camelCase (grantType, clientId, clientSecret; accessToken, expiresIn), then form_style speaks it."""
+    """Given a provider spelling the grant in camelCase (grantType, clientId, clientSecret; accessToken, expiresIn), form_style fits."""
     with OAuthProvider(CAMEL_CASE_FORM) as provider:
         assert client(provider, None, form_style=CAMEL_CASE_FORM).get_json("/api") == {"token": "tok-1"}
         form = parse_qs(provider.requests_to("/oauth/token")[0].body.decode())

@@ -160,7 +160,7 @@ class Command(BaseCommand):
         rows = [columns] + [tuple(str(s[c]) for c in columns) for s in summaries]
         widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
     def do_add(self, options: dict[str, Any]) -> None:
         """Validate, test, save and activate a new integration, as the console's add flow does."""

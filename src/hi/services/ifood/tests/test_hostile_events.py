@@ -27,7 +27,7 @@ def hostile(event_id: str, **fields) -> dict:
 
 
 def test_a_poll_with_a_bad_date_and_a_surrogate_id_still_delivers_the_normal_order_and_keeps_the_bad_events_as_failed(ifood, ifood_sim):
-    """Given [bad createdAt, lone-surrogate id, normal PLC] in one poll, then the order arrives and the bad ones are failed, acked and counted."""
+    """Given [bad createdAt, lone-surrogate id, normal PLC] in one poll, the order arrives and the bad ones are failed, acked, counted."""
     # given
     ifood_sim.queue_raw_event(hostile("evt-overflow", createdAt=OVERFLOWING))
     ifood_sim.queue_raw_event(hostile("evt-\ud800"))

@@ -301,7 +301,9 @@ def test_unacknowledged_deliveries_strike_and_block_polling(sim):
     assert sim.unacked("app-a") == [] and sim.blocked("app-a")
     blocked = api.get(POLL)
     assert blocked.status_code == 429
-    assert blocked.json() == {"code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."}
+    assert blocked.json() == {
+        "code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."
+    }
     sim.advance(5 * 60 + 1)
     assert api.get(POLL).status_code == 204
     sim.place_orders(3, merchant_id=M1)

@@ -26,7 +26,8 @@ VECTOR_SIGNATURE = "6f9ed23a7b505a3b6907c5f6eb2ad1b056fbf35a643d365a9a072ed7aabc
 
 def event_body(event_id: str, code: str = "PLC", order_id: str | None = None, **extra) -> bytes:
     """One iFood event as iFood posts it (compact JSON)."""
-    event = {"id": event_id, "code": code, "fullCode": {"PLC": "PLACED"}.get(code, code), "orderId": order_id or str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
+    event = {"id": event_id, "code": code, "fullCode": {"PLC": "PLACED"}.get(code, code),
+             "orderId": order_id or str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
              "merchantId": MERCHANTS[0], "createdAt": "2026-12-03T10:00:00.123Z", "salesChannel": "IFOOD", "metadata": {}, **extra}
     return json.dumps(event, separators=(",", ":")).encode()
 
@@ -125,7 +126,9 @@ def test_the_simulators_signed_webhooks_become_orders_once_and_bad_signatures_ar
 
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     ifood_sim.duplicates = True
-    sender = ifood_sim.configure_webhook(f"{live_server.url}{receive_path(integration)}", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True)
+    sender = ifood_sim.configure_webhook(
+        f"{live_server.url}{receive_path(integration)}", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True
+    )
     placed = set(ifood_sim.place_orders(3))
     assert wait_for(lambda: len(sender.delivered) >= 6, 20), sender.attempts
     process_pending()

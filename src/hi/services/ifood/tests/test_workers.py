@@ -50,7 +50,7 @@ def test_two_workers_on_one_credential_poll_through_one_consumer(workspace, ifoo
 
 
 def test_a_worker_killed_between_storing_and_acknowledging_loses_and_duplicates_nothing(workspace, ifood_sim, start_worker):
-    """Given duplicates, disorder and 404s, when a worker dies mid-poll (stored, not acked), then its successor ends with N orders, all acked."""
+    """Given duplicates, disorder and 404s, when a worker dies mid-poll (stored, not acked), its successor ends with N orders, all acked."""
     # given
     integration = add_ifood(workspace, ifood_sim)
     ifood_sim.duplicates = True

@@ -10,7 +10,6 @@ from django.urls import reverse
 from hi.conftest import member
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.canary import CANARY, all_database_text, echo_body, leaks
-from hi.services.webhook.models import Delivery
 from hi.workspaces.models import Role
 
 from .helpers import SECRET, add_endpoint, emit, event_deliveries, make_due, run_due

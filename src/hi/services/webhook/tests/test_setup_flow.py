@@ -113,7 +113,9 @@ def test_the_receivers_refusal_is_cut_short_and_redacted_and_any_other_answer_st
         for status in (401, 403, 500, 400):
             receiver.route("POST", "/hook", refusing(status))
             with pytest.raises(setup.SetupError) as caught:
-                setup.add_integration(workspace, IntegrationType.WEBHOOK, "", {"url": receiver.endpoint, "secret": SECRET, "headers": headers}, actor="test")
+                setup.add_integration(
+                    workspace, IntegrationType.WEBHOOK, "", {"url": receiver.endpoint, "secret": SECRET, "headers": headers}, actor="test"
+                )
             message = caught.value.message
             assert not leaks(message, CANARY) and f"HTTP {status}" in message
             if status in (401, 403):

@@ -6,12 +6,8 @@ from typing import Callable
 
 from django.utils import timezone
 
-from hi.integrations.api import receive_path
-from hi.integrations.api import Directive, DirectiveStatus, Integration
-from hi.integrations.api import IntegrationType
-from hi.integrations.testing import setup
-from hi.integrations.testing import claim, execute
-from hi.integrations.testing import process_pending
+from hi.integrations.api import Directive, DirectiveStatus, Integration, IntegrationType, receive_path
+from hi.integrations.testing import claim, execute, process_pending, setup
 from hi.integrations.testing.inbound import post_as_provider
 
 #: Canaries: they must never show up in HTML, logs, diagnostics or errors.

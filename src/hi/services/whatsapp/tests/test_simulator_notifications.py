@@ -13,8 +13,7 @@ from hi.integrations.testing.waiting import wait_for
 from hi.services.whatsapp.simulator import WhatsAppSimulator, meta_dumps, sign
 from hi.services.whatsapp.simulator.inbound import KNOWN_KINDS, MEDIA_KINDS
 
-from .simulator_kit import (CUSTOMER, PHONE_ID, SECRET, VERIFY, WABA, Receiver, clock, graph, receiver, sim,  # noqa: F401
-                            template_body, text_body)
+from .simulator_kit import CUSTOMER, PHONE_ID, SECRET, VERIFY, WABA, Receiver, clock, graph, receiver, sim, template_body, text_body  # noqa: F401
 
 ACCENTED = {"name": "José Conceição", "link": "https://cantina.example/pedidos/1234", "emoji": "\U0001F355"}
 
