@@ -24,6 +24,7 @@ class TemplateForm(forms.Form):
     )
 
     def __init__(self, *args, templates: list[TemplateOption], **kwargs) -> None:
+        """The form, its template choices from `templates`."""
         super().__init__(*args, **kwargs)
         self.templates = {t.key: t for t in templates}
         self.fields["template"].choices = [(t.key, f"{t.name} ({t.language})") for t in templates]

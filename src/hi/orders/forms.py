@@ -42,6 +42,7 @@ class MoneyField(forms.CharField):
     """An amount in reais, cleaned to integer cents."""
 
     def __init__(self, *args, **kwargs) -> None:
+        """An optional decimal text field, with a numeric keyboard on phones."""
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 20)
         super().__init__(*args, **kwargs)
@@ -163,5 +164,6 @@ class ReasonForm(forms.Form):
     reason = forms.ChoiceField(label="Reason")
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
+        """The form, its reasons from `choices`."""
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", "Choose a reason…"), *choices]

@@ -58,6 +58,7 @@ class Worker:
     """A real `manage.py hi_worker` on the test database, its output drained so that it never blocks."""
 
     def __init__(self) -> None:
+        """Start a worker polling iFood every second, its output read as it comes."""
         self.process = processes.start_worker(env={"HI_IFOOD_POLL_INTERVAL_S": "1"})
         self.lines: list[str] = []
         self._reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)

@@ -1,5 +1,5 @@
-"""Property: every service's parser, fed random and hostile provider payloads, never raises out of its batch loop
-and never stores anything unbounded (iFood polled events, webhooks and order details; signed webhooks; the demo)."""
+"""Property: every service's parser, fed random and hostile payloads, never raises out of its batch loop nor stores anything unbounded."""
+# The parsers: iFood's polled events, webhooks and order details; signed webhooks; the demo.
 # Hostile means: huge numbers (1e30, 2**64, 1e400, 5,000 digits), NaN/Infinity literals, wrong types,
 # nesting from 33 to 100,000 levels, lone surrogates, NUL, and strings up to 300,000 characters,
 # anywhere in an otherwise realistic payload. The payloads are written as JSON text (so literals

@@ -48,9 +48,11 @@ class Server:
 
     @property
     def base(self) -> str:
+        """The server's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
+        """What the server wrote so far."""
         return self.log.read_text(errors="replace")
 
 
@@ -75,6 +77,7 @@ def server(tmp_path):
     running = Server(port, proc, log)
 
     def answers() -> bool:
+        """Whether the server answers /healthz, or has exited."""
         try:
             return requests.get(f"{running.base}/healthz", timeout=2).status_code in (200, 503)
         except requests.RequestException:

@@ -40,8 +40,8 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
     @provider_endpoint
     @require_http_methods(["GET", "POST"])
     def receive(request: HttpRequest, key: str) -> HttpResponse:
-        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound;
-        GET is a provider's verification handshake (405 for receivers that answer none)."""
+        """POST /hooks/<key>/: find the integration and its receiver by the key, then run inbound.handle_inbound."""
+        # GET is a provider's verification handshake (405 for receivers that answer none).
         try:
             integration = find(key)
         except DatabaseError as exc:  # the database is down: ask the provider to retry, never a 500

@@ -62,6 +62,7 @@ def _signed_content(msg_id: str, timestamp: int | str, body: bytes) -> bytes:
 
 
 def _check_id(msg_id: str) -> None:
+    """Refuse an empty message id or one with a dot."""
     # The id and timestamp are separated by dots in the signed content: a dot would make it ambiguous.
     if not msg_id or "." in msg_id:
         raise ValueError(f"a message id is non-empty and has no '.': {msg_id!r}")

@@ -58,6 +58,7 @@ def worker_pool(env: dict[str, str] | None = None) -> Iterator[Callable[..., sub
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
+        """Start a worker with the fixture's environment, stopped when the test ends."""
         worker = start_worker(*args, env=env)
         started.append(worker)
         return worker

@@ -120,6 +120,7 @@ def test_items_applied_at_once_are_stored_processed_and_one_that_fails_is_stored
     applied: list = []
 
     def apply(kind, item):
+        """Apply one item, failing on e2."""
         if item["id"] == "e2":
             raise RuntimeError("could not apply e2")
         applied.append((kind, item["id"], item.get("note")))

@@ -48,6 +48,7 @@ class SignedTestReceiver(HmacSha256Receiver):
     signature_header = "X-Test-Signature"
 
     def __init__(self, secret: str) -> None:
+        """A receiver signing with `secret`, recording what it accepts."""
         self.secret = secret
         self.accepted: list = []
         self.explode_in = ""  # a hook name: that hook raises an unexpected error
@@ -421,6 +422,7 @@ class InboundGateway(ClaimsInboundGateway):
     """A test-only gateway with a receiver."""
 
     def receiver(self, integration):
+        """The receiver under test."""
         return SignedTestReceiver("s")
 
 
@@ -450,6 +452,7 @@ def test_redacted_headers_keep_every_header_and_hide_credentials():
 def test_an_hmac_receiver_accepts_a_prefixed_base64_signature(hooked):
     # given
     class Prefixed(SignedTestReceiver):
+        """A receiver whose signatures are base64 with a `sha256=` prefix."""
         signature_encoding, signature_prefix = "base64", "sha256="
 
     body = body_of()

@@ -40,10 +40,12 @@ class CountingStream(io.BytesIO):
     """A WSGI server's de-chunked input that counts what the application read."""
 
     def __init__(self, data: bytes) -> None:
+        """A stream over `data` counting the bytes read."""
         super().__init__(data)
         self.taken = 0
 
     def read(self, size: int = -1) -> bytes:
+        """Read as usual and count the bytes taken."""
         chunk = super().read(size)
         self.taken += len(chunk)
         return chunk

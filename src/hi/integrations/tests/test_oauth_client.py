@@ -30,6 +30,7 @@ class OAuthProvider(FakeProviderServer):
     """A token endpoint (POST /oauth/token) and an API (GET /api) that accepts only the tokens it issued and still accepts."""
 
     def __init__(self, form: TokenForm = RFC6749_FORM, *, basic: bool = False, lifetime_s: int = 3600) -> None:
+        """A provider speaking `form`, with HTTP Basic client credentials when `basic`, issuing tokens for `lifetime_s`."""
         super().__init__()
         self.form, self.basic, self.lifetime_s = form, basic, lifetime_s
         self.issued: list[str] = []
@@ -50,6 +51,7 @@ class OAuthProvider(FakeProviderServer):
         return fields.get(self.form.grant_type, ""), unquote(user), unquote(password)
 
     def token(self, request):
+        """POST /oauth/token: a new token for the right client credentials, else 401."""
         time.sleep(self.token_delay_s)  # a slow token endpoint: the other threads arrive while this refresh is in flight
         if self.credentials(request) != ("client_credentials", CLIENT_ID, SECRET):
             return json_response(401, {"error": "invalid_client"})
@@ -59,6 +61,7 @@ class OAuthProvider(FakeProviderServer):
         return json_response(200, {self.form.access_token: value, "token_type": "Bearer", self.form.expires_in: self.lifetime_s})
 
     def api(self, request):
+        """GET /api: 200 with the token for one issued and not revoked, else 401."""
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme != "Bearer" or value not in self.issued or value in self.revoked:
             return json_response(401, {"error": "invalid_token"})
@@ -95,6 +98,7 @@ def test_many_threads_needing_a_token_cause_one_token_request(demo):
         seen: list[str] = []
 
         def call():
+            """Wait for the others, call the API once and record the token used."""
             try:
                 barrier.wait()
                 seen.append(client(provider, demo).get_json("/api")["token"])

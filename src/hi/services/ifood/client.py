@@ -44,6 +44,7 @@ class IFoodClient:
     """Calls the Merchant API with a bearer token the framework's OAuth client obtains, shares and refreshes."""
 
     def __init__(self, values: Mapping[str, Any], *, integration: Any = None, timeout_s: float = 10.0) -> None:
+        """A client for the configured `values`; with an integration, its tokens, breaker and call log."""
         self.events_prefix = values.get("events_prefix") or "/events/v1.0"
         # iFood's token endpoint takes the client-credentials grant in camelCase (grantType, clientId,
         # clientSecret) and answers accessToken/expiresIn. Without an integration (a connection test) the

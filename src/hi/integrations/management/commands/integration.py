@@ -127,10 +127,8 @@ class Command(BaseCommand):
 
     # Output ------------------------------------------------------------------------------------
     def report(self, integration: Integration, options: dict[str, Any], verb: str, reveal: bool = False) -> None:
-        """Print where the integration is; exit non-zero when it landed in a failure state.
-
-        With `reveal` (just added), values the type shows once are included (e.g. `signing_secret`).
-        """
+        """Print where the integration is; exit non-zero when it landed in a failure state."""
+        # With `reveal` (just added), values the type shows once are included (e.g. `signing_secret`).
         revealed = revealed_values(integration) if reveal else {}
         if options.get("json"):
             self.stdout.write(json.dumps({**integration_summary(integration), **revealed}))

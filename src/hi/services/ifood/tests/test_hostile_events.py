@@ -55,6 +55,7 @@ def test_a_poll_answer_with_items_that_are_not_objects_or_lack_an_id_still_store
     real_poll = ifood_sim.routes[("GET", "/events/v1.0/events:polling")]
 
     def junk_poll(request):
+        """The real poll's events after three that are not events."""
         status, headers, body = real_poll(request)
         events = json.loads(body) if status == 200 else []
         return 200, {"Content-Type": "application/json"}, json.dumps([7, "x", {"code": "PLC"}, *events]).encode()

@@ -56,12 +56,15 @@ class TestIFoodReceiver(InboundReceiverContractTests):
 
     @pytest.fixture
     def integration(self, workspace, ifood_sim):
+        """An iFood integration receiving events by webhook."""
         return add_ifood(workspace, ifood_sim, event_mode="webhook")
 
     def valid_body(self, event_id: str) -> bytes:
+        """A PLC event as iFood posts it."""
         return event_body(event_id)
 
     def signed_headers(self, integration, body: bytes) -> dict[str, str]:
+        """iFood's signature of the body."""
         return {"X-IFood-Signature": sign(body)}
 
     def processed(self, integration) -> int:
@@ -76,9 +79,11 @@ class TestWebhookMode:
 
     @pytest.fixture
     def integration(self, workspace, ifood_sim):
+        """An iFood integration receiving events by webhook."""
         return add_ifood(workspace, ifood_sim, event_mode="webhook")
 
     def post(self, integration, body: bytes, signature: str | None = None):
+        """POST the body with its signature (or the one given)."""
         return post_as_provider(receive_path(integration), body, {"X-IFood-Signature": signature if signature is not None else sign(body)})
 
     def test_a_bad_signature_is_refused_with_401_and_nothing_is_processed(self, integration):

@@ -60,6 +60,7 @@ def test_a_worker_killed_between_storing_and_acknowledging_loses_and_duplicates_
     fast_ack = ifood_sim.routes[("POST", ACK)]
 
     def lost_ack(request):
+        """An acknowledgment that never arrives."""
         # The worker dies before its acknowledgment reaches iFood: nothing is acknowledged.
         time.sleep(SLOW_ACK_S)
         return json_response(503, {"error": "never arrived"})

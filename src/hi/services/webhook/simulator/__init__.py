@@ -59,6 +59,7 @@ class EndpointSimulator(FakeProviderServer):
     """Receives deliveries on /hook: 401 when one does not verify under `secret` (None accepts any), else 200."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, secret: str | None = DEFAULT_SECRET) -> None:
+        """A receiver on `host`:`port` verifying under `secret` (None: accepting any)."""
         super().__init__(host, port)
         self.secret = secret
         self.route("POST", PATH, self.receive)

@@ -25,6 +25,7 @@ def echo():
     server.status = 200
 
     def answer(request):
+        """Echo every credential-like header back in the body."""
         values = [value for name, value in request.headers.items() if name.lower().startswith(("authorization", "x-"))]
         values += [value.partition(" ")[2] for value in values if " " in value]
         return server.status, {"Content-Type": "text/plain"}, echo_body(values).encode()

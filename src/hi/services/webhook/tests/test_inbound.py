@@ -57,12 +57,15 @@ class TestWebhookReceiverContract(InboundReceiverContractTests):
 
     @pytest.fixture
     def integration(self, workspace) -> Integration:
+        """An active webhook endpoint."""
         return endpoint(workspace)
 
     def valid_body(self, event_id: str) -> bytes:
+        """A Standard Webhooks event body."""
         return body_for(event_id)
 
     def signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
+        """The Standard Webhooks headers signing the body."""
         return signed(body)
 
     def stale_signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:

@@ -37,6 +37,7 @@ class Relay(FakeProviderServer):
     """An automation tool that forwards each request it gets, headers and all, to `target` (set later)."""
 
     def __init__(self) -> None:
+        """A relay with no target yet."""
         super().__init__()
         self.target = ""
         self.route("POST", "/relay", self.forward)
@@ -47,6 +48,7 @@ class Relay(FakeProviderServer):
         return f"{self.url}/relay"
 
     def forward(self, request):
+        """POST /relay: forward the request to the target, as a relay would, and answer with its answer."""
         headers = {name: value for name, value in request.headers.items() if name not in HOP_HEADERS}
         answer = requests.post(self.target, data=request.body, headers=headers, timeout=10)
         return answer.status_code, {"Content-Type": "application/json"}, answer.content

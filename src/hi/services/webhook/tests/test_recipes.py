@@ -129,6 +129,7 @@ def test_a_check_over_a_re_serialised_body_passes_ascii_events_and_fails_accente
     assert b"\\u00e9" in accented.body and CUSTOMER.encode() not in accented.body
 
     def re_serialised(request) -> bytes:
+        """The request's JSON as a tool that parsed it sends it on."""
         # What a tool that parsed the JSON sends on (JavaScript's JSON.stringify keeps "é" as it is).
         return json.dumps(json.loads(request.body), separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -31,8 +31,8 @@ def add_whatsapp(workspace, sim, name: str = "WhatsApp", **extra) -> Integration
 
 
 def deliver(sim, integration: Integration, timeout_s: float = 10.0) -> list[int]:
-    """Post every notification the simulator made since the last call to the integration's receive URL, as Meta
-    would (its exact bytes and signature); the answers' statuses."""
+    """Post the simulator's notifications since the last call to the integration's receive URL, as Meta would; their statuses."""
+    # As Meta would: its exact bytes and signature.
     sim.drain(timeout_s)
     done = getattr(sim, "hi_delivered", 0)
     records = list(sim.notifications[done:])

@@ -69,6 +69,7 @@ def test_signature_modes_post_signatures_a_careful_receiver_refuses(sim, receive
 # --- statuses -------------------------------------------------------------------------------------
 
 def sent_id(graph, body: dict) -> str:
+    """Send a message and return its wamid."""
     answer = graph.send(body)
     assert answer.status_code == 200, answer.text
     return answer.json()["messages"][0]["id"]
@@ -281,11 +282,13 @@ class SlowReceiver(Receiver):
     """A receiver that takes its time over each notification and remembers how many it held at once."""
 
     def __init__(self) -> None:
+        """A receiver measuring how many POSTs it handles at once."""
         super().__init__()
         self.active = self.most_active = 0
         self.gauge = threading.Lock()
 
     def receive(self, request):
+        """POST /hook: take a while, counting the POSTs in flight."""
         with self.gauge:
             self.active += 1
             self.most_active = max(self.most_active, self.active)
