@@ -1,4 +1,4 @@
-# hi: `make run` starts the console, the worker and the demo provider; `make test` checks the import contracts, then runs the whole suite.
+# hi: `make run` starts the console, the worker and the demo provider; `make test` checks the import contracts and lints, then runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,9 +19,11 @@ setup: $(STAMP)
 run: setup
 	@bash scripts/run.sh
 
-# The import graph's contracts (.importlinter): the framework's layered rooms, services only through hi.integrations.api.
+# The import graph's contracts (.importlinter): the framework's layered rooms, services only through hi.integrations.api;
+# then ruff (ruff.toml): pyflakes, pycodestyle, isort and bugbear on the whole tree.
 lint: $(STAMP)
 	PYTHONPATH=src $(BIN)/lint-imports --no-logo
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest

@@ -51,9 +51,8 @@ def hi_workers(count: int, n: int, sim, workers: int) -> float:
     from django.conf import settings
     from django.db import connection
 
-    from hi.integrations.api import enqueue
+    from hi.integrations.api import add_integration, enqueue
     from hi.integrations.models import Directive, DirectiveAttempt, DirectiveStatus
-    from hi.integrations.api import add_integration
     from hi.integrations.types import IntegrationType
     from hi.services.demo.handlers import TOPIC_NOTE
     from hi.workspaces.models import Workspace
@@ -69,10 +68,15 @@ def hi_workers(count: int, n: int, sim, workers: int) -> float:
             enqueue(integration, TOPIC_NOTE, {"text": f"note {i}", "order": i})
     db = connection.settings_dict
     url = os.environ["DATABASE_URL"]
-    env = {**os.environ, "DATABASE_URL": url, "HI_SECRET_KEY": settings.SECRET_KEY, "HI_ENCRYPTION_KEYS": ",".join(settings.HI_ENCRYPTION_KEYS)}
+    env = {
+        **os.environ, "DATABASE_URL": url, "HI_SECRET_KEY": settings.SECRET_KEY, "HI_ENCRYPTION_KEYS": ",".join(settings.HI_ENCRYPTION_KEYS)
+    }
     started = time.perf_counter()
     procs = [
-        subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "hi_worker", "--drain", "--batch", "20", "--poll", "0.01"], env=env, stdout=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "hi_worker", "--drain", "--batch", "20", "--poll", "0.01"], env=env,
+            stdout=subprocess.DEVNULL
+        )
         for _ in range(workers)
     ]
     for proc in procs:
@@ -118,7 +122,8 @@ def main() -> None:
             rows.append((f"hi, {workers} worker{'s' if workers > 1 else ''} on {connection.vendor} ", rate, rate / rows[0][1]))
     finally:
         sim.stop()
-    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}")
     print(f"{args.n} JSON POSTs to a local HTTP sink (the demo simulator on 127.0.0.1)")
     print(f"{'run':<62} {'per second':>10} {'ratio':>6}")
     for name, rate, ratio in rows:

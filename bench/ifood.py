@@ -148,7 +148,9 @@ def run(sim, n: int, label: str, poll_interval_s: float, timeout_s: float, tmp: 
     if failed:
         problems.append(f"{failed} directives failed")
     if problems:
-        raise SystemExit(f"FAILED ({label}, {connection.vendor}): " + "; ".join(problems) + f"; the worker's log ends:\n{log.read_text()[-3000:]}")
+        raise SystemExit(
+            f"FAILED ({label}, {connection.vendor}): " + "; ".join(problems) + f"; the worker's log ends:\n{log.read_text()[-3000:]}"
+        )
 
     plc = rows.filter(event_type="PLC").aggregate(t=Max("received_at"))["t"]
     first_last = orders.aggregate(first=Min("created_at"), last=Max("created_at"))
@@ -197,7 +199,8 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}")
     print(f"{args.n} orders placed at once in the iFood simulator (127.0.0.1), one hi_worker on {vendor},"
           f" HI_IFOOD_POLL_INTERVAL_S={args.poll_interval:g}")
     print("seconds from the worker's start:")

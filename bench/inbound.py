@@ -49,8 +49,8 @@ class Side:
 
 def create_integrations(secret: str):
     """The hi side's active webhook integration, and the bare side's row owner in its own workspace."""
-    from hi.integrations.models import Integration, IntegrationState
     from hi.integrations.api import save_attributes
+    from hi.integrations.models import Integration, IntegrationState
     from hi.workspaces.models import Workspace
 
     stamp = time.time_ns()
@@ -78,7 +78,9 @@ def free_port() -> int:
 
 def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     """Start the production web command (`hi.webcommand`), with the bench URL conf on the path."""
-    command = webcommand.command(bind=f"127.0.0.1:{port}", workers=workers, root=ROOT, gunicorn=str(Path(sys.executable).parent / "gunicorn"))
+    command = webcommand.command(
+        bind=f"127.0.0.1:{port}", workers=workers, root=ROOT, gunicorn=str(Path(sys.executable).parent / "gunicorn")
+    )
     command[1:1] = ["--pythonpath", str(BENCH)]
     with log.open("wb") as out:
         return subprocess.Popen(command, env={**env, "HI_WEB_THREADS": str(threads)}, stdout=out, stderr=subprocess.STDOUT)
@@ -127,6 +129,7 @@ def send_all(url: str, prepared: list[tuple[bytes, dict[str, str]]], senders: in
     start = threading.Barrier(senders + 1)
 
     def sender() -> None:
+        """Post the next prepared request until none is left, recording latencies and statuses."""
         session = requests.Session()
         mine, seen = [], Counter()
         start.wait()
@@ -238,8 +241,7 @@ def main() -> None:
         setup_django(tmp)
         from django.db import connection
 
-        from hi.integrations.api import standard_webhooks
-        from hi.integrations.api import receive_path
+        from hi.integrations.api import receive_path, standard_webhooks
         from hi.integrations.models import Event
 
         secret = standard_webhooks.generate_secret()

@@ -149,9 +149,14 @@ def main() -> None:
               f"Python {platform.python_version()} · {connection.vendor} · the simulator shares these cores")
         print(f"{args.n} template messages to {args.n} customers; {received} status notifications (one per POST, {POSTERS} at once)")
         print(f"{'run':<72} {'per second':>10}")
-        print(f"{'sent: one hi_worker, POST /messages to the simulator':<72} {rates['sent']:>10.0f}   ({sent_s:.2f} s of work, {wall:.2f} s wall)")
-        print(f"{'received: gunicorn (hi.webcommand) verifies X-Hub-Signature-256 and stores':<72} {rates['received']:>10.0f}   ({received_s:.2f} s)")
-        print(f"{'processed: one worker splits the notifications and applies each status':<72} {rates['processed']:>10.0f}   ({processed_s:.2f} s)")
+        sent, received, processed = (
+            "sent: one hi_worker, POST /messages to the simulator",
+            "received: gunicorn (hi.webcommand) verifies X-Hub-Signature-256 and stores",
+            "processed: one worker splits the notifications and applies each status",
+        )
+        print(f"{sent:<72} {rates['sent']:>10.0f}   ({sent_s:.2f} s of work, {wall:.2f} s wall)")
+        print(f"{received:<72} {rates['received']:>10.0f}   ({received_s:.2f} s)")
+        print(f"{processed:<72} {rates['processed']:>10.0f}   ({processed_s:.2f} s)")
         ratio = min(rates["received"], rates["processed"]) / rates["sent"]
         print(f"notifications handled / messages sent: {ratio:.1f} (target ≥ 3) · messages read at the end: {read}/{args.n}")
         if read != args.n:

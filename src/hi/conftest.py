@@ -23,10 +23,8 @@ def fresh_known_secrets():
 
 @pytest.fixture(autouse=True)
 def allow_loopback(settings):
-    """Simulators and fake providers listen on 127.0.0.1 over http: allow-list loopback, as `make run` does.
-
-    Tests of the guard itself set HI_OUTBOUND_ALLOWED_NETWORKS back to [] (see integrations/tests/test_ssrf.py).
-    """
+    """Simulators and fake providers listen on 127.0.0.1 over http: allow-list loopback, as `make run` does."""
+    # Tests of the guard itself set HI_OUTBOUND_ALLOWED_NETWORKS back to [] (see integrations/tests/test_ssrf.py).
     settings.HI_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 

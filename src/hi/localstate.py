@@ -15,8 +15,8 @@ def private_umask() -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (0700), or take group and others' access away from an existing one of ours
-    (not from a directory shared by design, like /tmp with its sticky bit)."""
+    """Create `path` (0700), or take group and others' access away from an existing one of ours."""
+    # Not from a directory shared by design, like /tmp with its sticky bit.
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.stat().st_mode & stat.S_ISVTX:
         _tighten(path, 0o700)

@@ -1,10 +1,8 @@
-"""The web tier's guard against slow clients: a request reaches Django only once its body has arrived.
-
-Under the production command (see `hi.asgi`) the event loop reads every request body, so a client
-that sends slowly costs an open connection, never one of the few threads that run Django. The body
-must arrive whole within a deadline and under a size cap; otherwise the client gets 408 or 413 and
-the connection is closed, without Django ever seeing the request.
-"""
+"""The web tier's guard against slow clients: a request reaches Django only once its body has arrived."""
+# Under the production command (see `hi.asgi`) the event loop reads every request body, so a client
+# that sends slowly costs an open connection, never one of the few threads that run Django. The body
+# must arrive whole within a deadline and under a size cap; otherwise the client gets 408 or 413 and
+# the connection is closed, without Django ever seeing the request.
 from __future__ import annotations
 
 import asyncio
@@ -30,13 +28,12 @@ class ClientGone(Exception):
 
 
 class RequestBodyGuard:
-    """ASGI middleware: read the whole body within `read_timeout_s` and `max_body_bytes`, then call `app`.
-
-    The app receives the body in one message, with `content-length` set to its real size (a chunked
-    body included), so a WSGI app behind an adapter reads it at once and never waits on the client.
-    """
+    """ASGI middleware: read the whole body within `read_timeout_s` and `max_body_bytes`, then call `app`."""
+    # The app receives the body in one message, with `content-length` set to its real size (a chunked
+    # body included), so a WSGI app behind an adapter reads it at once and never waits on the client.
 
     def __init__(self, app: ASGIApp, *, read_timeout_s: float, max_body_bytes: int) -> None:
+        """Guard `app`: a body must arrive within `read_timeout_s` and weigh at most `max_body_bytes`."""
         self.app = app
         self.read_timeout_s = read_timeout_s
         self.max_body_bytes = max_body_bytes
@@ -111,6 +108,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     delivered = False
 
     async def replay() -> Message:
+        """The body read already, once; then whatever the client sends next."""
         nonlocal delivered
         if not delivered:
             delivered = True

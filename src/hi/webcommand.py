@@ -1,11 +1,8 @@
-"""The production web command, in one place: the README, the operator guide, the inbound benchmark
-and the slow-client test all run (or show) exactly this.
-
-gunicorn's `asgi` worker class reads requests in an event loop, `hi.asgi` holds each request until
-its body has arrived (HI_WEB_READ_TIMEOUT_S) and runs Django in HI_WEB_THREADS threads, so slow or
-stalled clients never hold a worker. `--no-control-socket`: gunicorn would otherwise open a control
-socket in the user's home directory, which hi does not use.
-"""
+"""The production web command, in one place: the README, the operator guide, the benchmark and the slow-client test use it."""
+# gunicorn's `asgi` worker class reads requests in an event loop, `hi.asgi` holds each request until
+# its body has arrived (HI_WEB_READ_TIMEOUT_S) and runs Django in HI_WEB_THREADS threads, so slow or
+# stalled clients never hold a worker. `--no-control-socket`: gunicorn would otherwise open a control
+# socket in the user's home directory, which hi does not use.
 from __future__ import annotations
 
 from pathlib import Path

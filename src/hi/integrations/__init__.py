@@ -1,1 +1,2 @@
-"""The integration framework, in rooms layered by role (core, models, outbound, contract, outbox, config, engine, console); services use it through api.py only."""
+"""The integration framework, in rooms layered by role (core, models, outbound, contract, outbox, config, engine, console)."""
+# Services use it through api.py only (the import contracts in .importlinter say so).

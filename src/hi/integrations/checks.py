@@ -83,7 +83,8 @@ def check_metrics_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessa
     if getattr(settings, "HI_METRICS_OPEN", False) and not getattr(settings, "HI_METRICS_TOKEN", ""):
         return [
             checks.Warning(
-                "HI_METRICS_OPEN is set without HI_METRICS_TOKEN: /metrics lists every workspace's integration ids to anyone who can reach it.",
+                "HI_METRICS_OPEN is set without HI_METRICS_TOKEN: "
+                "/metrics lists every workspace's integration ids to anyone who can reach it.",
                 hint="Set HI_METRICS_TOKEN (and scrape with a bearer token), or keep hi unreachable from outside the monitoring network.",
                 id="hi.W003",
             )

@@ -24,6 +24,7 @@ class TemplateForm(forms.Form):
     )
 
     def __init__(self, *args, templates: list[TemplateOption], **kwargs) -> None:
+        """The form, its template choices from `templates`."""
         super().__init__(*args, **kwargs)
         self.templates = {t.key: t for t in templates}
         self.fields["template"].choices = [(t.key, f"{t.name} ({t.language})") for t in templates]
@@ -34,7 +35,9 @@ class TemplateForm(forms.Form):
         option = self.templates.get(cleaned.get("template") or "")
         values = [line.strip() for line in (cleaned.get("params") or "").splitlines() if line.strip()]
         if option is not None and option.params and len(values) != option.params:
-            self.add_error("params", f"{option.name} has {option.params} placeholder{'s' if option.params != 1 else ''}: give one value per line.")
+            self.add_error(
+                "params", f"{option.name} has {option.params} placeholder{'s' if option.params != 1 else ''}: give one value per line."
+            )
         cleaned["values"] = values
         return cleaned
 

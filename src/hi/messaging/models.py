@@ -69,6 +69,7 @@ class Contact(models.Model):
         indexes = [models.Index(fields=["workspace", "-last_message_at"], name="contact_ws_last_message")]
 
     def __str__(self) -> str:
+        """The profile name, or the phone."""
         return self.profile_name or self.phone
 
     @property
@@ -137,6 +138,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The direction, kind and id."""
         return f"{self.direction} {self.kind} {self.pk}"
 
     @property

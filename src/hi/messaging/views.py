@@ -17,7 +17,7 @@ from hi.workspaces.models import Role
 from . import api
 from .channels import MediaUnavailable, MessageRefused, channel_for, templates_for
 from .forms import ReplyForm, TemplateForm
-from .models import Contact, Direction, Message
+from .models import Contact, Direction
 from .queries import contact_for_request, conversations, last_messages, message_for_request
 
 PAGE_SIZE = 50
@@ -136,7 +136,9 @@ def media(request: HttpRequest, pk: int) -> HttpResponse:
     message = message_for_request(request, pk)
     gateway = channel_for(message.integration)
     if message.direction != Direction.IN or not (message.media or {}).get("id") or gateway is None:
-        return render(request, "messaging/media_error.html", {"message": message, "problem": "This message has no media hi can fetch."}, status=404)
+        return render(
+            request, "messaging/media_error.html", {"message": message, "problem": "This message has no media hi can fetch."}, status=404
+        )
     try:
         content = gateway.open_media(message.integration, message)
     except MediaUnavailable as exc:

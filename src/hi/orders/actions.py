@@ -34,13 +34,27 @@ NOT_TERMINAL = frozenset(S.values) - TERMINAL
 #: What an operator can do to an order hi owns (made by hand, or whose source cannot act on it).
 BUILT_IN: tuple[BuiltIn, ...] = (
     BuiltIn(OrderAction("confirm", "Confirm", "Accept the order: it becomes confirmed."), S.CONFIRMED, frozenset({S.NEW})),
-    BuiltIn(OrderAction("start_preparation", "Start preparation", "The kitchen starts on it: preparing."), S.PREPARING, frozenset({S.CONFIRMED})),
+    BuiltIn(
+        OrderAction("start_preparation", "Start preparation", "The kitchen starts on it: preparing."), S.PREPARING, frozenset({S.CONFIRMED})
+    ),
     BuiltIn(OrderAction("ready", "Ready", "The order is ready for pickup or dispatch."), S.READY, frozenset({S.PREPARING})),
-    BuiltIn(OrderAction("dispatch", "Dispatch", "The order left with the courier: dispatched."), S.DISPATCHED, frozenset({S.READY}), frozenset({OrderType.DELIVERY})),
-    BuiltIn(OrderAction("deliver", "Mark delivered", "The courier handed it to the customer: delivered."), S.DELIVERED, frozenset({S.DISPATCHED})),
+    BuiltIn(
+        OrderAction("dispatch", "Dispatch", "The order left with the courier: dispatched."), S.DISPATCHED, frozenset({S.READY}),
+        frozenset({OrderType.DELIVERY})
+    ),
+    BuiltIn(
+        OrderAction("deliver", "Mark delivered", "The courier handed it to the customer: delivered."), S.DELIVERED,
+        frozenset({S.DISPATCHED})
+    ),
     BuiltIn(OrderAction("complete", "Complete", "The customer has it: the order is completed."), S.COMPLETED, frozenset({S.DELIVERED})),
-    BuiltIn(OrderAction("complete", "Picked up", "The customer collected it: the order is completed."), S.COMPLETED, frozenset({S.READY}), PICKUP),
-    BuiltIn(OrderAction("cancel", "Cancel order", "Cancel the order; this cannot be undone.", needs_reason=True, danger=True), S.CANCELLED, NOT_TERMINAL),
+    BuiltIn(
+        OrderAction("complete", "Picked up", "The customer collected it: the order is completed."), S.COMPLETED, frozenset({S.READY}),
+        PICKUP
+    ),
+    BuiltIn(
+        OrderAction("cancel", "Cancel order", "Cancel the order; this cannot be undone.", needs_reason=True, danger=True), S.CANCELLED,
+        NOT_TERMINAL
+    ),
 )
 
 #: Why a hand-made order is cancelled.

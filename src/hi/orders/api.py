@@ -86,10 +86,8 @@ def _insert(workspace, data: OrderData, source: Integration | None) -> Order:
 
 
 def create_order(workspace, data: OrderData, *, source: Integration | None, actor: str) -> tuple[Order, bool]:
-    """Create an order once per (source, external_id): a repeat returns (existing, False) and changes nothing.
-
-    The data is bounded first (data.bounded): OrderDataInvalid, before anything is stored, for what cannot be.
-    """
+    """Create an order once per (source, external_id): a repeat returns (existing, False) and changes nothing."""
+    # The data is bounded first (data.bounded): OrderDataInvalid, before anything is stored, for what cannot be.
     data, adjustments = bounded(data)
     existing = _existing(source, data.external_id)
     if existing is not None:

@@ -10,7 +10,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        """Register the hub's system checks; put the events the hub publishes in the catalog (so webhooks and hooks can subscribe to them)."""
+        """Register the hub's system checks; put the events it publishes in the catalog (so webhooks and hooks can subscribe to them)."""
         from hi.integrations.api import register_event_type
 
         from . import checks  # noqa: F401 - registers the order-source check

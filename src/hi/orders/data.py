@@ -77,7 +77,10 @@ MAX_PAYMENTS = 20
 #: Order.external_id's size: an id cannot be cut (two orders would become one).
 MAX_EXTERNAL_ID = 100
 #: Free text of the order: (column size, what the history calls it).
-ORDER_TEXT = {"display_id": (40, "display id"), "customer_name": (200, "customer name"), "customer_phone": (60, "customer phone"), "notes": (4000, "notes")}
+ORDER_TEXT = {
+    "display_id": (40, "display id"), "customer_name": (200, "customer name"), "customer_phone": (60, "customer phone"),
+    "notes": (4000, "notes")
+}
 ITEM_TEXT = {"sku": 100, "name": 255, "notes": 1000}
 #: Each text inside the address, options, payments and extra data, and how many keys or entries they keep.
 MAX_DETAIL_TEXT = 500
@@ -215,7 +218,9 @@ def bounded(data: OrderData) -> tuple[OrderData, list[str]]:
         raise OrderDataInvalid(f"the order has more than {MAX_PAYMENTS} payments ({len(data.payments):,})")
     text = {name: _text(getattr(data, name), limit, what, notes) for name, (limit, what) in ORDER_TEXT.items()}
     placed_at = data.placed_at
-    if placed_at is not None and (placed_at.tzinfo is None or not EARLIEST_PLACED <= placed_at <= datetime.now(dt_timezone.utc) + timedelta(days=1)):
+    if placed_at is not None and (
+        placed_at.tzinfo is None or not EARLIEST_PLACED <= placed_at <= datetime.now(dt_timezone.utc) + timedelta(days=1)
+    ):
         _note(notes, f"the placing time {placed_at.isoformat()} is not plausible; the time hi received the order is used")
         placed_at = None
     money = {

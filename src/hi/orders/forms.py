@@ -11,7 +11,9 @@ from .models import OrderType
 
 MAX_ITEMS = 20
 BLANK_ITEM_ROWS = 5
-PAYMENT_METHODS = [("CASH", "Cash"), ("CREDIT", "Credit card"), ("DEBIT", "Debit card"), ("PIX", "Pix"), ("VOUCHER", "Meal voucher"), ("OTHER", "Other")]
+PAYMENT_METHODS = [
+    ("CASH", "Cash"), ("CREDIT", "Credit card"), ("DEBIT", "Debit card"), ("PIX", "Pix"), ("VOUCHER", "Meal voucher"), ("OTHER", "Other")
+]
 
 
 def to_cents(text: str, label: str) -> int:
@@ -40,6 +42,7 @@ class MoneyField(forms.CharField):
     """An amount in reais, cleaned to integer cents."""
 
     def __init__(self, *args, **kwargs) -> None:
+        """An optional decimal text field, with a numeric keyboard on phones."""
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 20)
         super().__init__(*args, **kwargs)
@@ -79,7 +82,10 @@ class ItemForm(forms.Form):
         if not data.get("filled"):
             return None
         total = (data["quantity"] * data["unit_price"]).to_integral_value(rounding=ROUND_HALF_UP)
-        return ItemData(sku=data["sku"].strip(), name=data["name"].strip(), quantity=data["quantity"], unit_price_q=data["unit_price"], total_q=int(total), notes=data["notes"].strip())
+        return ItemData(
+            sku=data["sku"].strip(), name=data["name"].strip(), quantity=data["quantity"], unit_price_q=data["unit_price"],
+            total_q=int(total), notes=data["notes"].strip()
+        )
 
 
 ItemFormSet = forms.formset_factory(ItemForm, extra=BLANK_ITEM_ROWS, max_num=MAX_ITEMS, validate_max=True, absolute_max=MAX_ITEMS)
@@ -89,10 +95,15 @@ class ManualOrderForm(forms.Form):
     """The order itself: type, customer, address, fees, payment; totals are computed from the items."""
 
     type = forms.ChoiceField(choices=OrderType.choices, initial=OrderType.TAKEOUT)
-    display_id = forms.CharField(max_length=40, required=False, label="Display id", help_text="Optional: what staff call the order, such as a ticket number.")
+    display_id = forms.CharField(
+        max_length=40, required=False, label="Display id", help_text="Optional: what staff call the order, such as a ticket number."
+    )
     customer_name = forms.CharField(max_length=200, label="Customer name")
     customer_phone = forms.CharField(max_length=60, required=False, label="Customer phone")
-    address = forms.CharField(max_length=500, required=False, label="Delivery address", widget=forms.Textarea(attrs={"rows": 2}), help_text="Required for delivery orders.")
+    address = forms.CharField(
+        max_length=500, required=False, label="Delivery address", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required for delivery orders."
+    )
     delivery_fee = MoneyField(label="Delivery fee")
     additional_fees = MoneyField(label="Other fees")
     discount = MoneyField(label="Discount")
@@ -153,5 +164,6 @@ class ReasonForm(forms.Form):
     reason = forms.ChoiceField(label="Reason")
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
+        """The form, its reasons from `choices`."""
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", "Choose a reason…"), *choices]

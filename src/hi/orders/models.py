@@ -117,6 +117,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The order's ref."""
         return self.ref
 
     def get_absolute_url(self) -> str:
@@ -158,6 +159,7 @@ class OrderItem(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
+        """Quantity × name."""
         return f"{self.quantity} × {self.name}"
 
 
@@ -179,6 +181,7 @@ class OrderEvent(models.Model):
         indexes = [models.Index(fields=["order", "-created_at"], name="orderevent_order_created")]
 
     def __str__(self) -> str:
+        """The order and the kind of event."""
         return f"{self.order_id} {self.kind}"
 
     def save(self, *args, **kwargs) -> None:

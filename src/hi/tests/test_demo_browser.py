@@ -1,4 +1,4 @@
-"""`make run`'s demo in a real browser, two services together: a demo iFood order's WhatsApp confirmation is delivered, and the customer's reply reaches the inbox."""
+"""`make run`'s demo in a browser: a demo iFood order's WhatsApp confirmation is delivered, and the customer's reply reaches the inbox."""
 from __future__ import annotations
 
 import io
@@ -58,6 +58,7 @@ class Worker:
     """A real `manage.py hi_worker` on the test database, its output drained so that it never blocks."""
 
     def __init__(self) -> None:
+        """Start a worker polling iFood every second, its output read as it comes."""
         self.process = processes.start_worker(env={"HI_IFOOD_POLL_INTERVAL_S": "1"})
         self.lines: list[str] = []
         self._reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)

@@ -53,7 +53,7 @@ def source_files() -> list[str]:
 
 
 def missing_paths(markdown: str) -> list[str]:
-    """Each `src/...` path named in the text's code that does not exist, and each module path from one of hi's folders that no file ends with."""
+    """Each `src/...` path named in the text's code that does not exist, and each module path from hi's folders that no file ends with."""
     missing = []
     files = source_files()
     folders = {part for name in files for part in Path(name).parts[:-1]}

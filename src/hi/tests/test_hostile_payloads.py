@@ -1,5 +1,5 @@
-"""Property: every service's parser, fed random and hostile provider payloads, never raises out of its batch loop
-and never stores anything unbounded (iFood polled events, webhooks and order details; signed webhooks; the demo)."""
+"""Property: every service's parser, fed random and hostile payloads, never raises out of its batch loop nor stores anything unbounded."""
+# The parsers: iFood's polled events, webhooks and order details; signed webhooks; the demo.
 # Hostile means: huge numbers (1e30, 2**64, 1e400, 5,000 digits), NaN/Infinity literals, wrong types,
 # nesting from 33 to 100,000 levels, lone surrogates, NUL, and strings up to 300,000 characters,
 # anywhere in an otherwise realistic payload. The payloads are written as JSON text (so literals
@@ -44,7 +44,9 @@ from hi.services.ifood.simulator.data import dumps_details, generate_order
 pytestmark = pytest.mark.django_db
 PROPERTY = settings(
     max_examples=30, deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example
+    ],
 )
 SECRET = "hostile-test-secret"
 WEBHOOK_SECRET = "whsec_aG9zdGlsZS13ZWJob29rLXNlY3JldC1mb3ItdGVzdHM="
@@ -85,7 +87,9 @@ SHORT_TEXT = st.one_of(st.text(max_size=8), st.text(ODD_CHARS, max_size=8))
 TEXT = st.one_of(
     SHORT_TEXT,
     st.sampled_from([256, 5_000, 300_000]).map(lambda n: "N" * n),
-    st.sampled_from(["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "2026-13-45T99:00:00Z", "2026-12-03T10:00:00Z", "", "PLC", "1e30"]),
+    st.sampled_from(
+        ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "2026-13-45T99:00:00Z", "2026-12-03T10:00:00Z", "", "PLC", "1e30"]
+    ),
 )
 NUMBER = st.one_of(
     st.integers(min_value=-10**6, max_value=10**6),
@@ -214,7 +218,9 @@ def endpoint(workspace) -> Integration:
 
 
 @PROPERTY
-@given(payload=VALUE, message_id=st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="."), min_size=1, max_size=40))
+@given(
+    payload=VALUE, message_id=st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="."), min_size=1, max_size=40)
+)
 def test_signed_webhooks_with_hostile_bodies_are_never_5xx_and_processing_never_fails(endpoint, payload, message_id):
     """Given any body signed under Standard Webhooks, then 2xx or 4xx, and what was accepted is published as webhook.received."""
     body = to_json(payload).encode("utf-8", "surrogatepass")
@@ -227,7 +233,10 @@ def test_signed_webhooks_with_hostile_bodies_are_never_5xx_and_processing_never_
 
 
 @PROPERTY
-@given(items=st.lists(st.fixed_dictionaries({"id": UUIDS | TEXT | NUMBER, "name": TEXT | VALUE}, optional={"kind": TEXT | VALUE, "status": VALUE}) | VALUE, max_size=5))
+@given(items=st.lists(
+    st.fixed_dictionaries({"id": UUIDS | TEXT | NUMBER, "name": TEXT | VALUE}, optional={"kind": TEXT | VALUE, "status": VALUE}) | VALUE,
+    max_size=5
+))
 def test_demo_item_lists_and_pushed_items_never_fail_the_sync_or_the_stream(workspace, items):
     """Given any item list (a sync) and the same items pushed one by one, then readable items are stored bounded, the rest skipped."""
     demo = Integration.objects.filter(integration_type="demo").first() or integration_of(workspace, "demo")

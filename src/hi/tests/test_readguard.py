@@ -11,9 +11,11 @@ class App:
     """An ASGI app that records what reached it and answers 204."""
 
     def __init__(self) -> None:
+        """An app that has seen no request yet."""
         self.calls: list[tuple[dict, bytes]] = []
 
     async def __call__(self, scope, receive, send) -> None:
+        """Read one message, record it and answer 204."""
         message = await receive()
         self.calls.append((scope, message["body"]))
         await send({"type": "http.response.start", "status": 204, "headers": []})
@@ -26,6 +28,7 @@ def run(guard: RequestBodyGuard, headers: list[tuple[bytes, bytes]], messages: l
     queue = list(messages)
 
     async def receive() -> dict:
+        """The next queued message; then a stall or a disconnect."""
         if queue:
             return queue.pop(0)
         if stall:
@@ -33,6 +36,7 @@ def run(guard: RequestBodyGuard, headers: list[tuple[bytes, bytes]], messages: l
         return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
+        """Record what the app sends."""
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/hooks/x/", "headers": headers, "client": ("127.0.0.1", 5000)}
@@ -83,6 +87,7 @@ def test_other_scopes_pass_through():
     seen = []
 
     async def app(scope, receive, send):
+        """Record the scope's type."""
         seen.append(scope["type"])
 
     asyncio.run(RequestBodyGuard(app, read_timeout_s=1, max_body_bytes=1)({"type": "lifespan"}, None, None))

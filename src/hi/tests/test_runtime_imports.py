@@ -61,7 +61,7 @@ def test_the_walk_reaches_every_kind_of_runtime_module():
 
 
 def test_importing_every_runtime_module_loads_no_development_dependency(tmp_path):
-    """Given a fresh interpreter with Django set up, when it imports every runtime module of hi, then pytest, hypothesis and the test kit are not loaded."""
+    """Given a fresh interpreter with Django set up, importing every runtime module of hi loads no pytest, hypothesis or test kit."""
     env = {
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PYTHONPATH": str(SRC),
         "DJANGO_SETTINGS_MODULE": "hi.settings", "HI_VAR_DIR": str(tmp_path),

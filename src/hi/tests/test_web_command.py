@@ -48,9 +48,11 @@ class Server:
 
     @property
     def base(self) -> str:
+        """The server's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
+        """What the server wrote so far."""
         return self.log.read_text(errors="replace")
 
 
@@ -69,10 +71,13 @@ def server(tmp_path):
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     with log.open("wb") as out:
-        proc = subprocess.Popen(webcommand.command(bind=f"127.0.0.1:{port}", root=ROOT, gunicorn=gunicorn), env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            webcommand.command(bind=f"127.0.0.1:{port}", root=ROOT, gunicorn=gunicorn), env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     running = Server(port, proc, log)
 
     def answers() -> bool:
+        """Whether the server answers /healthz, or has exited."""
         try:
             return requests.get(f"{running.base}/healthz", timeout=2).status_code in (200, 503)
         except requests.RequestException:
@@ -95,7 +100,8 @@ def endpoint(workspace) -> tuple[Integration, str]:
     """An active signed-webhook integration and its Standard Webhooks secret."""
     secret = standard_webhooks.generate_secret()
     integration = Integration.objects.create(
-        workspace=workspace, integration_type="webhook", name="Receiver", unique_id="https://example.com/hook", state=IntegrationState.ACTIVE
+        workspace=workspace, integration_type="webhook", name="Receiver", unique_id="https://example.com/hook",
+        state=IntegrationState.ACTIVE
     )
     save_attributes(integration, {"url": "https://example.com/hook", "secret": secret}, actor="test")
     return integration, secret
@@ -115,7 +121,10 @@ class SlowClient:
     def run(self) -> None:
         """Send the head, then drip the body until the server answers or cuts the connection."""
         with socket.create_connection(("127.0.0.1", self.port)) as sock:
-            head = f"POST {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {self.declared}\r\n\r\n"
+            head = (
+                f"POST {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {self.declared}\r\n\r\n"
+            )
             sock.sendall(head.encode() + self.sent_at_once)
             sock.settimeout(1)
             for _ in range(self.drip):
@@ -155,12 +164,17 @@ def test_two_slow_clients_and_a_false_content_length_do_not_stop_the_web_tier(se
         headers = standard_webhooks.headers(standard_webhooks.new_message_id(), int(time.time()), body, [secret])
         signed = requests.post(f"{server.base}{path}", data=body, headers={**headers, "Content-Type": "application/json"}, timeout=10)
         assert signed.status_code == 202, signed.text
-    # The stalled clients are cut off after the read timeout, long before they would have finished.
+    # The stalled clients are cut off after the read timeout, long before they would have finished. The join waits
+    # as long as a client can run (60 one-second drips, then 30 s), so a loaded machine cannot leave an outcome
+    # unrecorded: a server that never cut them would answer their finished body instead, and fail below.
+    deadline = time.monotonic() + 100
     for thread in threads:
-        thread.join(timeout=READ_TIMEOUT_S + 30)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     assert false_length.outcome == ["HTTP/1.1 408 Request Timeout"]
     for client in slow:
-        assert client.outcome and client.outcome[0] in ("HTTP/1.1 408 Request Timeout", "closed") or client.outcome[0].startswith("cut off"), client.outcome
+        assert client.outcome, "a slow client was still connected after 100 s"
+        outcome = client.outcome[0]
+        assert outcome in ("HTTP/1.1 408 Request Timeout", "closed") or outcome.startswith("cut off"), client.outcome
     assert InboundEvent.objects.filter(integration=integration).count() == 3  # the slow ones never reached the view
     output = server.output()
     assert "WORKER TIMEOUT" not in output and "Internal Server Error" not in output and " 500 " not in output, output
@@ -168,6 +182,8 @@ def test_two_slow_clients_and_a_false_content_length_do_not_stop_the_web_tier(se
 
 def test_the_readme_and_the_operator_guide_show_the_command_that_is_tested():
     shown = shlex.join(webcommand.command())
-    assert shown == ".venv/bin/gunicorn --chdir src --worker-class asgi --workers 2 --bind 127.0.0.1:8000 --no-control-socket hi.asgi:application"
+    assert shown == (
+        ".venv/bin/gunicorn --chdir src --worker-class asgi --workers 2 --bind 127.0.0.1:8000 --no-control-socket hi.asgi:application"
+    )
     for doc in ("README.md", "docs/operators.md"):
         assert shown in (ROOT / doc).read_text(), f"{doc} does not show the production web command"

@@ -14,8 +14,11 @@ def workspace_required(role: Role = Role.VIEWER) -> Callable:
     """Require a current workspace and at least `role` in it (403 page otherwise)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        """Wrap `view` with the role check."""
+
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            """The view, or 403 without a workspace or the role."""
             membership = getattr(request, "membership", None)
             if membership is None:
                 return render(request, "workspaces/no_workspace.html", status=403)

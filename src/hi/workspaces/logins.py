@@ -10,11 +10,9 @@ from django.shortcuts import render
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address: the peer, or behind hi's own proxy (HI_BEHIND_PROXY) the address that proxy saw.
-
-    Only the last X-Forwarded-For entry is the proxy's own: earlier ones are whatever the visitor sent,
-    and trusting them would let an attacker pick a new address for every guess.
-    """
+    """The visitor's address: the peer, or behind hi's own proxy (HI_BEHIND_PROXY) the address that proxy saw."""
+    # Only the last X-Forwarded-For entry is the proxy's own: earlier ones are whatever the visitor sent,
+    # and trusting them would let an attacker pick a new address for every guess.
     if getattr(settings, "HI_BEHIND_PROXY", False):
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if forwarded:

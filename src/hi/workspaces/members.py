@@ -33,11 +33,9 @@ def token_hash(token: str) -> str:
 
 @transaction.atomic
 def invite(workspace: Workspace, username: str, role: Role, invited_by=None) -> tuple[Invitation | Membership, str | None]:
-    """Change a member's role, or invite a username: (the invitation, its one-time link token).
-
-    Nobody joins a workspace without saying so: an invitation is the same whether or not the username
-    has an account on this installation (which this never tells the admin); the user accepts it.
-    """
+    """Change a member's role, or invite a username: (the invitation, its one-time link token)."""
+    # Nobody joins a workspace without saying so: an invitation is the same whether or not the username
+    # has an account on this installation (which this never tells the admin); the user accepts it.
     username = username.strip()
     if not username:
         raise MembershipError("Enter a username.")

@@ -28,9 +28,11 @@ class WorkspaceMiddleware:
     """Attach `request.workspace` and `request.membership` (None when the user has none)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        """Keep the next handler in the chain."""
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Set the request's membership and workspace, then pass it on."""
         membership = current_membership(request)
         request.membership = membership
         request.workspace = membership.workspace if membership else None

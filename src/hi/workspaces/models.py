@@ -29,6 +29,7 @@ class Workspace(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
+        """The name."""
         return self.name
 
 
@@ -48,6 +49,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
+        """Who, where and in which role."""
         return f"{self.user} in {self.workspace} ({self.role})"
 
     def allows(self, role: Role | str) -> bool:
@@ -56,11 +58,9 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """An admin's offer of a role in a workspace to a username: the user accepts it (or declines) themselves.
-
-    The link carries a token (only its SHA-256 is stored); the invitation names a username, never a
-    user, so that creating one says nothing about whether that username exists elsewhere.
-    """
+    """An admin's offer of a role in a workspace to a username: the user accepts it (or declines) themselves."""
+    # The link carries a token (only its SHA-256 is stored); the invitation names a username, never a
+    # user, so that creating one says nothing about whether that username exists elsewhere.
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     username = models.CharField(max_length=150)
@@ -75,4 +75,5 @@ class Invitation(models.Model):
         constraints = [models.UniqueConstraint(fields=["workspace", "username"], name="one_invitation_per_username")]
 
     def __str__(self) -> str:
+        """Who is invited, where and in which role."""
         return f"{self.username} invited to {self.workspace} ({self.role})"

@@ -124,11 +124,9 @@ def prune() -> int:
 
 
 def is_own_receive_url(url: str) -> bool:
-    """Whether `url` posts to one of this installation's receive URLs, whatever host or prefix it uses.
-
-    A key is random and only hi knows its digest, so a path ending in /hooks/<one of our keys>/ is ours
-    (through HI_BASE_URL, loopback, another name or a proxy alike).
-    """
+    """Whether `url` posts to one of this installation's receive URLs, whatever host or prefix it uses."""
+    # A key is random and only hi knows its digest, so a path ending in /hooks/<one of our keys>/ is ours
+    # (through HI_BASE_URL, loopback, another name or a proxy alike).
     try:
         path = urlsplit(url).path
     except ValueError:

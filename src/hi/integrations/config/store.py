@@ -32,11 +32,9 @@ MAX_CACHED = 512
 
 
 def attribute_values(integration: Integration) -> dict[str, Any]:
-    """Typed attribute values of an integration, secrets decrypted, defaults filled in.
-
-    Kept per (integration, updated_at): saving attributes moves updated_at, so a change is seen
-    by the next call; a worker running thousands of directives decrypts once.
-    """
+    """Typed attribute values of an integration, secrets decrypted, defaults filled in."""
+    # Kept per (integration, updated_at): saving attributes moves updated_at, so a change is seen
+    # by the next call; a worker running thousands of directives decrypts once.
     key = (integration.pk, integration.updated_at)
     cached = _values_cache.get(key)
     if cached is None:
@@ -88,8 +86,8 @@ def display_values(integration: Integration) -> dict[str, Any]:
 
 
 def secret_values(integration: Integration) -> list[str]:
-    """The plain secret values of an integration for redaction, a structured one (e.g. JSON headers) with
-    each value inside it (undecryptable ones cannot leak)."""
+    """The plain secret values of an integration, for redaction: each value inside a structured one (e.g. JSON headers) too."""
+    # Undecryptable values are left out: they cannot leak.
     values = []
     for row in integration.attributes.filter(is_secret=True).exclude(value=""):
         try:

@@ -18,8 +18,8 @@ GENERATED_HELP = (
 
 
 def default_values(specs: list[AttributeSpec]) -> dict[str, Any]:
-    """The add form's initial values: each attribute's declared default, typed as parse_value reads it, or a
-    fresh value for a secret hi generates (a signing key the operator configures on the other side first)."""
+    """The add form's initial values: each attribute's declared default, typed as parse_value reads it."""
+    # A secret hi generates (a signing key the operator configures on the other side first) gets a fresh value.
     values: dict[str, Any] = {}
     for spec in specs:
         if spec.generator is not None:
@@ -84,6 +84,7 @@ class AttributeForm(forms.Form):
         creating: bool = False,
         **kwargs: Any,
     ) -> None:
+        """Build one field per spec (only those in `only`), secrets left blank when stored, and the name field when asked."""
         super().__init__(*args, **kwargs)
         self.specs = [spec for spec in specs if only is None or spec.key in only]
         stored_secrets = stored_secrets or set()

@@ -1,4 +1,4 @@
-"""What the console's pages and commands share with services' and hubs' own: who acts, htmx regions, finding a workspace or an integration from the command line."""
+"""What the console shares with services' and hubs' pages and commands: who acts, htmx regions, finding a workspace or an integration."""
 from __future__ import annotations
 
 import uuid

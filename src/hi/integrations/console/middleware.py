@@ -16,9 +16,11 @@ class SecretKeysMiddleware:
     """Answer 503 with an explanation when HI_ENCRYPTION_KEYS cannot decrypt a stored secret."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        """Keep the next handler in the chain."""
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Pass the request on."""
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

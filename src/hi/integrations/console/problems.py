@@ -39,7 +39,9 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for the CLI and diagnostics."""
-        return {"code": self.code, "message": self.message, "since": self.since.isoformat() if self.since else None, "degrades": self.degrades}
+        return {
+            "code": self.code, "message": self.message, "since": self.since.isoformat() if self.since else None, "degrades": self.degrades
+        }
 
 
 ProblemSource = Callable[[list[Integration]], dict[Any, list[Problem]]]
@@ -74,13 +76,18 @@ def failed_events(integrations: list[Integration]) -> dict[Any, list[Problem]]:
     """Inbound events of the last 24 hours that could not be read or processed (see Inbound requests)."""
     since = timezone.now() - EVENTS_WINDOW
     rows = (
-        InboundEvent.objects.filter(integration_id__in=[i.pk for i in integrations], status=InboundEvent.Status.FAILED, received_at__gte=since)
+        InboundEvent.objects.filter(
+            integration_id__in=[i.pk for i in integrations], status=InboundEvent.Status.FAILED, received_at__gte=since
+        )
         .values("integration_id").annotate(n=Count("pk"), first=Min("received_at")).order_by()
     )
     found: dict[Any, list[Problem]] = {}
     for row in rows:
         count = row["n"]
-        message = f"{count} event{'s' if count != 1 else ''} from the provider could not be read or processed in the last 24 hours (see Inbound requests)."
+        message = (
+            f"{count} event{'s' if count != 1 else ''} from the provider could not be read or processed in the last 24 hours "
+            "(see Inbound requests)."
+        )
         found[row["integration_id"]] = [Problem("failed_events", message, row["first"], degrades=False)]
     return found
 

@@ -242,7 +242,9 @@ def remove(request: HttpRequest, pk) -> HttpResponse:
         else:
             messages.success(request, f"{integration.name} was removed ({deleted} entities deleted, {kept} kept).")
             return redirect("dashboard")
-    return render(request, "integrations/remove.html", {"integration": integration, "form": form, "entity_count": integration.entities.count()})
+    return render(
+        request, "integrations/remove.html", {"integration": integration, "form": form, "entity_count": integration.entities.count()}
+    )
 
 
 @workspace_required(Role.OPERATOR)

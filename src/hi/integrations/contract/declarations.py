@@ -47,11 +47,9 @@ class EventHook:
 
 @dataclass(frozen=True)
 class ScheduledJob:
-    """A job the worker runs every `interval_s` for each active integration of the declaring type.
-
-    `single_owner` jobs (a provider queue that allows one consumer) run only on the worker that
-    holds the job's lease, never on two workers at once.
-    """
+    """A job the worker runs every `interval_s` for each active integration of the declaring type."""
+    # `single_owner` jobs (a provider queue that allows one consumer) run only on the worker that
+    # holds the job's lease, never on two workers at once.
 
     name: str
     interval_s: float
@@ -68,8 +66,8 @@ class ScheduledJob:
 
 @runtime_checkable
 class Listener(Protocol):
-    """A push connection the worker holds open for an active integration, in a thread of its own, while it holds
-    the listener's lease. The framework's WebsocketListener (engine/websocket.py) is the one services subclass."""
+    """A push connection the worker holds open for an active integration, in a thread of its own, while it holds the lease."""
+    # The framework's WebsocketListener (engine/websocket.py) is the one services subclass.
 
     #: Distinguishes the listeners of one integration.
     name: str

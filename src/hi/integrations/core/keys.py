@@ -17,10 +17,12 @@ class IntegrationKey:
     external_id: str
 
     def __post_init__(self) -> None:
+        """Normalise the parts: the integration id as text, the external id cleaned."""
         object.__setattr__(self, "integration_id", str(self.integration_id))
         object.__setattr__(self, "external_id", normalize_external_id(self.external_id))
 
     def __str__(self) -> str:
+        """The key as `<integration id>.<external id>`."""
         return f"{self.integration_id}.{self.external_id}"
 
     @classmethod

@@ -87,11 +87,9 @@ def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
 
 
 def loads(data: bytes | str, *, parse_float: Callable[[str], Any] | None = None, max_depth: int | None = MAX_DEPTH) -> Any:
-    """Parse a provider's JSON; ProviderDataError for anything hi will not read (a ValueError).
-
-    A batch's envelope passes max_depth=None: each item's depth is then checked on its own
-    (batches.store_batch), so one deep item fails alone instead of refusing the whole batch.
-    """
+    """Parse a provider's JSON; ProviderDataError for anything hi will not read (a ValueError)."""
+    # A batch's envelope passes max_depth=None: each item's depth is then checked on its own
+    # (batches.store_batch), so one deep item fails alone instead of refusing the whole batch.
     try:
         value = json.loads(data, parse_float=parse_float or _finite_float, parse_constant=_refuse_constant)
     except RecursionError:

@@ -1,12 +1,10 @@
-"""Keep secrets out of messages, logs, diagnostics and stored provider text, in every encoding they travel in.
-
-A provider that echoes what it got may send a secret back literally, percent- or form-encoded, inside
-base64 (HTTP Basic's `id:secret`), JSON-escaped or HTML-escaped. `Redactor` compiles, once per set of
-secrets, one pattern matching all of those forms; `redact_text` uses it with the secrets a caller knows,
-and `redact_known` with the secrets this process has loaded (see `remember`), which is what the log
-record factory and `RedactedTextField` use, so that text entering a log or a store is redacted even
-where its writer forgot.
-"""
+"""Keep secrets out of messages, logs, diagnostics and stored provider text, in every encoding they travel in."""
+# A provider that echoes what it got may send a secret back literally, percent- or form-encoded, inside
+# base64 (HTTP Basic's `id:secret`), JSON-escaped or HTML-escaped. `Redactor` compiles, once per set of
+# secrets, one pattern matching all of those forms; `redact_text` uses it with the secrets a caller knows,
+# and `redact_known` with the secrets this process has loaded (see `remember`), which is what the log
+# record factory and `RedactedTextField` use, so that text entering a log or a store is redacted even
+# where its writer forgot.
 from __future__ import annotations
 
 import base64
@@ -58,11 +56,9 @@ def _char_pattern(char: str) -> str:
 
 
 def _base64_forms(secret: str) -> set[str]:
-    """The secret in base64 (standard and URL-safe): whole, and the part that is the same wherever it sits in a larger blob.
-
-    Inside a blob the secret starts at byte offset 0, 1 or 2 of a 3-byte group (e.g. after `id:` in HTTP Basic);
-    for each alignment, the characters that encode only the secret's own bits are always the same.
-    """
+    """The secret in base64 (standard and URL-safe): whole, and the part that is the same wherever it sits in a larger blob."""
+    # Inside a blob the secret starts at byte offset 0, 1 or 2 of a 3-byte group (e.g. after `id:` in HTTP Basic);
+    # for each alignment, the characters that encode only the secret's own bits are always the same.
     raw = secret.encode()
     forms: set[str] = set()
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
@@ -80,12 +76,16 @@ class Redactor:
     """One compiled pattern for every form of every secret of a set."""
 
     def __init__(self, secrets: Iterable[str], min_length: int = MIN_LENGTH) -> None:
+        """Compile one pattern for the secrets long enough to redact, in each of their encodings."""
         values = sorted({s for s in secrets if isinstance(s, str) and len(s) >= min_length}, key=len, reverse=True)
         textual = ["".join(_char_pattern(c) for c in value) for value in values if len(value) <= MAX_PATTERN_LENGTH]
         encoded = set().union(*(_base64_forms(value) for value in values)) if values else set()
         for value in values:
             if len(value) > MAX_PATTERN_LENGTH:
-                encoded |= {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+                encoded |= {
+                    value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1],
+                    json.dumps(value, ensure_ascii=False)[1:-1]
+                }
         encoded = sorted(encoded, key=len, reverse=True)
         # Longest first: of two secrets where one contains the other, the whole longer one goes.
         alternatives = textual + [re.escape(form) for form in encoded]
@@ -105,8 +105,8 @@ def _redactor(secrets: frozenset[str]) -> Redactor:
 
 
 def secret_parts(value: str) -> list[str]:
-    """What a stored secret can leak as: the value, each text inside it when it is structured (a JSON object
-    or list, like the webhook's extra headers), and the credentials of a `<scheme> <credentials>` header value."""
+    """What a stored secret can leak as: the value, each text inside a structured one, a header value's credentials."""
+    # Structured: a JSON object or list, like the webhook's extra headers; a header value: `<scheme> <credentials>`.
     parts = [value]
     try:
         data = json.loads(value) if value[:1] in "{[" else None
@@ -156,6 +156,7 @@ class _KnownSecrets:
     """The secrets this process has loaded, by owner (an integration, a token cache key), newest owners kept."""
 
     def __init__(self) -> None:
+        """An empty store: no owner has remembered a secret yet."""
         self._by_owner: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         self._given: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
@@ -215,10 +216,8 @@ def redact_known(text: str) -> str:
 
 
 class RedactedTextField(models.TextField):
-    """A TextField for text that may come from a provider: secrets the process knows are redacted on the way in.
-
-    Stored like a TextField (its migrations say TextField), so turning a column into one needs no migration.
-    """
+    """A TextField for text that may come from a provider: secrets the process knows are redacted on the way in."""
+    # Stored like a TextField (its migrations say TextField), so turning a column into one needs no migration.
 
     def get_prep_value(self, value: Any) -> Any:
         """Redact before saving, creating or updating (queryset.update() too)."""
@@ -235,6 +234,7 @@ def _redacting_factory(previous: Callable[..., logging.LogRecord]) -> Callable[.
     """A log record factory that redacts remembered secrets from the message and the traceback."""
 
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        """Make the record as before, then redact its message and traceback."""
         record = previous(*args, **kwargs)
         redactor = _known.redactor()
         if redactor.pattern is None:

@@ -1,1 +1,1 @@
-"""Background execution and provider requests: the worker and its slots, directive execution, the schedule, leases, inbound webhooks, websocket listeners."""
+"""Background execution and provider requests: the worker and its slots, directives, the schedule, leases, inbound webhooks, listeners."""

@@ -40,11 +40,9 @@ def claimable(now) -> Any:
 
 
 def _lockable(candidates: Any) -> Any:
-    """Candidates to claim, skipping rows another worker is claiming (PostgreSQL).
-
-    SQLite has no row locks: the claim's transaction holds the database's write lock from its
-    first statement (transaction_mode IMMEDIATE), so claims are serialised.
-    """
+    """Candidates to claim, skipping rows another worker is claiming (PostgreSQL)."""
+    # SQLite has no row locks: the claim's transaction holds the database's write lock from its
+    # first statement (transaction_mode IMMEDIATE), so claims are serialised.
     if connection.features.has_select_for_update_skip_locked:
         return candidates.select_for_update(skip_locked=True, of=("self",))
     return candidates
@@ -78,13 +76,11 @@ def claim(worker_id: str, limit: int = 10) -> list[Directive]:
 
 
 def claim_lane(worker_id: str, limit: int | Callable[[int], int], busy: Collection[int] = ()) -> list[Directive]:
-    """Take up to `limit` due directives of ONE integration, not one of `busy`, for this worker.
-
-    The integration is the one whose oldest due directive is the oldest of all, so integrations
-    take turns in the order their work became due, and one integration's backlog never fills
-    a worker: the worker leaves out (`busy`) the integrations it already runs its limit of.
-    `limit` may be a function of the chosen integration's id (a lane's size follows its pace).
-    """
+    """Take up to `limit` due directives of ONE integration, not one of `busy`, for this worker."""
+    # The integration is the one whose oldest due directive is the oldest of all, so integrations
+    # take turns in the order their work became due, and one integration's backlog never fills
+    # a worker: the worker leaves out (`busy`) the integrations it already runs its limit of.
+    # `limit` may be a function of the chosen integration's id (a lane's size follows its pace).
     now = timezone.now()
     eligible = claimable(now)
     if busy:
@@ -165,13 +161,12 @@ def _error_text(directive: Directive, exc: BaseException) -> str:
 
 
 class DoneBatch:
-    """Successful outcomes written together in one transaction (group commit).
-
-    A worker that dies before `flush` leaves those directives running: the reaper re-queues them
-    and they run once more, which at-least-once delivery allows; the batch bounds how many.
-    """
+    """Successful outcomes written together in one transaction (group commit)."""
+    # A worker that dies before `flush` leaves those directives running: the reaper re-queues them
+    # and they run once more, which at-least-once delivery allows; the batch bounds how many.
 
     def __init__(self, worker_id: str) -> None:
+        """Nothing recorded yet for this worker."""
         self.worker_id = worker_id
         self.attempts: list[DirectiveAttempt] = []
         self.calls: list[Any] = []
@@ -232,7 +227,9 @@ def _attempt(directive: Directive, worker_id: str, started, duration: int | None
     )
 
 
-def _after_failure(directive: Directive, worker_id: str, started, handler: DirectiveHandler | None, exc: BaseException, duration: int) -> str:
+def _after_failure(
+    directive: Directive, worker_id: str, started, handler: DirectiveHandler | None, exc: BaseException, duration: int
+) -> str:
     """Record a failed attempt and decide: wait, retry, fail or die."""
     kind = _classify(exc)
     text = _error_text(directive, exc)

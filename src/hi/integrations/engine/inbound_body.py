@@ -21,12 +21,10 @@ class Body:
 
 
 def body_stream(request: HttpRequest) -> Any:
-    """Where the body is read from: Django's stream, or the WSGI server's own when it de-chunked the body.
-
-    Django reads CONTENT_LENGTH bytes, so a chunked request (no Content-Length) reads as empty. A server
-    that decodes chunked bodies (gunicorn) says so with wsgi.input_terminated: its input then ends where
-    the body ends, and read_body takes from it up to the cap like from any other stream.
-    """
+    """Where the body is read from: Django's stream, or the WSGI server's own when it de-chunked the body."""
+    # Django reads CONTENT_LENGTH bytes, so a chunked request (no Content-Length) reads as empty. A server
+    # that decodes chunked bodies (gunicorn) says so with wsgi.input_terminated: its input then ends where
+    # the body ends, and read_body takes from it up to the cap like from any other stream.
     meta = request.META
     if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated") and "wsgi.input" in meta:
         return meta["wsgi.input"]

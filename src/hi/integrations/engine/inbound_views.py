@@ -40,8 +40,8 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
     @provider_endpoint
     @require_http_methods(["GET", "POST"])
     def receive(request: HttpRequest, key: str) -> HttpResponse:
-        """POST /hooks/<key>/: find the integration by its key and its receiver, then run inbound.handle_inbound;
-        GET is a provider's verification handshake (405 for receivers that answer none)."""
+        """POST /hooks/<key>/: find the integration and its receiver by the key, then run inbound.handle_inbound."""
+        # GET is a provider's verification handshake (405 for receivers that answer none).
         try:
             integration = find(key)
         except DatabaseError as exc:  # the database is down: ask the provider to retry, never a 500
@@ -53,7 +53,9 @@ def receiver_view(resolve: ReceiverResolver = gateway_receiver):
             receiver = resolve(integration)
         except Exception as exc:  # noqa: BLE001 - logged; the provider is asked to retry
             message = log_unexpected(integration, "building the receiver", exc)
-            receiver = UnavailableReceiver(f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}")
+            receiver = UnavailableReceiver(
+                f"the {integration.integration_type} gateway could not build its receiver: {type(exc).__name__}: {message}"
+            )
         if receiver is None:
             return not_found()
         if request.method == "GET":

@@ -29,6 +29,7 @@ class Lanes:
         stopping: Callable[[], bool],
         held_back: Callable[[], set[int]],
     ) -> None:
+        """A lane of `worker_id` that claims up to `batch` directives and runs them in `slots`."""
         self.worker_id = worker_id
         self.slots = slots
         self.dispatch_lock = dispatch_lock  # shared with whatever else starts tasks in these slots
@@ -64,11 +65,9 @@ class Lanes:
         return set(full) | self.held_back()
 
     def _run_lanes(self, claimed: list[Directive]) -> None:
-        """A slot's task: run a lane, then the next one this slot can claim, until there is none.
-
-        Claiming the next lane here, not in the main thread, keeps the slot busy without a hand-over
-        between lanes; the next lane is the oldest due integration with room, as for a new slot.
-        """
+        """A slot's task: run a lane, then the next one this slot can claim, until there is none."""
+        # Claiming the next lane here, not in the main thread, keeps the slot busy without a hand-over
+        # between lanes; the next lane is the oldest due integration with room, as for a new slot.
         while claimed:
             self._run(claimed)
             claimed = self._next()
@@ -85,11 +84,9 @@ class Lanes:
         return claimed
 
     def _run(self, claimed: list[Directive]) -> None:
-        """Run one integration's claimed directives in order, within the lane's budget.
-
-        Successes are written together (at most every quarter second), failures at once. What a
-        stop, the budget or an escaping error leaves unstarted goes back to the queue.
-        """
+        """Run one integration's claimed directives in order, within the lane's budget."""
+        # Successes are written together (at most every quarter second), failures at once. What a
+        # stop, the budget or an escaping error leaves unstarted goes back to the queue.
         done = execution.DoneBatch(self.worker_id)
         began = flushed_at = time.monotonic()
         started = 0

@@ -34,10 +34,8 @@ MAX_REASON = 300
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address the request came from: REMOTE_ADDR, or behind HI_BEHIND_PROXY the last X-Forwarded-For entry.
-
-    The last entry is the one the trusted proxy appended; those before it are whatever the client wrote.
-    """
+    """The address the request came from: REMOTE_ADDR, or behind HI_BEHIND_PROXY the last X-Forwarded-For entry."""
+    # The last entry is the one the trusted proxy appended; those before it are whatever the client wrote.
     raw = request.META.get("REMOTE_ADDR", "")
     if settings.HI_BEHIND_PROXY:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
@@ -66,10 +64,8 @@ def excerpt_bytes() -> int:
 
 
 def admit(integration: Integration, address: str | None, status: int, reason: str) -> bool:
-    """Count one refusal; True when it is to be stored row by row, False when only counted (a flood).
-
-    One UPDATE in the common case: the counters move in the database, so every web process agrees.
-    """
+    """Count one refusal; True when it is to be stored row by row, False when only counted (a flood)."""
+    # One UPDATE in the common case: the counters move in the database, so every web process agrees.
     now = timezone.now()
     window = now - timedelta(seconds=settings.HI_INBOUND_REFUSAL_WINDOW_S)
     last = {"last_at": now, "last_status": status, "last_reason": reason[:MAX_REASON]}

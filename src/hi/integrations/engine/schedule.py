@@ -23,7 +23,9 @@ def take_due(integration: Integration | None, name: str, interval_s: float) -> b
     if state is None:
         try:
             with transaction.atomic():
-                JobState.objects.create(integration=integration, name=name, next_run_at=now + timedelta(seconds=interval_s), last_run_at=now)
+                JobState.objects.create(
+                    integration=integration, name=name, next_run_at=now + timedelta(seconds=interval_s), last_run_at=now
+                )
             return True
         except IntegrityError:
             return False  # another worker created it first and runs this occurrence

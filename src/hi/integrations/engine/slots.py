@@ -25,15 +25,14 @@ class Task:
 
 
 class Slots:
-    """Run tasks in `size` threads, never more than `per_integration` of one key at once.
-
-    The caller reserves before it claims work (`room_for`, `full_keys`), so nothing is taken from
-    the queue that cannot start at once. Each thread has its own database connection, tidied
-    after every task (`close_old_connections`: kept while `CONN_MAX_AGE` allows) and closed when
-    the thread ends.
-    """
+    """Run tasks in `size` threads, never more than `per_integration` of one key at once."""
+    # The caller reserves before it claims work (`room_for`, `full_keys`), so nothing is taken from
+    # the queue that cannot start at once. Each thread has its own database connection, tidied
+    # after every task (`close_old_connections`: kept while `CONN_MAX_AGE` allows) and closed when
+    # the thread ends.
 
     def __init__(self, size: int, per_integration: int) -> None:
+        """`size` slots in all, at most `per_integration` of them for one integration."""
         if size < 1 or per_integration < 1:
             raise ValueError(f"A worker needs at least one slot and one per integration, not {size} and {per_integration}.")
         self.size = size

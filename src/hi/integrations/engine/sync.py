@@ -21,7 +21,10 @@ def parse_entities(integration: Integration, items: Iterable[Any], parse: Callab
         shown = "; ".join(f"item {f.index + 1}: {f.reason}" for f in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         noun = "item" if len(failures) == 1 else "items"
-        log(integration, "warning", clean_text(f"hi skipped {len(failures)} {noun} of the provider's list that it could not read: {shown}{more}.", 2000))
+        log(
+            integration, "warning",
+            clean_text(f"hi skipped {len(failures)} {noun} of the provider's list that it could not read: {shown}{more}.", 2000)
+        )
     return [item for _, item in parsed]
 
 

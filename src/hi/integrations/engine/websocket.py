@@ -50,22 +50,18 @@ def state_of(integration: Integration, name: str) -> ListenerState | None:
 
 
 class WebsocketListener:
-    """Base class of a provider's push listener: connect, authenticate, subscribe, receive, reconnect.
-
-    A service subclasses it, sets `name` and overrides `url`, `authenticate`, `subscribe` and
-    `handle` (and `headers` when the handshake carries credentials). The worker runs it in a
-    thread of its own, and only while it holds the integration's listener lease: this class
-    takes no lease, so two callers of `run` for one integration would both connect.
-
-    Stop is honoured within `recv_poll_s` while connected or backing off, within `open_timeout_s`
-    while connecting, and closing waits at most `close_timeout_s` for the provider's answer.
-    A dead peer is found within `ping_interval_s + ping_timeout_s + close_timeout_s`.
-
-    Backoff policy: capped exponential with full jitter, counted per consecutive failure; the count
-    resets only after a connection stayed up `stable_after_s` (not merely after a successful
-    subscribe), so that a provider which accepts the subscription and drops at once is not
-    reconnected to at the initial delay forever. A refused authentication waits `backoff_max_s`.
-    """
+    """Base class of a provider's push listener: connect, authenticate, subscribe, receive, reconnect."""
+    # A service subclasses it, sets `name` and overrides `url`, `authenticate`, `subscribe` and
+    # `handle` (and `headers` when the handshake carries credentials). The worker runs it in a
+    # thread of its own, and only while it holds the integration's listener lease: this class
+    # takes no lease, so two callers of `run` for one integration would both connect.
+    # Stop is honoured within `recv_poll_s` while connected or backing off, within `open_timeout_s`
+    # while connecting, and closing waits at most `close_timeout_s` for the provider's answer.
+    # A dead peer is found within `ping_interval_s + ping_timeout_s + close_timeout_s`.
+    # Backoff policy: capped exponential with full jitter, counted per consecutive failure; the count
+    # resets only after a connection stayed up `stable_after_s` (not merely after a successful
+    # subscribe), so that a provider which accepts the subscription and drops at once is not
+    # reconnected to at the initial delay forever. A refused authentication waits `backoff_max_s`.
 
     #: Distinguishes the listeners of one integration (ListenerState.name).
     name: str = "events"
@@ -85,6 +81,7 @@ class WebsocketListener:
     stable_after_s: float = 60
 
     def __init__(self, integration: Integration, *, worker_id: str = "", secrets: list[str] | None = None) -> None:
+        """A listener for `integration`, run by `worker_id`, redacting `secrets` (None: the stored ones)."""
         self.integration = integration
         #: Recorded in ListenerState.worker: who holds the lease and runs this listener.
         self.worker_id = worker_id
@@ -109,11 +106,9 @@ class WebsocketListener:
         return {}
 
     def authenticate(self, ws: ClientConnection) -> None:
-        """Send and receive the provider's auth messages; raise ListenerAuthFailed on refusal.
-
-        Receive with a timeout (`ws.recv(timeout=self.open_timeout_s)`) so that a silent provider
-        cannot hold the listener.
-        """
+        """Send and receive the provider's auth messages; raise ListenerAuthFailed on refusal."""
+        # Receive with a timeout (`ws.recv(timeout=self.open_timeout_s)`) so that a silent provider
+        # cannot hold the listener.
 
     def subscribe(self, ws: ClientConnection) -> None:
         """Ask the provider for the events this listener handles."""
@@ -181,8 +176,9 @@ class WebsocketListener:
         # Leaving the block closed the connection (closing handshake, bounded by close_timeout_s).
 
     def _checked_socket(self, url: str) -> socket.socket:
-        """A socket to an address the outbound guard checked: the provider names the URL, so it is no more trusted
-        than an operator's (no loopback, internal or metadata address outside the allow-list; resolved once)."""
+        """A socket to an address the outbound guard checked (resolved once)."""
+        # The provider names the URL, so it is no more trusted than an operator's: no loopback, internal or
+        # metadata address outside the allow-list.
         parts = urlsplit(url)
         scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
         port = parts.port or (443 if scheme == "https" else 80)
@@ -239,6 +235,7 @@ class WebsocketListener:
         return self._redact(text)[:ERROR_LIMIT]
 
     def _redact(self, text: str) -> str:
+        """The text with this listener's secrets redacted."""
         return redact_text(text, self.secrets or [])
 
     def _stored_secrets(self) -> list[str]:

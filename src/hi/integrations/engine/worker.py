@@ -1,10 +1,8 @@
-"""The worker: runs directives, the schedule and websocket listeners, with heartbeats and leases.
-
-The main thread only decides what runs: anything that may call a provider (a lane of one
-integration's directives, a job occurrence, a set-up retry) runs in one of the worker's slots
-(`slots.py`), at most `HI_WORKER_PER_INTEGRATION` of one integration at once, so one slow
-provider never holds up the others.
-"""
+"""The worker: runs directives, the schedule and websocket listeners, with heartbeats and leases."""
+# The main thread only decides what runs: anything that may call a provider (a lane of one
+# integration's directives, a job occurrence, a set-up retry) runs in one of the worker's slots
+# (`slots.py`), at most `HI_WORKER_PER_INTEGRATION` of one integration at once, so one slow
+# provider never holds up the others.
 from __future__ import annotations
 
 import logging
@@ -63,7 +61,9 @@ class Housekeeping:
 
 def live_worker_ids() -> set[str]:
     """Workers whose heartbeat is recent."""
-    return set(Worker.objects.filter(heartbeat_at__gte=timezone.now() - stale_after(), stopped_at__isnull=True).values_list("id", flat=True))
+    return set(
+        Worker.objects.filter(heartbeat_at__gte=timezone.now() - stale_after(), stopped_at__isnull=True).values_list("id", flat=True)
+    )
 
 
 def _reap(worker: "WorkerProcess") -> int:
@@ -129,6 +129,7 @@ class WorkerProcess:
         concurrency: int | None = None,
         per_integration: int | None = None,
     ) -> None:
+        """A worker with its slots, polling every `poll_s`; `drain` exits when nothing is due."""
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.poll_s = poll_s
         self.drain = drain  # exit when nothing is due (tests, benchmarks, one-shot runs)
@@ -162,8 +163,9 @@ class WorkerProcess:
             signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        """Only set a flag: a handler that took a lock (Event.set, logging) could deadlock with the
-        code it interrupted, e.g. a second signal arriving inside the first one's Event.set."""
+        """Only set a flag."""
+        # A handler that took a lock (Event.set, logging) could deadlock with the code it interrupted,
+        # e.g. a second signal arriving inside the first one's Event.set.
         self._signalled = True
 
     @property
@@ -181,7 +183,9 @@ class WorkerProcess:
         """Register, heartbeat, and loop until asked to stop."""
         now = timezone.now()
         Worker.objects.update_or_create(
-            id=self.id, defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now, "stopped_at": None}
+            id=self.id, defaults={
+                "hostname": socket.gethostname(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now, "stopped_at": None
+            }
         )
         heart = threading.Thread(target=self._heartbeat, name="hi-heartbeat", daemon=True)
         heart.start()
@@ -217,7 +221,7 @@ class WorkerProcess:
         # Running lanes finish their directive and give back the rest; running jobs finish.
         self.slots.close()
         self._waiting_jobs.clear()
-        for thread, stop in self.listeners.values():
+        for _, stop in self.listeners.values():
             stop.set()
         for thread, _ in self.listeners.values():
             thread.join(timeout=5)

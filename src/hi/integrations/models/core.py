@@ -65,6 +65,7 @@ class Integration(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The name and the type's label."""
         return f"{self.name} ({self.type.label})"
 
     @property
@@ -98,6 +99,7 @@ class IntegrationAttribute(models.Model):
         ]
 
     def __str__(self) -> str:
+        """`<integration id>:<key>`."""
         return f"{self.integration_id}:{self.key}"
 
 
@@ -183,6 +185,7 @@ class Entity(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The name."""
         return self.name
 
     @property

@@ -104,6 +104,7 @@ class Directive(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The topic, id and status."""
         return f"{self.topic} #{self.pk} ({self.status})"
 
 

@@ -1,1 +1,1 @@
-"""Calling providers: the one HTTP client with its guarded transport, retries, breakers and call log; tokens, signing, Standard Webhooks, the outbound guard."""
+"""Calling providers: the one HTTP client (guarded transport, retries, breakers, call log); tokens, signing, Standard Webhooks."""

@@ -51,6 +51,7 @@ class DatabaseStorage(pybreaker.CircuitBreakerStorage):
     """pybreaker storage backed by the integration's BreakerState row, cached in memory for `refresh_s()`."""
 
     def __init__(self, integration_id: str) -> None:
+        """Storage for one integration's breaker, closed until the database says otherwise."""
         super().__init__("database")
         self.integration_id = integration_id
         self._lock = threading.RLock()
@@ -75,16 +76,19 @@ class DatabaseStorage(pybreaker.CircuitBreakerStorage):
             self._loaded_at = time.monotonic()
 
     def _fresh(self) -> None:
+        """Reload from the database when the cached state is older than the refresh interval."""
         if time.monotonic() - self._loaded_at > refresh_s():
             self.reload()
 
     @property
     def state(self) -> str:
+        """The breaker's state, fresh from the database."""
         self._fresh()
         return self._state
 
     @state.setter
     def state(self, state: str) -> None:
+        """Store a new state (and its opening time), logging the transition."""
         with self._lock:
             previous, self._state = self._state, str(state)
             if state == State.CLOSED:
@@ -96,44 +100,53 @@ class DatabaseStorage(pybreaker.CircuitBreakerStorage):
 
     @property
     def counter(self) -> int:
+        """Consecutive failures counted, fresh from the database."""
         self._fresh()
         return self._counter
 
     @property
     def success_counter(self) -> int:
+        """Consecutive successes in this process."""
         return self._success_counter
 
     @property
     def opened_at(self) -> datetime | None:
+        """When the breaker opened, fresh from the database."""
         self._fresh()
         return self._opened_at
 
     @opened_at.setter
     def opened_at(self, value: datetime) -> None:
+        """Remember the opening time until the state setter writes it."""
         # pybreaker sets opened_at just before the state: the state setter writes both.
         self._opened_at = value
 
     # Writing: failures count in the row (atomically), so every process adds to the same tally.
 
     def increment_counter(self) -> None:
+        """Count one more failure in the database, atomically."""
         with self._lock:
             if not self._update(fail_counter=F("fail_counter") + 1):
                 self._save(fail_counter=self._counter + 1)
             self.reload()
 
     def reset_counter(self) -> None:
+        """Reset the failure count to zero."""
         with self._lock:
             if self._counter:
                 self._counter = 0
                 self._save(fail_counter=0)
 
     def increment_success_counter(self) -> None:
+        """Count one more success."""
         self._success_counter += 1
 
     def reset_success_counter(self) -> None:
+        """Reset the success count."""
         self._success_counter = 0
 
     def _update(self, **fields: Any) -> int:
+        """Update this integration's row; return how many rows changed (0: there is none yet)."""
         # QuerySet.update() skips auto_now: stamp updated_at ourselves.
         return BreakerState.objects.filter(integration_id=self.integration_id).update(
             updated_at=timezone.now(), **fields
@@ -154,6 +167,7 @@ class IntegrationBreaker(pybreaker.CircuitBreaker):
     """A pybreaker CircuitBreaker that keeps a handle on its DatabaseStorage."""
 
     def __init__(self, storage: DatabaseStorage, **kwargs: Any) -> None:
+        """A breaker keeping its state in `storage`."""
         super().__init__(state_storage=storage, **kwargs)
         self.storage = storage
 
@@ -235,10 +249,12 @@ def reset_breaker(integration: Any) -> None:
 
 
 def _row(integration: Any) -> dict[str, Any] | None:
+    """The integration's stored breaker state and opening time, or None."""
     return BreakerState.objects.filter(integration_id=_key(integration)).values("state", "opened_at").first()
 
 
 def _reopen_at(row: dict[str, Any] | None) -> datetime | None:
+    """When an open breaker lets a trial call through, or None when it is not open."""
     if not row or row["state"] != State.OPEN or row["opened_at"] is None:
         return None
     return row["opened_at"] + timedelta(seconds=reset_timeout_s())
@@ -256,10 +272,8 @@ def is_open(integration: Any) -> bool:
 
 
 def open_breakers(now: datetime | None = None) -> QuerySet:
-    """Integration ids whose breaker fails fast right now, for `.exclude(integration_id__in=open_breakers())`.
-
-    A row still saying "open" after the reset timeout is a breaker waiting for its trial call: not in here.
-    """
+    """Integration ids whose breaker fails fast right now, for `.exclude(integration_id__in=open_breakers())`."""
+    # A row still saying "open" after the reset timeout is a breaker waiting for its trial call: not in here.
     since = (now or timezone.now()) - timedelta(seconds=reset_timeout_s())
     return BreakerState.objects.filter(state=State.OPEN, opened_at__gt=since).values("integration_id")
 

@@ -26,6 +26,7 @@ SENSITIVE_PARAMS = frozenset("token key apikey secret signature sig password pas
 
 
 def _sensitive(name: str) -> bool:
+    """Whether a query parameter's name says it carries a credential."""
     name = unquote_plus(name).lower()
     return name in SENSITIVE_PARAMS or any(part in SENSITIVE_PARAMS for part in re.split(r"[^a-z0-9]+", name))
 
@@ -46,6 +47,7 @@ class CallLog:
     """Writes one ProviderCall row per HTTP attempt of one client call (retries and the 401 re-send included)."""
 
     def __init__(self, integration: Any, method: str) -> None:
+        """The log of one logical call: no attempt yet, its clock started."""
         self.integration, self.method, self.attempts = integration, method, 0
         self.started_at, self.started = timezone.now(), time.monotonic()
 
@@ -61,6 +63,7 @@ class CallLog:
         rows = []
 
         def row(at: datetime, status: int | None, duration_ms: int | None, error_class: str) -> ProviderCall:
+            """One attempt's ProviderCall row, numbered."""
             self.attempts += 1
             return ProviderCall(
                 workspace_id=self.integration.workspace_id, integration=self.integration, at=at, method=self.method,
@@ -100,8 +103,8 @@ def write_call_rows(rows: list[ProviderCall]) -> None:
 
 @contextmanager
 def deferred_call_log() -> Iterator[list[ProviderCall]]:
-    """Collect this thread's call-log rows instead of writing each at once; the caller writes
-    them (with `write_call_rows`) in the same transaction as its own outcome: one commit, not two."""
+    """Collect this thread's call-log rows instead of writing each at once."""
+    # The caller writes them (with `write_call_rows`) in the same transaction as its own outcome: one commit, not two.
     previous = getattr(_deferred, "rows", None)
     _deferred.rows = rows = []
     try:

@@ -25,13 +25,14 @@ def setting(name: str, default: Any) -> Any:
 
 
 class ProviderRetry(Retry):
-    """urllib3's Retry, which also gives up on a Retry-After beyond the cap or past the call's deadline, and keeps
-    its attempts on errors."""
+    """urllib3's Retry, also giving up on a Retry-After beyond the cap or past the call's deadline."""
+    # It keeps its attempts on errors.
 
     #: time.monotonic() when the attempt after this retry's wait began (to time that attempt alone).
     resumed_at: float | None = None
 
     def get_retry_after(self, response: Any) -> float | None:
+        """Retry-After in seconds, or None when the header is missing or malformed."""
         try:
             return super().get_retry_after(response)
         except InvalidHeader:
@@ -40,6 +41,7 @@ class ProviderRetry(Retry):
     def increment(  # type: ignore[override]
         self, method: Any = None, url: Any = None, response: Any = None, error: Any = None, _pool: Any = None, _stacktrace: Any = None
     ) -> "ProviderRetry":
+        """The next retry, or MaxRetryError when the provider asks to wait longer than the cap."""
         if response is not None and error is None and self._asks_too_long(response):
             # Waiting longer than the cap would hold a worker: the answer goes back now (raise_on_status=False),
             # and ProviderRateLimited.retry_after tells the caller when to come back.
@@ -65,22 +67,22 @@ class ProviderRetry(Retry):
         return self.get_backoff_time()
 
     def _asks_too_long(self, response: Any) -> bool:
+        """Whether the answer's Retry-After asks for more than retry_after_max."""
         if not self.respect_retry_after_header or not response.headers.get("Retry-After"):
             return False
         asked = self.new(retry_after_max=sys.maxsize).get_retry_after(response)
         return asked is not None and asked > self.retry_after_max
 
     def sleep(self, response: Any = None) -> None:
+        """Wait as urllib3 does, then note when the wait ended."""
         super().sleep(response)
         self.resumed_at = time.monotonic()
 
 
 def default_retry(**overrides: Any) -> ProviderRetry:
-    """The retry policy from settings: idempotent methods, connection errors and RETRY_STATUSES, backoff with jitter.
-
-    Retries inside a call only ride out blips (a restarting load balancer); longer outages are the
-    directive's retries and the breaker's business, so the defaults stay short: ~1 s over three attempts.
-    """
+    """The retry policy from settings: idempotent methods, connection errors and RETRY_STATUSES, backoff with jitter."""
+    # Retries inside a call only ride out blips (a restarting load balancer); longer outages are the
+    # directive's retries and the breaker's business, so the defaults stay short: ~1 s over three attempts.
     params: dict[str, Any] = dict(
         total=int(setting("HI_HTTP_RETRIES", 2)),
         # A read error (timeout, dropped answer) means the provider got the request and may still be working

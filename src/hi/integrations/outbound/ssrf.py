@@ -43,8 +43,8 @@ def _entries(raw: Any) -> list[str]:
 
 
 def allowed_networks() -> list[Network]:
-    """The networks in HI_OUTBOUND_ALLOWED_NETWORKS (and the older HI_WEBHOOK_ALLOWED_NETWORKS), where
-    internal addresses and plain http are allowed for every operator-given URL."""
+    """The networks in HI_OUTBOUND_ALLOWED_NETWORKS (and the older HI_WEBHOOK_ALLOWED_NETWORKS)."""
+    # Inside them, internal addresses and plain http are allowed for every operator-given URL.
     networks = []
     for name in (SETTING, LEGACY_SETTING):
         for entry in _entries(getattr(settings, name, [])):
@@ -105,10 +105,8 @@ def _allowed(ip: Address, networks: list[Network]) -> bool:
 
 
 def _parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
-    """The address of an IPv4 host in any form resolvers accept (127.1, 0x7f.1, 2130706433, 0177.0.0.1).
-
-    The rule is the WHATWG URL standard's: a host whose last label is a number is an IPv4 address.
-    """
+    """The address of an IPv4 host in any form resolvers accept (127.1, 0x7f.1, 2130706433, 0177.0.0.1)."""
+    # The rule is the WHATWG URL standard's: a host whose last label is a number is an IPv4 address.
     parts = host.removesuffix(".").split(".")
     if not _NUMERIC.fullmatch(parts[-1]):
         return None
@@ -189,18 +187,16 @@ def _split(url: str) -> tuple[str, str, int | None]:
 
 
 def check_url(url: str, *, resolve: bool) -> list[Address]:
-    """Raise UnsafeURL unless `url` is a safe target; return the addresses checked, for the caller to pin.
-
-    `resolve=False` is the offline check (a form): names are not looked up and the list is empty unless the
-    host is a literal address. `resolve=True` looks the name up and checks every address it has.
-    """
+    """Raise UnsafeURL unless `url` is a safe target; return the addresses checked, for the caller to pin."""
+    # `resolve=False` is the offline check (a form): names are not looked up and the list is empty unless the
+    # host is a literal address. `resolve=True` looks the name up and checks every address it has.
     scheme, host, port = _split(url)
     return check_target(scheme, host, port, resolve=resolve)
 
 
 def check_target(scheme: str, host: str, port: int | None, *, resolve: bool) -> list[Address]:
-    """check_url for a connection about to be made: `host` is a name or a literal address (IPv6 with or
-    without brackets). With `resolve`, the addresses returned are the only ones the caller may connect to."""
+    """check_url for a connection about to be made: `host` is a name or a literal address (IPv6 with or without brackets)."""
+    # With `resolve`, the addresses returned are the only ones the caller may connect to.
     if scheme not in ("http", "https"):
         raise UnsafeURL(f"only http and https URLs are allowed, not {scheme or 'a URL without a scheme'}")
     raw = host[1:-1] if host.startswith("[") and host.endswith("]") else host

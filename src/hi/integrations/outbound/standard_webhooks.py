@@ -62,6 +62,7 @@ def _signed_content(msg_id: str, timestamp: int | str, body: bytes) -> bytes:
 
 
 def _check_id(msg_id: str) -> None:
+    """Refuse an empty message id or one with a dot."""
     # The id and timestamp are separated by dots in the signed content: a dot would make it ambiguous.
     if not msg_id or "." in msg_id:
         raise ValueError(f"a message id is non-empty and has no '.': {msg_id!r}")
@@ -120,7 +121,7 @@ def verify(
     lowered = {str(name).lower(): value for name, value in headers.items()}
     names = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
     msg_id, stamp, signature = (lowered.get(name) for name in names)
-    missing = [name for name, value in zip(names, (msg_id, stamp, signature)) if not value]
+    missing = [name for name, value in zip(names, (msg_id, stamp, signature), strict=True) if not value]
     if missing:
         raise SignatureError("missing_header", f"missing header {', '.join(missing)}")
     if not isinstance(msg_id, str) or "." in msg_id or not msg_id.isprintable():

@@ -1,4 +1,4 @@
-"""OAuth-style access tokens: cached per key in the process, refreshed ahead of expiry, once at a time; oauth_client() builds a client on them."""
+"""OAuth-style access tokens: cached per key in the process, refreshed ahead of expiry, one refresh at a time; and oauth_client()."""
 
 from __future__ import annotations
 
@@ -81,14 +81,17 @@ class TokenManager:
     """Hands out the token cached under `key`, calling `fetch` when it is missing or due."""
 
     def __init__(self, key: str, fetch: Callable[[], Token], *, margin_s: float | None = None) -> None:
+        """A manager for the token cached under `key`, got from `fetch`, refreshed `margin_s` ahead of expiry."""
         self.key = key
         self.fetch = fetch
         self.margin_s = margin_s
 
     def __repr__(self) -> str:
+        """The manager and its key (never the token)."""
         return f"TokenManager({self.key!r})"
 
     def _fresh(self, token: Token | None) -> bool:
+        """Whether a token is there and not yet due for a refresh."""
         return token is not None and time.time() < token.refresh_at(self.margin_s)
 
     @property
@@ -126,6 +129,7 @@ class TokenManager:
             return self._store(self.fetch())
 
     def _store(self, token: Token) -> str:
+        """Cache a fetched token and remember it as a secret; return its value."""
         if not isinstance(token, Token):
             raise TypeError(f"{self.key}: the token fetcher must return a Token")
         _tokens[self.key] = token

@@ -1,13 +1,10 @@
-"""The transport under ProviderClient: connections only to addresses the SSRF guard checked, and a deadline per call.
-
-Pinning (DNS rebinding): the guard resolves the host name once, when a connection is made, checks every address,
-and the socket connects to one of those addresses; nothing resolves the name again. The name itself stays the
-connection's host, so the Host header, TLS's SNI and certificate verification all use the name, as before.
-
-Deadlines: per-read timeouts never fire against a provider that drips a byte every few seconds. Each call runs
-under a Deadline; every socket it uses is watched, and one watchdog thread shuts those sockets down when the
-deadline passes, which ends whatever read, write or TLS handshake is blocked on them, in any thread.
-"""
+"""The transport under ProviderClient: connections only to addresses the SSRF guard checked, and a deadline per call."""
+# Pinning (DNS rebinding): the guard resolves the host name once, when a connection is made, checks every address,
+# and the socket connects to one of those addresses; nothing resolves the name again. The name itself stays the
+# connection's host, so the Host header, TLS's SNI and certificate verification all use the name, as before.
+# Deadlines: per-read timeouts never fire against a provider that drips a byte every few seconds. Each call runs
+# under a Deadline; every socket it uses is watched, and one watchdog thread shuts those sockets down when the
+# deadline passes, which ends whatever read, write or TLS handshake is blocked on them, in any thread.
 from __future__ import annotations
 
 import heapq
@@ -39,6 +36,7 @@ class Deadline:
     """When one provider call must be over; the sockets it uses are shut down at that moment."""
 
     def __init__(self, seconds: float, outer: "Deadline | None" = None) -> None:
+        """A deadline `seconds` from now, or the outer call's when that comes sooner."""
         now = time.monotonic()
         # A call inside another (a token fetched for a request) ends by the sooner of the two deadlines.
         self.at = now + seconds if outer is None else min(now + seconds, outer.at)
@@ -63,11 +61,9 @@ class Deadline:
         return self.expired or self.remaining() <= 0
 
     def watch(self, sock: socket.socket) -> None:
-        """Shut `sock` down when the deadline passes.
-
-        The watch holds a duplicate descriptor: wrapping a socket in TLS detaches the original Python object,
-        and shutdown(2) acts on the connection whichever descriptor names it.
-        """
+        """Shut `sock` down when the deadline passes."""
+        # The watch holds a duplicate descriptor: wrapping a socket in TLS detaches the original Python object,
+        # and shutdown(2) acts on the connection whichever descriptor names it.
         try:
             handle = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
         except OSError:
@@ -120,6 +116,7 @@ class _Watchdog:
     """One daemon thread that expires deadlines in time order."""
 
     def __init__(self) -> None:
+        """No deadline watched yet; the watching thread starts with the first one."""
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Deadline]] = []
         self._order = itertools.count()
@@ -191,10 +188,8 @@ def deadline(seconds: float) -> Iterator[Deadline]:
 def connect_checked(
     scheme: str, host: str, port: int, timeout: float | None, source_address: Any = None, socket_options: Any = None
 ) -> socket.socket:
-    """A socket connected to an address the guard checked for `host` (resolved once); raises UnsafeURL or OSError.
-
-    `scheme` is http or https (a websocket's ws/wss count as those): plain http is held to the allow-list.
-    """
+    """A socket connected to an address the guard checked for `host` (resolved once); raises UnsafeURL or OSError."""
+    # `scheme` is http or https (a websocket's ws/wss count as those): plain http is held to the allow-list.
     addresses = ssrf.check_target(scheme, host, port, resolve=True)
     error: OSError | None = None
     for address in addresses:
@@ -286,9 +281,9 @@ class GuardedHTTPConnection(_GuardedConnection, HTTPConnection):
 
 
 class GuardedHTTPSConnection(_GuardedConnection, HTTPSConnection):
-    """https, pinned and guarded: the socket goes to the checked address, and urllib3 then wraps it in TLS with
-    server_hostname = the URL's host name, so SNI is the name and the certificate is verified against the name
-    (ssl's check_hostname), never against the address."""
+    """https, pinned and guarded: the socket goes to the checked address, TLS verifies the name."""
+    # urllib3 wraps the socket in TLS with server_hostname = the URL's host name, so SNI is the name and the
+    # certificate is verified against the name (ssl's check_hostname), never against the address.
 
     scheme = "https"
 
@@ -313,7 +308,9 @@ class GuardedAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
-    def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> Any:
+    def send(
+        self, request: Any, stream: bool = False, timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None
+    ) -> Any:
         """Send through the pools; a request for the environment's proxy has its target checked first."""
         if select_proxy(request.url, proxies):
             _check_through_proxy(request.url)

@@ -1,8 +1,6 @@
-"""Canary secrets for leak checks: a provider's echo of a secret in every encoding, a detector that decodes text, and all the database's text to search.
-
-The detector decodes (percent, form, JSON, HTML, base64 at every alignment) rather than encoding the secret
-the way the redaction does, so that a test does not check hi's redaction against itself.
-"""
+"""Canary secrets for leak checks: a provider's echo of a secret in every encoding, a detector that decodes text, the database's text."""
+# The detector decodes (percent, form, JSON, HTML, base64 at every alignment) rather than encoding the secret
+# the way the redaction does, so that a test does not check hi's redaction against itself.
 from __future__ import annotations
 
 import base64

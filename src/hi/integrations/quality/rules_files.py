@@ -7,7 +7,7 @@ import inspect
 from ..contract.gateway import Capability
 from .model import Subject
 from .source import SourceFile, source_files
-from .standards import DECLARATION_MODULES, MISNAMED, STANDARD_FILES, SERVICES_PACKAGE
+from .standards import DECLARATION_MODULES, MISNAMED, SERVICES_PACKAGE, STANDARD_FILES
 
 
 def required_paths(subject: Subject) -> list[tuple[str, str]]:

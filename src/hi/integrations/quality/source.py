@@ -143,6 +143,7 @@ class TextResolver:
     """Reads the text a call passes: a literal, a module constant, or a constant imported from a sibling module."""
 
     def __init__(self, files: list[SourceFile]) -> None:
+        """Index the files by their module's dotted name."""
         self.by_module = {f"{source.package}.{Path(source.relative).stem}" if not source.relative.endswith("__init__.py")
                           else source.package: source for source in files}
 

@@ -151,6 +151,7 @@ class FakeProviderServer:
     """Serve `routes` on 127.0.0.1 in a thread; use as a context manager or start()/stop()."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        """A server on `host`:`port` (0: any free port), with TLS when given a context; no routes yet."""
         self.routes: dict[tuple[str, str], Route] = {}
         #: Routes with `{name}` segments, keyed like `routes` by (method, template).
         self.patterns: dict[tuple[str, str], tuple[re.Pattern[str], Route]] = {}
@@ -225,9 +226,11 @@ class FakeProviderServer:
         self._server.serve_forever()
 
     def __enter__(self) -> "FakeProviderServer":
+        """Start the server."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        """Stop the server."""
         self.stop()
 
     def show_faults(self, request: FakeRequest) -> Response:
@@ -286,6 +289,7 @@ class FakeProviderServer:
             disable_nagle_algorithm = True
 
             def handle(self) -> None:
+                """Finish the TLS handshake first, then answer as usual."""
                 if isinstance(self.request, ssl.SSLSocket):
                     try:
                         self.request.do_handshake()
@@ -294,6 +298,7 @@ class FakeProviderServer:
                 super().handle()
 
             def _handle(self) -> None:
+                """Read the request, record it and write the route's answer."""
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)

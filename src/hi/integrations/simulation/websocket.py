@@ -1,4 +1,4 @@
-"""A fake push provider for simulators and tests: a real websockets server on 127.0.0.1 behind a relay that can cut or silence connections."""
+"""A fake push provider for simulators and tests: a websockets server on 127.0.0.1 behind a relay that can cut or silence connections."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,7 @@ class _Pipe:
     """One client connection relayed to the websockets server, byte for byte."""
 
     def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        """A pipe between a client's socket and the upstream server's."""
         self.client = client
         self.upstream = upstream
         #: While set, nothing is read or forwarded: the peer looks alive to TCP but never answers.
@@ -37,6 +38,7 @@ class _Pipe:
         self.closed.set()
 
     def _run(self) -> None:
+        """Forward bytes both ways until either side closes (or nothing while silent)."""
         peers = {self.client: self.upstream, self.upstream: self.client}
         try:
             while not self.closed.is_set():
@@ -63,6 +65,7 @@ class _Relay:
     """A TCP relay in front of the websockets server, so tests can act at the network level."""
 
     def __init__(self, host: str, upstream_port: int) -> None:
+        """A relay listening on a free port of `host` to `upstream_port`."""
         self.upstream = (host, upstream_port)
         self.listener = socket.create_server((host, 0))
         self.pipes: list[_Pipe] = []
@@ -76,6 +79,7 @@ class _Relay:
         return self.listener.getsockname()[:2]
 
     def _accept(self) -> None:
+        """Accept connections and pipe each to the upstream server until closed."""
         while not self.closed.is_set():
             readable, _, _ = select.select([self.listener], [], [], POLL_S)
             if not readable:
@@ -109,14 +113,13 @@ class _Relay:
 
 
 class FakeWebsocketServer:
-    """A push provider speaking a small JSON protocol, with knobs to refuse, drop and black-hole connections.
-
-    Protocol: the client sends ``{"action": "auth", "token": ...}`` and gets ``{"type": "auth_ok"}``
-    (or ``{"type": "auth_error"}`` and a 1008 close), then ``{"action": "subscribe", "topics": [...]}``
-    and gets ``{"type": "subscribed", "topics": [...]}``; after that it receives what `push` sends.
-    """
+    """A push provider speaking a small JSON protocol, with knobs to refuse, drop and black-hole connections."""
+    # Protocol: the client sends ``{"action": "auth", "token": ...}`` and gets ``{"type": "auth_ok"}``
+    # (or ``{"type": "auth_error"}`` and a 1008 close), then ``{"action": "subscribe", "topics": [...]}``
+    # and gets ``{"type": "subscribed", "topics": [...]}``; after that it receives what `push` sends.
 
     def __init__(self, token: str | tuple[str, ...] = "good-token", host: str = "127.0.0.1") -> None:
+        """A server accepting `token` (or any of several) on `host`; not started."""
         #: The accepted token (or tokens).
         self.tokens = (token,) if isinstance(token, str) else tuple(token)
         #: Answer the opening handshake with this HTTP status (e.g. 401, 503) instead of upgrading.
@@ -157,9 +160,11 @@ class FakeWebsocketServer:
         self._server_thread.join()
 
     def __enter__(self) -> "FakeWebsocketServer":
+        """Start the server."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        """Stop the server."""
         self.stop()
 
     # Knobs.
@@ -200,11 +205,13 @@ class FakeWebsocketServer:
     # Server side.
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Refuse the opening handshake with `reject_status` when set; else let it upgrade."""
         if self.reject_status is not None:
             return connection.respond(self.reject_status, "refused by the fake provider\n")
         return None
 
     def _handle(self, connection: ServerConnection) -> None:
+        """Serve one connection: record its handshake, then authenticate, subscribe and push."""
         with self._changed:
             self.handshakes.append(dict(connection.request.headers.raw_items()))
         authenticated = False

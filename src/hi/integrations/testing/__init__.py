@@ -1,10 +1,8 @@
-"""The framework's test kit: contract tests, fake provider servers, and the framework's parts a service's tests drive.
-
-A service's tests import `hi.integrations.api` and this kit (its modules too: inbound,
-canary, browser, processes, ...), never the framework's private modules: the engine's passes they run
-by hand (claim and execute a directive, process accepted webhooks, a worker process), the set-up flow
-and the lifecycle they drive, and the rows they look at are re-exported here.
-"""
+"""The framework's test kit: contract tests, fake provider servers, and the framework's parts a service's tests drive."""
+# A service's tests import `hi.integrations.api` and this kit (its modules too: inbound,
+# canary, browser, processes, ...), never the framework's private modules: the engine's passes they run
+# by hand (claim and execute a directive, process accepted webhooks, a worker process), the set-up flow
+# and the lifecycle they drive, and the rows they look at are re-exported here.
 from ..config import lifecycle, setup
 from ..console.health import integration_health
 from ..console.problems import problems

@@ -11,6 +11,7 @@ def at_once(n: int, call) -> list:
     barrier, results = threading.Barrier(n), []
 
     def run():
+        """Wait for the others, call, and close this thread's connection."""
         try:
             barrier.wait()
             results.append(call())

@@ -14,8 +14,8 @@ from ..contract.gateway import contract_problems
 from ..core.errors import SetupError
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationState
-from ..types import IntegrationType
 from ..simulation import FakeProviderServer
+from ..types import IntegrationType
 
 
 @pytest.mark.django_db
@@ -66,27 +66,32 @@ class GatewayContractTests:
 
     # The contract ----------------------------------------------------------------------------
     def test_gateway_fulfils_the_contract(self):
+        """The gateway fulfils the contract and is a singleton."""
         gateway = get_integration_gateway(self.integration_type)
         assert contract_problems(type(gateway)) == []
         assert get_integration_gateway(self.integration_type) is gateway
 
     def test_validate_configuration_makes_no_network_call(self, sim):
+        """Validating the configuration makes no call to the provider."""
         sim.requests.clear()
         setup.check_configuration(self.integration_type, self.valid_attributes(sim))
         assert sim.requests == []
 
     def test_connection_test_identifies_the_account(self, sim):
+        """A connection test with valid credentials identifies the account."""
         values = setup.check_configuration(self.integration_type, self.valid_attributes(sim))
         info = setup.probe(self.integration_type, values, timeout_s=5)
         assert info.unique_id
 
     def test_connection_test_reports_refused_credentials_as_invalid_auth(self, sim):
+        """A connection test with refused credentials is invalid_auth."""
         values = setup.check_configuration(self.integration_type, self.bad_auth_attributes(sim))
         with pytest.raises(SetupError) as caught:
             setup.probe(self.integration_type, values, timeout_s=5)
         assert caught.value.code == "invalid_auth"
 
     def test_connection_test_reports_an_outage_as_cannot_connect(self, sim):
+        """A connection test during an outage is cannot_connect."""
         values = setup.check_configuration(self.integration_type, self.valid_attributes(sim))
         self.make_unavailable(sim)
         with pytest.raises(SetupError) as caught:
@@ -94,11 +99,13 @@ class GatewayContractTests:
         assert caught.value.code == "cannot_connect"
 
     def test_add_saves_and_activates(self, workspace, sim):
+        """Adding an integration saves it and activates it."""
         integration = self.add(workspace, sim)
         assert integration.state == IntegrationState.ACTIVE
         assert Integration.objects.filter(workspace=workspace).count() == 1
 
     def test_the_same_account_twice_is_already_configured(self, workspace, sim):
+        """The same account added twice in a workspace is already_configured."""
         self.add(workspace, sim)
         with pytest.raises(SetupError) as caught:
             self.add(workspace, sim, name="Again")
@@ -106,6 +113,7 @@ class GatewayContractTests:
         assert Integration.objects.filter(workspace=workspace).count() == 1
 
     def test_an_account_in_a_second_workspace_follows_the_single_consumer_rule(self, workspace, sim):
+        """The same account in a second workspace is refused for a single consumer, allowed otherwise."""
         first = self.add(workspace, sim)
         elsewhere = Workspace.objects.create(slug="contract-2", name="Second Tenant Name")
         if not get_integration_gateway(self.integration_type).single_consumer:
@@ -118,12 +126,14 @@ class GatewayContractTests:
         assert not Integration.objects.filter(workspace=elsewhere).exists()
 
     def test_nothing_is_saved_when_the_test_fails(self, workspace, sim):
+        """Nothing is saved when the connection test fails."""
         self.make_unavailable(sim)
         with pytest.raises(SetupError):
             self.add(workspace, sim)
         assert not Integration.objects.filter(workspace=workspace).exists()
 
     def test_an_outage_at_activation_is_setup_retry(self, workspace, sim):
+        """An outage when activating leaves the integration in setup_retry, with a reason and a next attempt."""
         integration = lifecycle.deactivate(self.add(workspace, sim), actor="test")
         self.make_unavailable(sim)
         integration = lifecycle.activate(integration, actor="test")
@@ -131,16 +141,19 @@ class GatewayContractTests:
         assert integration.next_attempt_at is not None and integration.reason
 
     def test_revoked_credentials_at_activation_are_auth_failed(self, workspace, sim):
+        """Revoked credentials when activating leave the integration auth_failed."""
         integration = lifecycle.deactivate(self.add(workspace, sim), actor="test")
         self.revoke_credentials(sim)
         integration = lifecycle.activate(integration, actor="test")
         assert integration.state == IntegrationState.AUTH_FAILED
 
     def test_deactivate_disables(self, workspace, sim):
+        """Deactivating disables the integration."""
         integration = lifecycle.deactivate(self.add(workspace, sim), actor="test")
         assert integration.state == IntegrationState.DISABLED
 
     def test_reauthenticate_never_creates_a_second_integration(self, workspace, sim):
+        """Re-authenticating updates the integration and never creates a second one."""
         integration = self.add(workspace, sim)
         credentials = {
             spec.key: value
@@ -152,6 +165,7 @@ class GatewayContractTests:
         assert Integration.objects.filter(workspace=workspace).count() == 1
 
     def test_diagnostics_never_contain_secrets(self, workspace, sim):
+        """Diagnostics never contain a secret."""
         integration = self.add(workspace, sim)
         document = json.dumps(build_diagnostics(integration))
         for canary in self.secret_canaries:

@@ -7,13 +7,12 @@ from ..simulation import FakeRequest, Response, Route
 
 
 class Gate:
-    """Wrap `route`: each request waits until `open()` (at most `max_hold_s`), counted while it waits.
-
-    A slow provider under the test's control: the test decides when the held calls finish, so it
-    can look at hi while they are still in flight, without sleeping for a fixed time.
-    """
+    """Wrap `route`: each request waits until `open()` (at most `max_hold_s`), counted while it waits."""
+    # A slow provider under the test's control: the test decides when the held calls finish, so it
+    # can look at hi while they are still in flight, without sleeping for a fixed time.
 
     def __init__(self, route: Route, max_hold_s: float = 60.0) -> None:
+        """A gate in front of `route` that holds a request at most `max_hold_s`; nothing arrived yet."""
         self.route = route
         self.max_hold_s = max_hold_s
         self.arrived = 0

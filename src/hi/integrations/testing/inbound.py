@@ -82,6 +82,7 @@ class InboundReceiverContractTests:
 
     # The contract ----------------------------------------------------------------------------
     def test_a_signed_request_is_stored_accepted_and_processed_once(self, integration):
+        """A signed request is stored accepted, with its event id, and processed once."""
         # given
         body = self.valid_body("evt-contract-1")
         # when
@@ -89,7 +90,9 @@ class InboundReceiverContractTests:
         # then
         assert response.status_code == self.accepted_status, response.content
         row = InboundEvent.objects.get(integration=integration)
-        assert (row.status, row.http_status, row.provider_event_id) == (Status.ACCEPTED, self.accepted_status, self.stored_event_id(body, "evt-contract-1"))
+        assert (row.status, row.http_status, row.provider_event_id) == (
+            Status.ACCEPTED, self.accepted_status, self.stored_event_id(body, "evt-contract-1")
+        )
         assert row.body == body.decode() and row.body_size == len(body)
         assert self.processed(integration) == 1
         row.refresh_from_db()
@@ -99,6 +102,7 @@ class InboundReceiverContractTests:
             assert headers[self.signature_header.lower()] == REDACTED
 
     def test_a_missing_signature_is_refused_logged_and_not_processed(self, integration):
+        """A request without a signature is refused with 401, logged and not processed."""
         # when
         response = self.post(integration, self.valid_body("evt-contract-2"))
         # then
@@ -108,6 +112,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 0
 
     def test_a_signature_of_another_body_is_refused(self, integration):
+        """A signature of another body is refused with 401."""
         # given
         headers = self.signed_headers(integration, self.valid_body("evt-contract-3"))
         # when
@@ -118,6 +123,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 0
 
     def test_a_redelivered_event_is_answered_2xx_stored_as_duplicate_and_not_processed_again(self, integration):
+        """A redelivered event is answered 2xx, stored as a duplicate and not processed again."""
         # given
         body = self.valid_body("evt-contract-5")
         first = self.post_signed(integration, body)
@@ -130,6 +136,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 1
 
     def test_a_stale_request_is_refused_or_its_replay_processed_once(self, integration):
+        """A stale request is refused, or, when the scheme signs no time, its replay is processed once."""
         # given
         body = self.valid_body("evt-contract-9")
         if self.no_timestamp_reason:
@@ -148,6 +155,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 0
 
     def test_a_signed_body_that_is_not_json_is_refused_with_400(self, integration):
+        """A signed body that is not JSON is refused with 400."""
         # given
         body = b"this is not JSON {"
         # when
@@ -159,6 +167,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 0
 
     def test_a_body_over_the_limit_is_refused_with_413(self, integration):
+        """A body over the size limit is refused with 413."""
         # given
         body = b"{" + b" " * (1024 * 1024) + b"}"
         # when
@@ -170,6 +179,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 0
 
     def test_an_integration_that_is_not_active_answers_503_with_retry_after_and_keeps_no_body(self, integration):
+        """An integration that is not active answers 503 with Retry-After and keeps no body."""
         # given
         Integration.objects.filter(pk=integration.pk).update(state=IntegrationState.PAUSED)
         body = self.valid_body("evt-contract-6")
@@ -182,6 +192,7 @@ class InboundReceiverContractTests:
         assert self.processed(integration) == 0
 
     def test_a_refused_request_keeps_only_an_excerpt_of_its_body(self, integration, settings):
+        """A refused request keeps its metadata and only an excerpt of its body."""
         # given an unsigned body far larger than the excerpt
         body = self.valid_body("evt-contract-8").rstrip(b"}") + b', "padding": "' + b"p" * 200_000 + b'"}'
         # when
@@ -192,6 +203,7 @@ class InboundReceiverContractTests:
         assert row.body_size == len(body) and row.body == body[: settings.HI_INBOUND_REJECTED_EXCERPT_BYTES].decode()
 
     def test_a_get_is_405_unless_the_receiver_answers_a_handshake_and_a_bare_one_is_refused(self, integration):
+        """A GET is 405, unless the receiver answers handshakes: then a bare one is refused and logged."""
         # when: a GET without any of a provider's verification parameters
         response = Client().get(self.url(integration))
         # then: 405 and nothing logged, or, for a receiver that answers handshakes, refused and logged without a body
@@ -203,6 +215,7 @@ class InboundReceiverContractTests:
         assert (row.status, row.http_status, row.body, row.event_type) == (Status.REJECTED, response.status_code, "", "handshake")
 
     def test_an_unknown_key_and_the_integration_id_are_404_and_log_nothing(self, integration):
+        """An unknown key, another integration's id and the integration's own id are 404 and log nothing."""
         # when: a key nobody was given, another integration's id, and this integration's own id
         body = self.valid_body("evt-contract-7")
         answers = [

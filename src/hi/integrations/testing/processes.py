@@ -58,6 +58,7 @@ def worker_pool(env: dict[str, str] | None = None) -> Iterator[Callable[..., sub
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
+        """Start a worker with the fixture's environment, stopped when the test ends."""
         worker = start_worker(*args, env=env)
         started.append(worker)
         return worker
@@ -82,7 +83,10 @@ def free_port() -> int:
 def gunicorn(*args: str, env: dict[str, str] | None = None, timeout_s: float = 30) -> Iterator[str]:
     """Run hi under gunicorn (`--chdir src hi.wsgi`, as production does) on the test database; yield its base URL."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--chdir", str(ROOT / "src"), "--bind", f"127.0.0.1:{port}", *args, "hi.wsgi:application"]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"), "--chdir", str(ROOT / "src"), "--bind", f"127.0.0.1:{port}", *args,
+        "hi.wsgi:application"
+    ]
     server = subprocess.Popen(command, env=subprocess_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + timeout_s

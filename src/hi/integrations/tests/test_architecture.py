@@ -1,4 +1,4 @@
-"""The shape of the code: import-linter's contracts hold and catch a violation; no import hides in a function; no private name crosses a module."""
+"""The code's shape: the import contracts hold and catch a violation; no import hides in a function; no private name crosses a module."""
 from __future__ import annotations
 
 import ast
@@ -168,7 +168,8 @@ def hi_imports(path: Path) -> tuple[list[tuple[str, str, int]], set[str]]:
             if source == "hi" or source.startswith("hi."):
                 for alias in node.names:
                     names.append((source, alias.name, node.lineno))
-                    if (SRC / (source + "." + alias.name).replace(".", "/")).exists() or (SRC / (source + "." + alias.name).replace(".", "/")).with_suffix(".py").exists():
+                    target = SRC / (source + "." + alias.name).replace(".", "/")
+                    if target.exists() or target.with_suffix(".py").exists():
                         modules.add(alias.asname or alias.name)
     return names, modules
 
@@ -180,7 +181,10 @@ def test_no_private_name_crosses_a_module():
         if {"tests", "testing", "migrations"} & set(path.relative_to(SRC).parts):
             continue
         names, modules = hi_imports(path)
-        crossing += [f"{module_name(path)}:{line} imports {source}.{name}" for source, name, line in names if name.startswith("_") and not name.startswith("__")]
+        crossing += [
+            f"{module_name(path)}:{line} imports {source}.{name}"
+            for source, name, line in names if name.startswith("_") and not name.startswith("__")
+        ]
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
                 if node.attr.startswith("_") and not node.attr.startswith("__"):

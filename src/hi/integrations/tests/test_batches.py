@@ -29,7 +29,9 @@ def identify(item) -> BatchItem:
 @pytest.fixture
 def integration(workspace) -> Integration:
     """An active integration whose provider sends batches."""
-    return Integration.objects.create(workspace=workspace, integration_type="demo", name="Batches", unique_id="b", state=IntegrationState.ACTIVE)
+    return Integration.objects.create(
+        workspace=workspace, integration_type="demo", name="Batches", unique_id="b", state=IntegrationState.ACTIVE
+    )
 
 
 def rows(integration, status: str) -> list[InboundEvent]:
@@ -55,7 +57,9 @@ def test_bad_items_are_stored_failed_with_their_error_and_the_good_ones_around_t
     assert [r.provider_event_id for r in accepted] == ["e1", "e4"]
     assert '"Ana\\ud800\\u0000"' in accepted[1].body and accepted[1].headers == {"source": "polling"}
     failed = {r.reason: r for r in rows(integration, Status.FAILED)}
-    assert set(failed) == {"could not be read: no kind", "could not be read: not a JSON object", "could not be read: KeyError: 'a bug in the parser'"}
+    assert set(failed) == {
+        "could not be read: no kind", "could not be read: not a JSON object", "could not be read: KeyError: 'a bug in the parser'"
+    }
     assert failed["could not be read: no kind"].provider_event_id == "e2"
     assert failed["could not be read: not a JSON object"].body == '["not","an","object"]'
     assert all(r.processed_at is not None and r.http_status == 200 for r in failed.values())
@@ -116,11 +120,15 @@ def test_items_applied_at_once_are_stored_processed_and_one_that_fails_is_stored
     applied: list = []
 
     def apply(kind, item):
+        """Apply one item, failing on e2."""
         if item["id"] == "e2":
             raise RuntimeError("could not apply e2")
         applied.append((kind, item["id"], item.get("note")))
 
-    batch = [{"id": "e1", "kind": "placed", "note": "Ana\ud800"}, {"id": "e2", "kind": "placed"}, {"id": "e3", "kind": "placed"}, {"id": "e1", "kind": "placed"}]
+    batch = [
+        {"id": "e1", "kind": "placed", "note": "Ana\ud800"}, {"id": "e2", "kind": "placed"}, {"id": "e3", "kind": "placed"},
+        {"id": "e1", "kind": "placed"}
+    ]
     # when: the batch arrives, and again
     outcome = store_batch(integration, batch, identify, source="webhook", apply=apply)
     again = store_batch(integration, batch, identify, source="webhook", apply=apply)

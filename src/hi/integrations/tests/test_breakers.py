@@ -47,6 +47,7 @@ def small_breakers(settings):
 
 
 def client(fake, integration, **kwargs):
+    """A client for the fake provider, with the integration's breaker."""
     return ProviderClient("acme", fake.url, integration=integration, **kwargs)
 
 
@@ -197,6 +198,7 @@ def test_calls_to_one_integration_run_concurrently(workspace, sim):
     results = []
 
     def call():
+        """Call the simulator once and record the outcome."""
         try:
             results.append(
                 ProviderClient(

@@ -67,7 +67,9 @@ def state_badge(page: Page):
     return page.locator("#state .badge")
 
 
-def test_add_pause_resume_and_download_diagnostics(console: str, default_workspace: Workspace, simulator: DemoSimulator, page: Page) -> None:
+def test_add_pause_resume_and_download_diagnostics(
+    console: str, default_workspace: Workspace, simulator: DemoSimulator, page: Page
+) -> None:
     # Given an operator on an empty dashboard and a demo provider that is down
     log_in(page, console)
     expect(page.get_by_role("heading", name="No integrations yet")).to_be_visible()

@@ -33,7 +33,9 @@ def test_a_change_to_an_attribute_that_affects_the_connection_is_still_tested(de
 
 
 def test_only_a_secret_with_a_generator_is_proposed_and_shown_in_the_add_form():
-    generated = AttributeSpec(key="signing_key", label="Signing key", value_type=ValueType.SECRET, required=False, generator=lambda: "whsec_new")
+    generated = AttributeSpec(
+        key="signing_key", label="Signing key", value_type=ValueType.SECRET, required=False, generator=lambda: "whsec_new"
+    )
     typed = AttributeSpec(key="api_key", label="API key", value_type=ValueType.SECRET)
     assert default_values([generated, typed]) == {"signing_key": "whsec_new", "api_key": ""}
     assert isinstance(field_for(generated, False, creating=True).widget, forms.TextInput)

@@ -41,7 +41,9 @@ def held_lock(integration: Integration) -> Iterator[None]:
     else:
         import psycopg
 
-        other = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"] or "localhost", port=db["PORT"] or 5432)
+        other = psycopg.connect(
+            dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"] or "localhost", port=db["PORT"] or 5432
+        )
         other.execute(f"SELECT 1 FROM {Integration._meta.db_table} WHERE id = %s FOR UPDATE", [integration.pk])
     try:
         yield
@@ -52,7 +54,9 @@ def held_lock(integration: Integration) -> Iterator[None]:
 
 def endpoint(workspace) -> Integration:
     """An active webhook endpoint."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name="n8n", unique_id="https://n8n.example.com/hook", state="active")
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name="n8n", unique_id="https://n8n.example.com/hook", state="active"
+    )
     save_attributes(integration, {"url": "https://n8n.example.com/hook", "secret": SECRET}, actor="test")
     return integration
 

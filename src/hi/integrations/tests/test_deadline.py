@@ -1,8 +1,6 @@
-"""Every provider call has a total deadline: a provider dripping a byte a second cannot hold a worker.
-
-The issue's scenario is a slow provider, so these tests assert that the call ends with ProviderTimeout well
-before the drip would have finished, within the deadline plus a generous margin (the machine may be busy).
-"""
+"""Every provider call has a total deadline: a provider dripping a byte a second cannot hold a worker."""
+# The issue's scenario is a slow provider, so these tests assert that the call ends with ProviderTimeout well
+# before the drip would have finished, within the deadline plus a generous margin (the machine may be busy).
 from __future__ import annotations
 
 import socket
@@ -33,10 +31,12 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 
 
 class DripServer:
-    """A raw TCP (or TLS) server on 127.0.0.1: per connection it reads the request, sends `head` at once,
-    then `body` one byte per `interval_s`, until it is all out or the client hangs up."""
+    """A raw TCP (or TLS) server on 127.0.0.1 that drips its answer."""
+    # Per connection it reads the request, sends `head` at once, then `body` one byte per `interval_s`,
+    # until it is all out or the client hangs up.
 
     def __init__(self, head: bytes, body: bytes, interval_s: float = 1.0, tls: ssl.SSLContext | None = None) -> None:
+        """A server sending `head` then `body` a byte every `interval_s`, over TLS when given a context."""
         self.head, self.body, self.interval_s, self.tls = head, body, interval_s, tls
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -45,6 +45,7 @@ class DripServer:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
+        """Accept connections until stopped, each served in its own thread."""
         while not self._stop.is_set():
             try:
                 conn, _ = self.listener.accept()
@@ -54,6 +55,7 @@ class DripServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        """Read the request, then drip the answer until the client leaves."""
         try:
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
@@ -81,6 +83,7 @@ def drips():
     started: list[DripServer] = []
 
     def start(*args, **kwargs) -> DripServer:
+        """Start a DripServer, stopped when the test ends."""
         started.append(DripServer(*args, **kwargs))
         return started[-1]
 

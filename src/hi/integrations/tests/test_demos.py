@@ -60,7 +60,10 @@ def test_hi_demo_shell_is_a_plan_the_shell_runs_word_for_word(monkeypatch):
     monkeypatch.setenv("HI_IFOOD_DEMO_EVERY_S", "7")
     # when bash evaluates `hi_demo --shell` as scripts/run.sh does
     script = SHELL_FUNCTIONS + 'eval "$PLAN"'
-    shell = subprocess.run(["bash", "-c", script], env={"PATH": os.environ["PATH"], "PLAN": plan("--shell")}, capture_output=True, text=True, timeout=30, check=True)
+    shell = subprocess.run(
+        ["bash", "-c", script], env={"PATH": os.environ["PATH"], "PLAN": plan("--shell")}, capture_output=True, text=True, timeout=30,
+        check=True
+    )
     lines = [line.split("\t") for line in shell.stdout.splitlines()]
     # then every simulator starts in the registry's order, on its port, with its options as single words
     simulators = [line[1:] for line in lines if line[0] == "simulator"]

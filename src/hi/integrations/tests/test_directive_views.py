@@ -19,15 +19,21 @@ TOPIC = "demo.send_note"
 @pytest.fixture
 def shop(workspace) -> Integration:
     """An active demo integration (no provider needed: nothing here runs a directive)."""
-    return Integration.objects.create(workspace=workspace, integration_type="demo", name="Corner Shop", unique_id="acct-1", state=IntegrationState.ACTIVE)
+    return Integration.objects.create(
+        workspace=workspace, integration_type="demo", name="Corner Shop", unique_id="acct-1", state=IntegrationState.ACTIVE
+    )
 
 
-def make(integration: Integration, status: str = DirectiveStatus.QUEUED, *, topic: str = TOPIC, age: timedelta | None = None, **fields) -> Directive:
+def make(
+    integration: Integration, status: str = DirectiveStatus.QUEUED, *, topic: str = TOPIC, age: timedelta | None = None, **fields
+) -> Directive:
     """A real directive (enqueued when its topic has a handler), then moved to `status`."""
     if topic == TOPIC:
         directive = enqueue(integration, topic, {"text": "hello"})
     else:
-        directive = Directive.objects.create(workspace_id=integration.workspace_id, integration=integration, topic=topic, next_run_at=timezone.now())
+        directive = Directive.objects.create(
+            workspace_id=integration.workspace_id, integration=integration, topic=topic, next_run_at=timezone.now()
+        )
     if age is not None:
         fields["created_at"] = timezone.now() - age
     Directive.objects.filter(pk=directive.pk).update(status=status, **fields)
@@ -96,7 +102,9 @@ def test_htmx_filter_changes_get_only_the_table(viewer_client, shop):
 def test_the_list_is_paginated_by_fifty_and_keeps_its_filters(viewer_client, shop):
     now = timezone.now()
     Directive.objects.bulk_create(
-        Directive(workspace_id=shop.workspace_id, integration=shop, topic=TOPIC, next_run_at=now, status=DirectiveStatus.FAILED) for _ in range(60)
+        Directive(
+            workspace_id=shop.workspace_id, integration=shop, topic=TOPIC, next_run_at=now, status=DirectiveStatus.FAILED
+        ) for _ in range(60)
     )
     first = viewer_client.get(list_url(shop), {"status": "failed"})
     assert len(listed(first)) == 50
@@ -108,8 +116,13 @@ def test_the_list_is_paginated_by_fifty_and_keeps_its_filters(viewer_client, sho
 def test_the_detail_shows_the_payload_and_every_attempt(viewer_client, shop):
     directive = make(shop, DirectiveStatus.QUEUED, attempts=2)
     start = timezone.now() - timedelta(minutes=5)
-    DirectiveAttempt.objects.create(directive=directive, number=1, worker="w-one", started_at=start, duration_ms=1500, outcome="retry", error="ProviderTimeout: no answer in 10 s")
-    DirectiveAttempt.objects.create(directive=directive, number=2, worker="w-two", started_at=start + timedelta(minutes=1), duration_ms=340, outcome="done")
+    DirectiveAttempt.objects.create(
+        directive=directive, number=1, worker="w-one", started_at=start, duration_ms=1500, outcome="retry",
+        error="ProviderTimeout: no answer in 10 s"
+    )
+    DirectiveAttempt.objects.create(
+        directive=directive, number=2, worker="w-two", started_at=start + timedelta(minutes=1), duration_ms=340, outcome="done"
+    )
     page = viewer_client.get(reverse("integration-directive", args=[shop.pk, directive.pk])).content.decode()
     assert "&quot;text&quot;: &quot;hello&quot;" in page  # pretty JSON, escaped
     assert 'data-attempt="1"' in page and 'data-attempt="2"' in page
@@ -194,7 +207,9 @@ def test_actions_need_the_csrf_token(operator, shop):
 
 
 def test_another_workspaces_directives_are_404(operator_client, shop, other_workspace):
-    theirs = Integration.objects.create(workspace=other_workspace, integration_type="demo", name="Theirs", unique_id="acct-2", state=IntegrationState.ACTIVE)
+    theirs = Integration.objects.create(
+        workspace=other_workspace, integration_type="demo", name="Theirs", unique_id="acct-2", state=IntegrationState.ACTIVE
+    )
     directive = make(theirs, DirectiveStatus.DEAD)
     assert operator_client.get(list_url(theirs)).status_code == 404
     assert operator_client.get(reverse("integration-directive", args=[theirs.pk, directive.pk])).status_code == 404

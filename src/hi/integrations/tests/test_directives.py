@@ -208,10 +208,13 @@ def test_a_503_with_retry_after_waits_at_least_that_long(demo, sim):
     assert (directive.next_run_at - timezone.now()).total_seconds() >= 85
 
 
-@pytest.mark.parametrize("error", [OverflowError("Python int too large to convert to SQLite INTEGER"), RecursionError("maximum recursion depth exceeded")])
+@pytest.mark.parametrize(
+    "error", [OverflowError("Python int too large to convert to SQLite INTEGER"), RecursionError("maximum recursion depth exceeded")]
+)
 def test_a_handler_failing_on_data_that_cannot_be_stored_fails_at_once_without_a_traceback(demo, caplog, error):
     """Given a handler whose data overflows a column or nests too deep, then the directive fails on its first attempt (no retries)."""
     def store_too_much(directive):
+        """A handler failing with the data that cannot be stored."""
         raise error
 
     directives.register(DirectiveHandler("test.too_much", store_too_much))

@@ -1,4 +1,4 @@
-"""ProviderClient's `read_error`: a provider's code decides the error over the HTTP status; a lost answer says whether the request was out."""
+"""ProviderClient's `read_error`: a provider's code decides over the HTTP status; a lost answer says whether the request went out."""
 from __future__ import annotations
 
 import socket
@@ -25,7 +25,9 @@ def graph_reading(response) -> ErrorReading | None:
     """A Graph-style reader: {"error": {"code", "message"}}."""
     error = response.json().get("error") or {}
     kind = CODES.get(error.get("code"))
-    return ErrorReading(kind, str(error["code"]), error.get("message", ""), retry_after=6 if kind is ProviderRateLimited else None) if kind else None
+    return ErrorReading(
+        kind, str(error["code"]), error.get("message", ""), retry_after=6 if kind is ProviderRateLimited else None
+    ) if kind else None
 
 
 def graph_error(status: int, code: int, message: str):

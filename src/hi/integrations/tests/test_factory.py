@@ -23,10 +23,19 @@ class CompleteGateway(IntegrationGateway):
 
     attribute_type = OnlyAttribute
 
-    def activate(self, integration): ...
-    def deactivate(self, integration): ...
-    def manage(self, request, integration): return ""
-    def validate_configuration(self, attributes): ...
+    def activate(self, integration):
+        """Nothing to start."""
+
+    def deactivate(self, integration):
+        """Nothing to stop."""
+
+    def manage(self, request, integration):
+        """No management page."""
+        return ""
+
+    def validate_configuration(self, attributes):
+        """Nothing to validate."""
+
     def test_connection(self, attributes, timeout_s): return ConnectionInfo("x")
 
 
@@ -67,6 +76,7 @@ def test_the_singleton_is_created_once_under_concurrent_callers():
     barrier = threading.Barrier(8)
 
     def call():
+        """Wait for the others, then get the gateway."""
         barrier.wait()
         seen.append(get_integration_gateway(IntegrationType.DEMO))
 

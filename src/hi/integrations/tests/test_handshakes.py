@@ -63,7 +63,9 @@ def test_a_wrong_token_is_refused_and_logged_without_the_query(hooked):
     # then
     assert response.status_code == 403
     row = InboundEvent.objects.get(integration=hooked)
-    assert (row.status, row.http_status, row.event_type, row.body, row.reason) == (Status.REJECTED, 403, "handshake", "", "the token does not match")
+    assert (row.status, row.http_status, row.event_type, row.body, row.reason) == (
+        Status.REJECTED, 403, "handshake", "", "the token does not match"
+    )
     assert "guess-123456" not in str(row.headers) + row.body + row.reason
 
 

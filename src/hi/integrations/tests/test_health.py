@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shop(workspace) -> Integration:
     """An active integration with no traffic yet."""
-    return Integration.objects.create(workspace=workspace, integration_type="demo", name="Corner Shop", unique_id="acct-1", state=IntegrationState.ACTIVE)
+    return Integration.objects.create(
+        workspace=workspace, integration_type="demo", name="Corner Shop", unique_id="acct-1", state=IntegrationState.ACTIVE
+    )
 
 
 def call(integration: Integration, status: int | None, duration_ms: int, ago: timedelta, error_class: str = "") -> ProviderCall:
@@ -30,8 +32,12 @@ def call(integration: Integration, status: int | None, duration_ms: int, ago: ti
 
 def attempt(integration: Integration, outcome: str, duration_ms: int | None, ago: timedelta, error: str = "") -> DirectiveAttempt:
     """One directive attempt (on a fresh directive)."""
-    directive = Directive.objects.create(workspace_id=integration.workspace_id, integration=integration, topic="demo.send_note", next_run_at=timezone.now())
-    return DirectiveAttempt.objects.create(directive=directive, number=1, worker="w1", started_at=timezone.now() - ago, duration_ms=duration_ms, outcome=outcome, error=error)
+    directive = Directive.objects.create(
+        workspace_id=integration.workspace_id, integration=integration, topic="demo.send_note", next_run_at=timezone.now()
+    )
+    return DirectiveAttempt.objects.create(
+        directive=directive, number=1, worker="w1", started_at=timezone.now() - ago, duration_ms=duration_ms, outcome=outcome, error=error
+    )
 
 
 @pytest.fixture
@@ -74,7 +80,9 @@ def test_hourly_buckets_put_each_row_in_its_hour(shop):
 
 def test_breaker_defaults_to_closed_and_shows_its_state(shop):
     assert integration_health(shop).breaker_state == "closed"
-    BreakerState.objects.create(integration=shop, state=BreakerState.State.OPEN, opened_at=timezone.now(), last_transition_at=timezone.now())
+    BreakerState.objects.create(
+        integration=shop, state=BreakerState.State.OPEN, opened_at=timezone.now(), last_transition_at=timezone.now()
+    )
     health = integration_health(shop)
     assert (health.breaker_state, health.breaker_label) == ("open", "Open")
 

@@ -24,7 +24,9 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def endpoint(workspace, name: str = "n8n") -> Integration:
     """An active webhook endpoint (a type that receives webhooks)."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name=name, unique_id=f"https://{name}.example.com/hook", state="active")
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name=name, unique_id=f"https://{name}.example.com/hook", state="active"
+    )
     save_attributes(integration, {"url": f"https://{name}.example.com/hook", "secret": SECRET}, actor="test")
     return integration
 
@@ -40,7 +42,7 @@ def test_each_integration_gets_its_own_random_key_not_derived_from_its_id_and_ne
     # then: 192 random bits each, unrelated to the ids
     keys = [hookkeys.current_key(first), hookkeys.current_key(second)]
     assert keys[0] != keys[1] and all(len(key) == 32 for key in keys)
-    for integration, key in zip((first, second), keys):
+    for integration, key in zip((first, second), keys, strict=True):
         assert str(integration.pk) not in key and integration.pk.hex not in key
         assert receive_url(integration).endswith(f"/hooks/{key}/") and str(integration.pk) not in receive_url(integration)
     # and no column holds a key in clear

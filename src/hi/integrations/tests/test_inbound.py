@@ -12,7 +12,6 @@ import hmac
 import io
 import json
 import secrets
-import uuid
 
 import pytest
 from django.core.handlers.asgi import ASGIRequest
@@ -49,6 +48,7 @@ class SignedTestReceiver(HmacSha256Receiver):
     signature_header = "X-Test-Signature"
 
     def __init__(self, secret: str) -> None:
+        """A receiver signing with `secret`, recording what it accepts."""
         self.secret = secret
         self.accepted: list = []
         self.explode_in = ""  # a hook name: that hook raises an unexpected error
@@ -326,7 +326,10 @@ def test_concurrent_deliveries_of_one_event_are_accepted_once(hooked, receiver):
 def test_two_workers_passes_process_each_accepted_row_exactly_once(hooked, receiver):
     # given more accepted rows than one batch
     InboundEvent.objects.bulk_create(
-        InboundEvent(workspace=hooked.workspace, integration=hooked, status=Status.ACCEPTED, http_status=202, body=body_of(f"evt-{n}").decode(), provider_event_id=f"evt-{n}")
+        InboundEvent(
+            workspace=hooked.workspace, integration=hooked, status=Status.ACCEPTED, http_status=202, body=body_of(f"evt-{n}").decode(),
+            provider_event_id=f"evt-{n}"
+        )
         for n in range(120)
     )
     # when two workers run their pass at once
@@ -366,14 +369,20 @@ def test_fuzz_unsigned_requests_are_refused_never_500_and_never_processed(hooked
 
 JSON_OBJECTS = st.fixed_dictionaries(
     {"id": st.text(max_size=300), "type": st.text(max_size=150)},
-    optional={"data": st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda inner: st.lists(inner, max_size=3), max_leaves=10)},
+    optional={
+        "data": st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(), lambda inner: st.lists(inner, max_size=3), max_leaves=10
+        )
+    },
 ).map(lambda obj: json.dumps(obj).encode())
 
 
 @pytest.mark.urls(__name__)
 @FUZZ
 @given(body=st.binary(max_size=4096) | JSON_OBJECTS, headers=HEADERS)
-def test_fuzz_signed_requests_are_answered_2xx_or_4xx_and_processed_only_when_accepted(hooked, receiver, every_refusal_logged, body, headers):
+def test_fuzz_signed_requests_are_answered_2xx_or_4xx_and_processed_only_when_accepted(
+    hooked, receiver, every_refusal_logged, body, headers
+):
     # given
     accepted_before = len(receiver.accepted)
     rows_before = InboundEvent.objects.filter(integration=hooked).count()
@@ -413,6 +422,7 @@ class InboundGateway(ClaimsInboundGateway):
     """A test-only gateway with a receiver."""
 
     def receiver(self, integration):
+        """The receiver under test."""
         return SignedTestReceiver("s")
 
 
@@ -442,6 +452,7 @@ def test_redacted_headers_keep_every_header_and_hide_credentials():
 def test_an_hmac_receiver_accepts_a_prefixed_base64_signature(hooked):
     # given
     class Prefixed(SignedTestReceiver):
+        """A receiver whose signatures are base64 with a `sha256=` prefix."""
         signature_encoding, signature_prefix = "base64", "sha256="
 
     body = body_of()

@@ -24,7 +24,9 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def endpoint(workspace) -> Integration:
     """An active webhook endpoint that receives Standard Webhooks."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name="n8n", unique_id="https://n8n.example.com/hook", state="active")
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name="n8n", unique_id="https://n8n.example.com/hook", state="active"
+    )
     save_attributes(integration, {"url": "https://n8n.example.com/hook", "secret": SECRET}, actor="test")
     return integration
 
@@ -38,10 +40,12 @@ class CountingStream(io.BytesIO):
     """A WSGI server's de-chunked input that counts what the application read."""
 
     def __init__(self, data: bytes) -> None:
+        """A stream over `data` counting the bytes read."""
         super().__init__(data)
         self.taken = 0
 
     def read(self, size: int = -1) -> bytes:
+        """Read as usual and count the bytes taken."""
         chunk = super().read(size)
         self.taken += len(chunk)
         return chunk

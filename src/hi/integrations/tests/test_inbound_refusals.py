@@ -26,7 +26,9 @@ MB = 1_000_000
 
 def endpoint(workspace, name: str = "n8n", state: str = IntegrationState.ACTIVE) -> Integration:
     """A webhook endpoint: anyone may post to its receive URL; only signed requests are accepted."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name=name, unique_id=f"https://{name}.example.com/hook", state=state)
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name=name, unique_id=f"https://{name}.example.com/hook", state=state
+    )
     save_attributes(integration, {"url": f"https://{name}.example.com/hook", "secret": SECRET}, actor="test")
     return integration
 
@@ -167,7 +169,9 @@ def test_rejected_rows_beyond_the_per_integration_cap_are_deleted_oldest_first(w
     now = timezone.now()
     for integration, count in ((busy, 8), (quiet, 2)):
         for n in range(count):
-            row = InboundEvent.objects.create(workspace=workspace, integration=integration, status=Status.REJECTED, http_status=401, reason=f"r{n}")
+            row = InboundEvent.objects.create(
+                workspace=workspace, integration=integration, status=Status.REJECTED, http_status=401, reason=f"r{n}"
+            )
             InboundEvent.objects.filter(pk=row.pk).update(received_at=now - timedelta(minutes=count - n))
     InboundEvent.objects.create(workspace=workspace, integration=busy, status=Status.ACCEPTED, http_status=202)
     # when the worker's cap job runs

@@ -12,6 +12,7 @@ from django.db import connection
 
 from hi.integrations.api import (
     CAMEL_CASE_FORM,
+    RFC6749_FORM,
     ProviderAuthError,
     ProviderRejected,
     TokenForm,
@@ -28,7 +29,8 @@ CLIENT_ID, SECRET = "app", "app-secret-0123456789"
 class OAuthProvider(FakeProviderServer):
     """A token endpoint (POST /oauth/token) and an API (GET /api) that accepts only the tokens it issued and still accepts."""
 
-    def __init__(self, form: TokenForm = TokenForm(), *, basic: bool = False, lifetime_s: int = 3600) -> None:
+    def __init__(self, form: TokenForm = RFC6749_FORM, *, basic: bool = False, lifetime_s: int = 3600) -> None:
+        """A provider speaking `form`, with HTTP Basic client credentials when `basic`, issuing tokens for `lifetime_s`."""
         super().__init__()
         self.form, self.basic, self.lifetime_s = form, basic, lifetime_s
         self.issued: list[str] = []
@@ -49,6 +51,7 @@ class OAuthProvider(FakeProviderServer):
         return fields.get(self.form.grant_type, ""), unquote(user), unquote(password)
 
     def token(self, request):
+        """POST /oauth/token: a new token for the right client credentials, else 401."""
         time.sleep(self.token_delay_s)  # a slow token endpoint: the other threads arrive while this refresh is in flight
         if self.credentials(request) != ("client_credentials", CLIENT_ID, SECRET):
             return json_response(401, {"error": "invalid_client"})
@@ -58,6 +61,7 @@ class OAuthProvider(FakeProviderServer):
         return json_response(200, {self.form.access_token: value, "token_type": "Bearer", self.form.expires_in: self.lifetime_s})
 
     def api(self, request):
+        """GET /api: 200 with the token for one issued and not revoked, else 401."""
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme != "Bearer" or value not in self.issued or value in self.revoked:
             return json_response(401, {"error": "invalid_token"})
@@ -94,6 +98,7 @@ def test_many_threads_needing_a_token_cause_one_token_request(demo):
         seen: list[str] = []
 
         def call():
+            """Wait for the others, call the API once and record the token used."""
             try:
                 barrier.wait()
                 seen.append(client(provider, demo).get_json("/api")["token"])
@@ -164,7 +169,7 @@ def test_refused_client_credentials_are_an_auth_error_and_no_call_is_made():
 
 
 def test_camel_case_field_names_for_the_request_and_the_answer():
-    """Given a provider spelling the grant in camelCase (grantType, clientId, clientSecret; accessToken, expiresIn), then form_style speaks it."""
+    """Given a provider spelling the grant in camelCase (grantType, clientId, clientSecret; accessToken, expiresIn), form_style fits."""
     with OAuthProvider(CAMEL_CASE_FORM) as provider:
         assert client(provider, None, form_style=CAMEL_CASE_FORM).get_json("/api") == {"token": "tok-1"}
         form = parse_qs(provider.requests_to("/oauth/token")[0].body.decode())

@@ -76,7 +76,9 @@ def test_the_next_success_clears_degraded(failing, sim, workspace, operator_clie
 def test_failed_events_are_counted_in_the_health_region_without_degrading(demo, operator_client):
     """Given two failed inbound events today and one of last week, then the health region counts 2; the card is not Degraded."""
     for age_days in (0, 0, 8):
-        row = InboundEvent.objects.create(workspace=demo.workspace, integration=demo, status="failed", http_status=200, reason="could not be read: x")
+        row = InboundEvent.objects.create(
+            workspace=demo.workspace, integration=demo, status="failed", http_status=200, reason="could not be read: x"
+        )
         InboundEvent.objects.filter(pk=row.pk).update(received_at=timezone.now() - timezone.timedelta(days=age_days))
     health = operator_client.get(demo.get_absolute_url() + "?region=health", headers={"HX-Request": "true"}).content.decode()
     assert 'data-stat="failed-events">2<' in health

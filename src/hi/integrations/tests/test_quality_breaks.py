@@ -70,7 +70,10 @@ def test_contract_tests_for_another_type_fail(demo: Path):
 
 def test_a_network_library_in_production_code_fails_and_in_the_simulator_it_does_not(demo: Path):
     # when the client imports requests and urllib.request, and the simulator uses a socket
-    edit(demo / "client.py", "from __future__ import annotations\n", "from __future__ import annotations\nimport requests\nfrom urllib import request\n")
+    edit(
+        demo / "client.py", "from __future__ import annotations\n",
+        "from __future__ import annotations\nimport requests\nfrom urllib import request\n"
+    )
     edit(demo / "simulator" / "__init__.py", "from __future__ import annotations\n", "from __future__ import annotations\nimport socket\n")
     # then only the client is named, with its lines
     problems = failing("http-client-only", demo)
@@ -174,7 +177,9 @@ def test_a_webhook_service_without_the_inbound_contract_tests_fails(tmp_path: Pa
     [problem] = failing("inbound-tests", tests.parent, IntegrationType.WEBHOOK)
     assert "neither signs a stale request (stale_signed_headers()) nor says why" in problem
     # and when no class subclasses the kit's
-    edit(tests / "test_inbound.py", "class TestWebhookReceiverContract(InboundReceiverContractTests):", "class TestWebhookReceiverContract:")
+    edit(
+        tests / "test_inbound.py", "class TestWebhookReceiverContract(InboundReceiverContractTests):", "class TestWebhookReceiverContract:"
+    )
     assert "no test class subclasses hi.integrations.testing.inbound.InboundReceiverContractTests" in failing(
         "inbound-tests", tests.parent, IntegrationType.WEBHOOK)[0]
 

@@ -38,7 +38,8 @@ def test_a_simulator_that_ignores_its_knobs_is_told_which_effect_was_missing(fak
     assert problems[:3] == [
         'an outage: after POST /_simulator/faults {"status": 503} a request got 404' + problems[0].split("got 404")[1],
         'refused credentials: after POST /_simulator/faults {"auth_refused": true} a request got 404' + problems[1].split("got 404")[1],
-        'a rate limit: after POST /_simulator/faults {"rate_limited": true, "retry_after_s": 7} a request got 404' + problems[2].split("got 404")[1],
+        'a rate limit: after POST /_simulator/faults {"rate_limited": true, "retry_after_s": 7} a request got 404'
+        + problems[2].split("got 404")[1],
     ]
     assert problems[0].endswith("not a 503") and problems[2].endswith("not a 429 with Retry-After: 7")
 

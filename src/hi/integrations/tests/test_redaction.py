@@ -85,7 +85,9 @@ def test_stores_of_provider_text_redact_the_secrets_the_process_knows(workspace)
     integration = Integration.objects.create(workspace=workspace, integration_type="demo", name="Shop", unique_id="a")
     save_attributes(integration, {"api_url": "https://example.com", "api_key": CANARY}, actor="test")
     assert CANARY in secret_values(integration)  # the worker loads the secrets it calls with
-    directive = Directive.objects.create(workspace=workspace, integration=integration, topic="t", status=DirectiveStatus.QUEUED, next_run_at="2030-01-01T00:00Z")
+    directive = Directive.objects.create(
+        workspace=workspace, integration=integration, topic="t", status=DirectiveStatus.QUEUED, next_run_at="2030-01-01T00:00Z"
+    )
     Directive.objects.filter(pk=directive.pk).update(last_error=f"HTTP 400: {encodings(CANARY)['quote-plus']}")
     integration.reason = f"refused {encodings(CANARY)['json-slash']}"
     integration.save(update_fields=["reason"])

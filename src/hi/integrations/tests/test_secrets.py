@@ -53,7 +53,9 @@ def test_the_canary_never_leaks(operator_client, leaky_sim, caplog, tmp_path):
 
     # The passing test saves; then activation fails the same way and keeps the reason.
     del leaky_sim.routes[("GET", "/api/v1/account")]
-    leaky_sim.route("GET", "/api/v1/account", lambda r: (200, {"Content-Type": "application/json"}, json.dumps(leaky_sim.accounts[CANARY]).encode()))
+    leaky_sim.route("GET", "/api/v1/account", lambda r: (
+        200, {"Content-Type": "application/json"}, json.dumps(leaky_sim.accounts[CANARY]).encode()
+    ))
     operator_client.post(add_url, data)
     integration = Integration.objects.get()
     operator_client.post(reverse("integration-action", args=[integration.pk, "deactivate"]))

@@ -30,8 +30,10 @@ def test_a_service_s_pane_is_built_in_its_pane_module(member: IntegrationType):
     assert "pane_context(" in inspect.getsource(type(get_integration_gateway(member)).manage)
 
 
-@pytest.mark.parametrize("member", [IntegrationType.DEMO, IntegrationType.IFOOD, IntegrationType.WHATSAPP], ids=lambda member: member.type_id)
+@pytest.mark.parametrize("member", [
+    IntegrationType.DEMO, IntegrationType.IFOOD, IntegrationType.WHATSAPP
+], ids=lambda member: member.type_id)
 def test_client_for_has_one_shape_in_client_py(member: IntegrationType):
-    """A service whose calls go to one configured provider gets the integration's client from <app>/client.py's client_for(integration, timeout_s)."""
+    """A service calling one configured provider gets the integration's client from <app>/client.py's client_for(integration, timeout_s)."""
     client = importlib.import_module(f"{member.app}.client")
     assert list(inspect.signature(client.client_for).parameters) == ["integration", "timeout_s"]

@@ -72,11 +72,16 @@ def test_a_failed_connection_test_shows_the_status_never_the_body(workspace, int
 def test_the_console_and_the_command_line_show_no_body_either(operator_client, workspace, internal):
     internal.route("GET", DEMO_ACCOUNT, leaking(500))
     page = operator_client.post(
-        reverse("integration-add-configure", args=["demo"]), {"name": "", "api_url": internal.url, "api_key": "k", "catalog": "active", "page_size": "10"}
+        reverse("integration-add-configure", args=["demo"]), {
+            "name": "", "api_url": internal.url, "api_key": "k", "catalog": "active", "page_size": "10"
+        }
     ).content.decode()
     assert 'data-error-code="cannot_connect"' in page and "HTTP 500" in page and "hunter2" not in page
     with pytest.raises(CommandError) as caught:
-        call_command("integration", "add", "demo", "--workspace", workspace.slug, "--set", f"api_url={internal.url}", "--set", "api_key=k", stdout=io.StringIO())
+        call_command(
+            "integration", "add", "demo", "--workspace", workspace.slug, "--set", f"api_url={internal.url}", "--set", "api_key=k",
+            stdout=io.StringIO()
+        )
     assert "HTTP 500" in str(caught.value) and "hunter2" not in str(caught.value)
 
 

@@ -30,6 +30,7 @@ def test_a_task_goes_on_under_another_integration_only_if_it_has_room():
     slots, release, moved = Slots(size=3, per_integration=1), threading.Event(), []
 
     def lane() -> None:
+        """A lane moving to y and z while x is still held."""
         assert slots.full_keys_for_next() == {"y"}  # its own x no longer counts against x
         moved.append(slots.move("y"))  # y runs its limit already
         moved.append(slots.move("z"))
@@ -47,6 +48,7 @@ def test_an_escaping_error_is_kept_for_the_worker_and_frees_the_slot():
     slots = Slots(size=1, per_integration=1)
 
     def broken() -> None:
+        """A task that fails."""
         raise RuntimeError("database gone")
 
     assert slots.start("x", "broken", broken)

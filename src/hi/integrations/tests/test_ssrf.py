@@ -30,6 +30,7 @@ def no_dns(monkeypatch):
     real = socket.getaddrinfo
 
     def getaddrinfo(host, *args, **kwargs):
+        """Resolve only localhost: any other name would reach the real DNS."""
         assert host == "localhost", f"a test looked up {host!r} in the real DNS"
         return real(host, *args, **kwargs)
 
@@ -42,6 +43,7 @@ def dns(monkeypatch):
     answers: dict[str, list[str]] = {}
 
     def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        """Answer from `answers`, as the resolver would."""
         if host not in answers:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [
@@ -54,6 +56,7 @@ def dns(monkeypatch):
 
 
 def refused(url: str, resolve: bool = False) -> str:
+    """The message check_url refuses `url` with."""
     with pytest.raises(UnsafeURL) as failure:
         check_url(url, resolve=resolve)
     return str(failure.value)

@@ -30,20 +30,25 @@ HEALTH_KEYS = {"status", "database", "workers_alive", "youngest_heartbeat_age_s"
 @pytest.fixture
 def shop(workspace) -> Integration:
     """An active integration with a secret-looking name that must never show in /healthz."""
-    return Integration.objects.create(workspace=workspace, integration_type="demo", name="Secret Corner Shop", unique_id="acct-1", state=IntegrationState.ACTIVE)
+    return Integration.objects.create(
+        workspace=workspace, integration_type="demo", name="Secret Corner Shop", unique_id="acct-1", state=IntegrationState.ACTIVE
+    )
 
 
 def worker(worker_id: str = "host:1:abc", *, age: timedelta = timedelta(seconds=1), stopped: bool = False) -> Worker:
     """A worker row whose last heartbeat was `age` ago."""
     now = timezone.now()
     return Worker.objects.create(
-        id=worker_id, hostname="host", pid=4242, started_at=now - timedelta(hours=1), heartbeat_at=now - age, stopped_at=now if stopped else None
+        id=worker_id, hostname="host", pid=4242, started_at=now - timedelta(hours=1), heartbeat_at=now - age,
+        stopped_at=now if stopped else None
     )
 
 
 def directive(integration: Integration, status: str, topic: str = "demo.send_note") -> Directive:
     """A directive row in `status`."""
-    return Directive.objects.create(workspace_id=integration.workspace_id, integration=integration, topic=topic, status=status, next_run_at=timezone.now())
+    return Directive.objects.create(
+        workspace_id=integration.workspace_id, integration=integration, topic=topic, status=status, next_run_at=timezone.now()
+    )
 
 
 def families(response) -> dict:
@@ -74,7 +79,9 @@ def test_healthz_is_200_with_a_fresh_worker_and_counts_only(shop):
 def test_healthz_is_503_without_any_worker():
     response = Client().get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "fail", "database": "ok", "workers_alive": 0, "youngest_heartbeat_age_s": None, "queue_depth": 0, "dead": 0}
+    assert response.json() == {
+        "status": "fail", "database": "ok", "workers_alive": 0, "youngest_heartbeat_age_s": None, "queue_depth": 0, "dead": 0
+    }
 
 
 def test_healthz_is_503_when_the_only_workers_are_stale_or_stopped():
@@ -224,7 +231,9 @@ def test_the_nav_links_to_the_system_page(viewer_client):
 
 
 def test_the_system_page_counts_only_this_workspaces_queue(viewer_client, shop, other_workspace):
-    theirs = Integration.objects.create(workspace=other_workspace, integration_type="demo", name="Theirs", unique_id="acct-9", state=IntegrationState.ACTIVE)
+    theirs = Integration.objects.create(
+        workspace=other_workspace, integration_type="demo", name="Theirs", unique_id="acct-9", state=IntegrationState.ACTIVE
+    )
     for _ in range(3):
         directive(theirs, DirectiveStatus.DEAD)
     directive(shop, DirectiveStatus.DEAD)

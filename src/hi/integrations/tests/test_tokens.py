@@ -21,6 +21,7 @@ class TokenProvider(FakeProviderServer):
     """An OAuth provider: POST /oauth/token issues tok-1, tok-2, …; GET /api accepts only `accepted` tokens."""
 
     def __init__(self) -> None:
+        """A provider with no token issued yet."""
         super().__init__()
         self.issued: list[str] = []
         self.accepted: set[str] | None = None  # None: whatever was issued
@@ -29,6 +30,7 @@ class TokenProvider(FakeProviderServer):
         self.route("GET", "/api", self.api)
 
     def token(self, request):
+        """POST /oauth/token: a new token for the right client credentials, else 401."""
         time.sleep(self.token_delay_s)
         form = dict(pair.split("=", 1) for pair in request.body.decode().split("&"))
         if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != (
@@ -43,6 +45,7 @@ class TokenProvider(FakeProviderServer):
         return json_response(200, {"access_token": value, "token_type": "Bearer", "expires_in": 3600})
 
     def api(self, request):
+        """GET /api: 200 with an accepted token, else 401."""
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         accepted = self.accepted if self.accepted is not None else set(self.issued)
         if scheme != "Bearer" or value not in accepted:
@@ -52,6 +55,7 @@ class TokenProvider(FakeProviderServer):
 
 @pytest.fixture
 def provider():
+    """A token provider, with the token cache cleared after the test."""
     with TokenProvider() as server:
         yield server
     forget_tokens()
@@ -72,6 +76,7 @@ def test_ten_threads_needing_a_token_cause_exactly_one_refresh(provider):
     seen: list[str] = []
 
     def call():
+        """Wait for the others, call once and record the token used."""
         barrier.wait()
         seen.append(ProviderClient("acme", provider.url, token_manager=tokens).get_json("/api")["token"])
 
@@ -96,6 +101,7 @@ def test_a_token_is_refreshed_ahead_of_its_expiry():
     fetched: list[Token] = []
 
     def fetch():
+        """A token with a minute left the first time, a fresh one after."""
         # The first token was issued 59 minutes ago and has a minute left: inside the 5-minute margin.
         issued = now - 3540 if not fetched else now
         fetched.append(Token(f"t{len(fetched) + 1}", expires_at=issued + 3600, issued_at=issued))
@@ -120,6 +126,7 @@ def test_a_failed_early_refresh_keeps_the_still_valid_token():
     calls = []
 
     def fetch():
+        """An old token the first time, an outage after."""
         calls.append(1)
         if len(calls) > 1:
             raise ProviderUnavailable("acme", "token endpoint down", 503)

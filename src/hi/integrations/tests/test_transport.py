@@ -1,8 +1,6 @@
-"""The guard at connection time: every call is checked, pinned to the checked address, and HTTPS still verifies the name.
-
-Host names are answered by a fake resolver patched into `socket.getaddrinfo`, the standard library's boundary
-with DNS (hi's own code is untouched): it maps test names to loopback addresses, so nothing leaves the machine.
-"""
+"""The guard at connection time: every call is checked, pinned to the checked address, and HTTPS still verifies the name."""
+# Host names are answered by a fake resolver patched into `socket.getaddrinfo`, the standard library's boundary
+# with DNS (hi's own code is untouched): it maps test names to loopback addresses, so nothing leaves the machine.
 from __future__ import annotations
 
 import socket
@@ -29,6 +27,7 @@ def dns(monkeypatch):
     lookups: list[str] = []
 
     def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        """Answer names from `answers` (rotating through them), literal addresses as usual."""
         if host not in answers:
             return real(host, port, family, type, proto, flags)  # literal addresses: no lookup happens
         lookups.append(host)

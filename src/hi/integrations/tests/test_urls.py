@@ -1,7 +1,6 @@
 """The URL walk: no page is reachable anonymously except login and endpoints meant for providers."""
 from __future__ import annotations
 
-
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver

@@ -34,18 +34,22 @@ class EventsListener(WebsocketListener):
     recv_poll_s = 0.1
 
     def __init__(self, integration, server_url: str, token: str, **kwargs) -> None:
+        """A listener of `integration` to `server_url` with `token`."""
         super().__init__(integration, **kwargs)
         self.server_url = server_url
         self.token = token
         self.events: list[dict] = []
 
     def url(self) -> str:
+        """The test server's URL."""
         return self.server_url
 
     def headers(self) -> dict[str, str]:
+        """A header naming the listener."""
         return {"X-Hi-Listener": self.name}
 
     def authenticate(self, ws) -> None:
+        """Send the token; a refusal raises with the token in the message, carelessly."""
         ws.send(json.dumps({"action": "auth", "token": self.token}))
         reply = json.loads(ws.recv(timeout=self.open_timeout_s))
         if reply["type"] != "auth_ok":
@@ -53,11 +57,13 @@ class EventsListener(WebsocketListener):
             raise ListenerAuthFailed(f"token {self.token} refused: {reply.get('reason')}")
 
     def subscribe(self, ws) -> None:
+        """Subscribe to orders."""
         ws.send(json.dumps({"action": "subscribe", "topics": ["orders"]}))
         reply = json.loads(ws.recv(timeout=self.open_timeout_s))
         assert reply["type"] == "subscribed"
 
     def handle(self, message: str | bytes) -> None:
+        """Keep each event; one with `boom` raises."""
         event = json.loads(message)
         if event.get("boom"):
             raise ValueError(f"cannot handle {event}")
@@ -86,6 +92,7 @@ def history():
     rows: list[tuple[str, int, str]] = []
 
     def record(sender, instance, **kwargs):
+        """Record the listener state saved."""
         rows.append((instance.state, instance.reconnects, instance.last_error))
 
     post_save.connect(record, sender=ListenerState, weak=False)
@@ -99,6 +106,7 @@ def start(demo):
     running: list[tuple[threading.Thread, threading.Event]] = []
 
     def start_listener(listener: WebsocketListener) -> tuple[threading.Thread, threading.Event]:
+        """Run a listener in a thread, stopped when the test ends."""
         stop = threading.Event()
         thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
         thread.start()

@@ -31,6 +31,7 @@ def sims():
     started: list[DemoSimulator] = []
 
     def start() -> DemoSimulator:
+        """Start a simulator, stopped when the test ends."""
         sim = DemoSimulator().start()
         started.append(sim)
         return sim
@@ -70,20 +71,24 @@ class Running:
     """A WorkerProcess in a thread of this process, stopped (and joined) at the end."""
 
     def __init__(self, **options) -> None:
+        """A worker with `options`, polling fast, in a thread not yet started."""
         self.worker = WorkerProcess(poll_s=0.05, **options)
         self.thread = threading.Thread(target=self._run, name="test-worker")
 
     def _run(self) -> None:
+        """Run the worker, then close the thread's connections."""
         try:
             self.worker.run()
         finally:
             connections.close_all()
 
     def __enter__(self) -> "Running":
+        """Start the worker's thread."""
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Ask the worker to stop and wait for it."""
         self.worker.request_stop()
         self.thread.join(timeout=60)
 

@@ -1,0 +1,1 @@
+"""The messaging hub's management commands."""

@@ -1,0 +1,1 @@
+"""The orders hub's template tags."""

@@ -118,7 +118,9 @@ def test_status_changed_is_dispatched_only_after_commit(workspace, django_captur
 
 
 def test_a_totals_problem_is_recorded_and_not_fixed(workspace):
-    order = make_order(workspace, source_for(workspace), total_q=9999, totals_problem="items + fees − benefits = 36.90 but the order says 99.99")
+    order = make_order(
+        workspace, source_for(workspace), total_q=9999, totals_problem="items + fees − benefits = 36.90 but the order says 99.99"
+    )
     assert order.total_q == 9999
     assert list(order.history.order_by("id").values_list("kind", flat=True)) == ["created", "totals_problem"]
     assert "99.99" in order.history.get(kind="totals_problem").message
@@ -191,7 +193,9 @@ def receiver():
 def test_a_webhook_endpoint_gets_a_signed_delivery_of_order_created(workspace, receiver, settings, django_capture_on_commit_callbacks):
     # given a webhook endpoint subscribed to order.* on a local receiver
     settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    setup.add_integration(workspace, IntegrationType.WEBHOOK, "n8n", {"url": f"{receiver.url}/hook", "secret": SECRET, "events": "order.*"}, actor="test")
+    setup.add_integration(
+        workspace, IntegrationType.WEBHOOK, "n8n", {"url": f"{receiver.url}/hook", "secret": SECRET, "events": "order.*"}, actor="test"
+    )
     # when an order is created and the transaction commits
     with django_capture_on_commit_callbacks(execute=True):
         order = make_order(workspace)

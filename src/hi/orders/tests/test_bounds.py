@@ -48,7 +48,10 @@ def item(**overrides) -> ItemData:
     ({"external_id": "x" * 101}, "external id is longer than 100 characters"),
     ({"external_id": "ord-\ud800"}, "external id is not valid text"),
     ({"type": "teleport"}, "type"),
-    ({"items": [item(options=[{"name": "Extra", "quantity": "1e30", "unit_price_q": 1, "total_q": 1}])]}, "item 1 (Thing) option 1 quantity"),
+    (
+        {"items": [item(options=[{"name": "Extra", "quantity": "1e30", "unit_price_q": 1, "total_q": 1}])]},
+        "item 1 (Thing) option 1 quantity"
+    ),
 ])
 def test_out_of_range_numbers_and_unusable_ids_are_refused_with_a_readable_message(change, message):
     """Given order data with one value out of range, then OrderDataInvalid names the field and the value."""
@@ -85,7 +88,10 @@ def test_a_cut_name_is_stored_and_the_history_says_what_was_cut(workspace):
     assert order.history.filter(kind="data_adjusted", message__contains="customer name was cut").exists()
 
 
-@pytest.mark.parametrize(("field", "value"), [("items-0-unit_price", "1e30"), ("items-0-quantity", "1e30"), ("items-0-unit_price", "999999999"), ("delivery_fee", "1e400")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("items-0-unit_price", "1e30"), ("items-0-quantity", "1e30"), ("items-0-unit_price", "999999999"), ("delivery_fee", "1e400")]
+)
 def test_the_hand_made_form_answers_huge_numbers_with_a_form_error_not_a_500(operator_client, field, value):
     """Given 1e30 (or a total past R$ 1 billion) typed into the new-order form, then the form shows an error and no order exists."""
     response = operator_client.post(NEW, new_order_post(**{"items-0-quantity": "99", field: value}))
@@ -128,7 +134,9 @@ def test_limits_match_the_columns():
     assert MAX_QUANTITY < Decimal("1e9") and MAX_CENTS < 2**63
 
 
-@pytest.mark.parametrize(("value", "shown"), [(Decimal("2.500"), "2.5"), (Decimal("1E+999999"), "1E+999999"), ("junk", "junk"), (Decimal("NaN"), "NaN")])
+@pytest.mark.parametrize(
+    ("value", "shown"), [(Decimal("2.500"), "2.5"), (Decimal("1E+999999"), "1E+999999"), ("junk", "junk"), (Decimal("NaN"), "NaN")]
+)
 def test_quantities_are_written_without_ever_failing(value, shown):
     """Given whatever a quantity column might hold, then the filter writes it short and never raises."""
     from hi.orders.templatetags.orders import decimal_text, money

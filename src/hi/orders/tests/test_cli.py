@@ -30,8 +30,13 @@ def test_list_json_prints_orders_with_their_items(workspace, other_workspace):
     # then both of this workspace's orders are there, newest first, with ids, status, totals and items
     assert [r["ref"] for r in rows] == [by_hand.ref, sourced.ref]
     first = rows[1]
-    assert (first["source"], first["external_id"], first["display_id"], first["status"], first["total_q"]) == (str(source.pk), "ext-1", "4821", "new", 3690)
-    assert first["items"][0] == {"sku": "BURGER-1", "name": "Cheeseburger", "quantity": "2", "unit_price_q": 1250, "total_q": 2500, "options": [], "notes": "no onions"}
+    assert (first["source"], first["external_id"], first["display_id"], first["status"], first["total_q"]) == (
+        str(source.pk), "ext-1", "4821", "new", 3690
+    )
+    assert first["items"][0] == {
+        "sku": "BURGER-1", "name": "Cheeseburger", "quantity": "2", "unit_price_q": 1250, "total_q": 2500, "options": [],
+        "notes": "no onions"
+    }
     assert rows[0]["source"] is None and rows[0]["external_id"] == ""
 
 

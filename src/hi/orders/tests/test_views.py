@@ -209,7 +209,10 @@ def test_an_operator_creates_an_order_by_hand_with_computed_totals(operator_clie
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"items-0-name": "", "items-0-sku": "", "items-0-quantity": "", "items-0-unit_price": "", "items-1-name": "", "items-1-quantity": "", "items-1-unit_price": "", "items-1-notes": ""}, "Add at least one item"),
+        ({
+            "items-0-name": "", "items-0-sku": "", "items-0-quantity": "", "items-0-unit_price": "", "items-1-name": "",
+            "items-1-quantity": "", "items-1-unit_price": "", "items-1-notes": ""
+        }, "Add at least one item"),
         ({"items-0-unit_price": "ten"}, "write an amount like 12.50"),
         ({"items-0-unit_price": "1.005"}, "at most two decimal places"),
         ({"items-0-quantity": "-1"}, "greater than or equal to"),

@@ -10,6 +10,7 @@ class DemoClient:
     """Calls the demo provider with a bearer API key."""
 
     def __init__(self, api_url: str, api_key: str, timeout_s: float = 10.0, integration: Any = None) -> None:
+        """A client for `api_url` with `api_key`; with an integration, its breaker and call log."""
         options = {"headers": {"Authorization": f"Bearer {api_key}"}, "timeout": (min(3.05, timeout_s), timeout_s)}
         if integration is None:  # a connection test: no integration yet, nothing to keep
             self.http = ProviderClient("demo", api_url, **options)

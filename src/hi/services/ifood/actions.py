@@ -20,9 +20,12 @@ START = OrderAction("start_preparation", "Start preparation", "Tell iFood the ki
 READY = OrderAction("ready_to_pickup", "Ready to pickup", "Tell iFood the order is ready for the courier or the customer.")
 DISPATCH = OrderAction("dispatch", "Dispatch", "Tell iFood the store's own courier left with the order.")
 REQUEST_CANCELLATION = OrderAction(
-    "request_cancellation", "Request cancellation", "Ask iFood to cancel the order, with one of iFood's reasons.", needs_reason=True, danger=True,
+    "request_cancellation", "Request cancellation", "Ask iFood to cancel the order, with one of iFood's reasons.",
+    needs_reason=True, danger=True,
 )
-ACCEPT_CANCELLATION = OrderAction("accept_cancellation", "Accept cancellation", "Agree to the customer's cancellation request.", danger=True)
+ACCEPT_CANCELLATION = OrderAction(
+    "accept_cancellation", "Accept cancellation", "Agree to the customer's cancellation request.", danger=True
+)
 DENY_CANCELLATION = OrderAction("deny_cancellation", "Deny cancellation", "Refuse the cancellation request; the order goes on.")
 
 #: The actions iFood takes in each hi status (a request can be cancelled until dispatch): https://developer.ifood.com.br/en-US/docs/guides/modules/order/endpoints

@@ -44,6 +44,7 @@ class IFoodClient:
     """Calls the Merchant API with a bearer token the framework's OAuth client obtains, shares and refreshes."""
 
     def __init__(self, values: Mapping[str, Any], *, integration: Any = None, timeout_s: float = 10.0) -> None:
+        """A client for the configured `values`; with an integration, its tokens, breaker and call log."""
         self.events_prefix = values.get("events_prefix") or "/events/v1.0"
         # iFood's token endpoint takes the client-credentials grant in camelCase (grantType, clientId,
         # clientSecret) and answers accessToken/expiresIn. Without an integration (a connection test) the
@@ -58,7 +59,8 @@ class IFoodClient:
         return self.http.token_manager.get()
 
     def poll(self, merchant_ids: list[str]) -> list[Any]:
-        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one): [] on 204 (iFood's polling overview)."""
+        """New events for up to 100 merchants, each as iFood sent it (the caller reads them one by one); [] on 204."""
+        # iFood's polling overview says so.
         response = self.http.request(
             "GET", f"{self.events_prefix}/events:polling", headers={"x-polling-merchants": ",".join(merchant_ids)}
         )
@@ -67,7 +69,9 @@ class IFoodClient:
         try:
             events = loads(response.content, max_depth=None)  # each event's depth is checked on its own
         except ProviderDataError as exc:
-            raise ProviderRejected(PROVIDER, f"polling answer is not usable JSON ({exc})", response.status_code, self.http.excerpt(response)) from None
+            raise ProviderRejected(
+                PROVIDER, f"polling answer is not usable JSON ({exc})", response.status_code, self.http.excerpt(response)
+            ) from None
         if not isinstance(events, list):
             raise ProviderRejected(PROVIDER, "polling answer is not a JSON array", response.status_code, self.http.excerpt(response))
         return events
@@ -78,13 +82,16 @@ class IFoodClient:
         self.http.request("POST", f"{self.events_prefix}/events/acknowledgment", json=[{"id": i} for i in event_ids], idempotent=True)
 
     def order(self, order_id: str) -> dict[str, Any]:
-        """The order's details (iFood's order workflow page), money as Decimal; a 404 right after PLC is normal (ProviderRejected, status 404)."""
+        """The order's details (iFood's order workflow page), money as Decimal."""
+        # A 404 right after PLC is normal: it raises ProviderRejected with status 404.
         response = self.http.request("GET", f"{ORDERS}/{order_id}")
         try:
             # BRL decimals parsed straight to Decimal: a float would already have lost the cents.
             order = loads(response.content, parse_float=Decimal)
         except ProviderDataError as exc:
-            raise ProviderRejected(PROVIDER, f"order answer is not usable JSON ({exc})", response.status_code, self.http.excerpt(response)) from None
+            raise ProviderRejected(
+                PROVIDER, f"order answer is not usable JSON ({exc})", response.status_code, self.http.excerpt(response)
+            ) from None
         if not isinstance(order, dict):
             raise ProviderRejected(PROVIDER, "order answer is not a JSON object", response.status_code, self.http.excerpt(response))
         return order

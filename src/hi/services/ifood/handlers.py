@@ -105,7 +105,9 @@ def send_action(directive: Directive) -> None:
         raise
     except Exception as exc:
         if order is not None and directive.attempts >= directive.max_attempts:
-            orders.clear_awaiting(order, actor=processing.ACTOR, integration=integration, message=f"{label} could not be sent to iFood: {exc}")
+            orders.clear_awaiting(
+                order, actor=processing.ACTOR, integration=integration, message=f"{label} could not be sent to iFood: {exc}"
+            )
         raise
     if order is None:
         return
@@ -115,7 +117,9 @@ def send_action(directive: Directive) -> None:
         orders.clear_cancellation_request(order, actor=processing.ACTOR, integration=integration, message=message)
         orders.clear_awaiting(order, actor=processing.ACTOR, integration=integration)
         return
-    orders.record(order, "action_sent", f"iFood accepted {label} (202); waiting for its event", actor=processing.ACTOR, integration=integration)
+    orders.record(
+        order, "action_sent", f"iFood accepted {label} (202); waiting for its event", actor=processing.ACTOR, integration=integration
+    )
 
 
 FETCH_HANDLER = DirectiveHandler(TOPIC_FETCH, fetch_order, schedule=FETCH_SCHEDULE)

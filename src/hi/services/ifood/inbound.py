@@ -43,7 +43,7 @@ class IFoodReceiver(HmacSha256Receiver):
         return payload
 
     def success_response(self, inbound_event: InboundEvent) -> HttpResponse:
-        """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (iFood's webhook presence page)."""
+        """202; a per-merchant KEEPALIVE is answered with the merchants hi serves, which puts them online (iFood's presence page)."""
         if inbound_event.event_type == KEEPALIVE:
             try:
                 asked = loads(inbound_event.body).get("merchantIds")

@@ -25,6 +25,7 @@ class ServiceState(models.Model):
     merchant_status_error = RedactedTextField(blank=True, default="")
 
     def __str__(self) -> str:
+        """Whose iFood state it is."""
         return f"iFood state of {self.integration_id}"
 
 

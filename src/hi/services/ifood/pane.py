@@ -51,8 +51,10 @@ def pane_context(integration: Integration) -> dict[str, Any]:
         "events_prefix": shown.get("events_prefix") or "/events/v1.0",
         "state": state,
         "merchants": merchant_rows(merchant_ids, state.merchant_status or {}),
-        "events_last_hour": integration.inbound_events.filter(received_at__gte=since).exclude(event_type="KEEPALIVE").exclude(status="rejected").exclude(status="duplicate").count(),
-        "failed_last_day": integration.inbound_events.filter(status="failed", received_at__gte=timezone.now() - timedelta(hours=24)).count(),
+        "events_last_hour": integration.inbound_events.filter(received_at__gte=since)
+        .exclude(event_type="KEEPALIVE").exclude(status="rejected").exclude(status="duplicate").count(),
+        "failed_last_day": integration.inbound_events
+        .filter(status="failed", received_at__gte=timezone.now() - timedelta(hours=24)).count(),
         "orders": integration.orders.count(),
         "receive_url": receive_url(integration),
         "now": timezone.now(),

@@ -23,7 +23,9 @@ class WebhookConfig(AppConfig):
                 "name": "n8n",
                 "webhook_id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
                 "type": "invoice.paid",
-                "payload": {"type": "invoice.paid", "timestamp": "2026-12-03T10:00:00Z", "data": {"invoice": "INV-1042", "amount": "129.90"}},
+                "payload": {
+                    "type": "invoice.paid", "timestamp": "2026-12-03T10:00:00Z", "data": {"invoice": "INV-1042", "amount": "129.90"}
+                },
                 "via": [],
             },
         )

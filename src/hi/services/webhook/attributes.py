@@ -35,7 +35,10 @@ class WebhookAttribute(AttributeType):
         key="headers",
         label="Extra headers",
         value_type=ValueType.SECRET,
-        help='Optional headers sent with every delivery, as a JSON object: {"Authorization": "Bearer …"}. Stored encrypted and never shown.',
+        help=(
+            'Optional headers sent with every delivery, as a JSON object: {"Authorization": "Bearer …"}. '
+            "Stored encrypted and never shown."
+        ),
         required=False,
     )
     DESCRIPTION = AttributeSpec(

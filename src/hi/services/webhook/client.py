@@ -105,7 +105,9 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def signed_headers(msg_id: str, body: bytes, secrets: Sequence[str], extra: dict[str, str] | None = None, via: Sequence[str] = ()) -> dict[str, str]:
+def signed_headers(
+    msg_id: str, body: bytes, secrets: Sequence[str], extra: dict[str, str] | None = None, via: Sequence[str] = ()
+) -> dict[str, str]:
     """Every header of one attempt: the operator's extra ones, the Standard Webhooks ones (signed now), and Hi-Origin."""
     # Hi-Origin lists the hi installations the message went through (`via`, then this one): forwarding stops at a loop.
     headers = dict(extra or {})

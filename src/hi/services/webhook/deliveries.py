@@ -166,7 +166,9 @@ def resend(delivery: Delivery) -> Directive:
     locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if locked.kind == Kind.PING:
         raise ResendRefused("a ping is not resent; use Test connection to send a new one")
-    if locked.status == Status.PENDING and locked.directive_id and Directive.objects.filter(pk=locked.directive_id, status__in=LIVE_STATUSES).exists():
+    if locked.status == Status.PENDING and locked.directive_id and Directive.objects.filter(
+        pk=locked.directive_id, status__in=LIVE_STATUSES
+    ).exists():
         raise ResendRefused("it is already queued to be sent")
     return _requeue(locked, "Resent.")
 
@@ -230,7 +232,8 @@ def disable_rule() -> str:
     """The auto-disable rule in words, for the pane and the docs."""
     return (
         f"at least {settings.HI_WEBHOOK_DISABLE_ERROR_RATE:.0%} of at least {settings.HI_WEBHOOK_DISABLE_MIN_ATTEMPTS} attempts "
-        f"failed over the last {_duration(settings.HI_WEBHOOK_DISABLE_WINDOW_S)}, failing for {_duration(settings.HI_WEBHOOK_DISABLE_MIN_SPAN_S)} or more"
+        f"failed over the last {_duration(settings.HI_WEBHOOK_DISABLE_WINDOW_S)}, "
+        f"failing for {_duration(settings.HI_WEBHOOK_DISABLE_MIN_SPAN_S)} or more"
     )
 
 

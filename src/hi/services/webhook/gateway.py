@@ -49,7 +49,9 @@ class WebhookGateway(IntegrationGateway):
     attribute_type = WebhookAttribute
     # The signing secret (generated on activation unless supplied) is shown once after adding.
     revealed_on_create = {"signing_secret": "secret"}
-    capabilities = frozenset({Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.INBOUND_WEBHOOKS, Capability.SCHEDULED_JOBS})
+    capabilities = frozenset(
+        {Capability.DIRECTIVE_HANDLERS, Capability.EVENT_HOOKS, Capability.INBOUND_WEBHOOKS, Capability.SCHEDULED_JOBS}
+    )
     logo = "webhook/logo.svg"
 
     def validate_configuration(self, attributes: Mapping[str, Any]) -> None:
@@ -113,7 +115,9 @@ class WebhookGateway(IntegrationGateway):
         if not secret:
             secret = standard_webhooks.generate_secret()
             save_attributes(integration, {"secret": secret}, actor="hi")
-        ping = pings.send(values["url"], signing_secrets(integration, secret), parse_headers(values.get("headers") or ""), integration=integration)
+        ping = pings.send(
+            values["url"], signing_secrets(integration, secret), parse_headers(values.get("headers") or ""), integration=integration
+        )
         deliveries.record_ping(integration, ping.details(), "Activation")
         exc = ping.failure
         if exc is not None:

@@ -9,12 +9,12 @@ from django.utils import timezone
 
 import hi
 from hi.integrations.api import (
+    EVENT_TYPES,
     BreakerOpen,
     Directive,
     DirectiveFailed,
     DirectiveHandler,
     DirectiveRetry,
-    EVENT_TYPES,
     Event,
     EventHook,
     IllegalTransition,
@@ -145,7 +145,10 @@ def deliver(directive: Directive) -> None:
         raise DirectiveFailed(f"Refused to call the endpoint: {exc}") from None
     except ProviderError as exc:
         latency = int((time.monotonic() - started) * 1000)
-        deliveries.record_attempt(delivery, url, logged, body, ok=False, status_code=exc.status, response_body=exc.excerpt, latency_ms=latency, error=str(exc), secrets=sent_secrets)
+        deliveries.record_attempt(
+            delivery, url, logged, body, ok=False, status_code=exc.status, response_body=exc.excerpt, latency_ms=latency, error=str(exc),
+            secrets=sent_secrets
+        )
         if isinstance(exc, ProviderRejected) and exc.status == 410:
             deliveries.finish_failed(delivery, f"{GONE_REASON}; the endpoint is disabled.")
             _disable(integration, GONE_REASON)
@@ -156,7 +159,10 @@ def deliver(directive: Directive) -> None:
             raise DirectiveRetry(f"The receiver answered {exc.status}: {exc}") from None
         raise  # 429, 5xx, timeouts: the engine retries them, not before their Retry-After
     latency = int((time.monotonic() - started) * 1000)
-    deliveries.record_attempt(delivery, url, logged, body, ok=True, status_code=response.status_code, response_body=response.text[: deliveries.MAX_BODY_LOGGED * 2], latency_ms=latency, secrets=sent_secrets)
+    deliveries.record_attempt(
+        delivery, url, logged, body, ok=True, status_code=response.status_code,
+        response_body=response.text[: deliveries.MAX_BODY_LOGGED * 2], latency_ms=latency, secrets=sent_secrets
+    )
 
 
 DELIVER_HANDLER = DirectiveHandler(TOPIC_DELIVER, deliver, schedule=SCHEDULE, max_attempts=8)

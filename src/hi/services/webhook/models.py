@@ -61,6 +61,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The event type, the endpoint and the status."""
         return f"{self.event_type} → {self.integration_id} ({self.status})"
 
 

@@ -93,7 +93,9 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
         shown = shown.filter(event_type=filters["type"])
     page, query = newest_page(request, shown, PAGE_SIZE)
     counts = count_by_status(everything)
-    types = sorted(set(everything.values_list("event_type", flat=True).order_by("event_type").distinct()[:200]) | ({filters["type"]} - {""}))
+    types = sorted(
+        set(everything.values_list("event_type", flat=True).order_by("event_type").distinct()[:200]) | ({filters["type"]} - {""})
+    )
     context = {
         "integration": integration,
         "page": page,
@@ -104,7 +106,9 @@ def delivery_list(request: HttpRequest, pk) -> HttpResponse:
         "types": types,
         "query": query,
         # Pings are never recovered.
-        "recoverable": everything.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.SKIPPED]).exclude(kind=Delivery.Kind.PING).count(),
+        "recoverable": everything.filter(
+            status__in=[Delivery.Status.FAILED, Delivery.Status.SKIPPED]
+        ).exclude(kind=Delivery.Kind.PING).count(),
         "default_since": (timezone.localtime() - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
     }
     return render(request, partial(request, "webhook/deliveries.html", "table"), context)
@@ -116,11 +120,16 @@ def delivery_detail(request: HttpRequest, pk, delivery_id: int) -> HttpResponse:
     integration = endpoint_for(request, pk)
     delivery = get_object_or_404(Delivery, pk=delivery_id, integration=integration, workspace=request.workspace)
     attempts = list(delivery.attempt_log.order_by("-at", "-id")[:MAX_ATTEMPTS_SHOWN])
-    live = delivery.status == Delivery.Status.PENDING and Directive.objects.filter(pk=delivery.directive_id, status__in=LIVE_STATUSES).exists()
+    live = delivery.status == Delivery.Status.PENDING and Directive.objects.filter(
+        pk=delivery.directive_id, status__in=LIVE_STATUSES
+    ).exists()
     context = {
         "integration": integration,
         "delivery": delivery,
-        "body": json.dumps({"type": delivery.event_type, "timestamp": wire_timestamp(delivery.timestamp), "data": delivery.data}, indent=2, ensure_ascii=False),
+        "body": json.dumps(
+            {"type": delivery.event_type, "timestamp": wire_timestamp(delivery.timestamp), "data": delivery.data}, indent=2,
+            ensure_ascii=False
+        ),
         "attempts": [{"row": a, "headers": sorted(a.request_headers.items())} for a in attempts],
         "live": live,
         # Cancelled from the Directives page: pending with nothing left to send it.
@@ -169,7 +178,10 @@ def recover(request: HttpRequest, pk) -> HttpResponse:
         when = timezone.localtime(since).strftime("%Y-%m-%d %H:%M")
         if count:
             log(integration, "info", f"{actor_of(request)} recovered {count} failed or skipped deliveries since {when}.")
-            messages.success(request, f"{count} failed or skipped deliver{'y' if count == 1 else 'ies'} since {when} queued again{_waiting_note(integration)}.")
+            messages.success(
+                request,
+                f"{count} failed or skipped deliver{'y' if count == 1 else 'ies'} since {when} queued again{_waiting_note(integration)}."
+            )
         else:
             messages.info(request, f"No failed or skipped delivery since {when}: nothing to recover.")
     return redirect(reverse("webhook-deliveries", args=[integration.pk]))

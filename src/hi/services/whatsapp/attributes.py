@@ -19,7 +19,10 @@ class WhatsAppAttribute(AttributeType):
     PHONE_NUMBER_ID = AttributeSpec(
         key="phone_number_id",
         label="Phone number id",
-        help="WhatsApp Manager or the App Dashboard's WhatsApp › API Setup: the id of the business phone number (digits, not the number itself).",
+        help=(
+            "WhatsApp Manager or the App Dashboard's WhatsApp › API Setup: "
+            "the id of the business phone number (digits, not the number itself)."
+        ),
         credential=True,
     )
     BUSINESS_ACCOUNT_ID = AttributeSpec(

@@ -16,8 +16,8 @@ from hi.integrations.api import (
     ProviderClient,
     ProviderRateLimited,
     ProviderRejected,
-    ProviderUnavailable,
     ProviderResponse,
+    ProviderUnavailable,
     attribute_values,
     client_for_integration,
     loads,
@@ -66,6 +66,7 @@ class WhatsAppClient:
     """One method per Graph call: the phone number, the templates, a send, a media file."""
 
     def __init__(self, values: Mapping[str, Any], *, timeout_s: float = 10.0, integration: Integration | None = None) -> None:
+        """A client for the configured `values`; with an integration, its breaker and call log."""
         self.values = values
         self.integration = integration
         token = values.get("access_token") or ""

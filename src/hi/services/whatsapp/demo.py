@@ -1,4 +1,4 @@
-"""WhatsApp's part in `make run`'s demo: the simulator, whose customers answer, and "WhatsApp (demo)" notifying each new order's customer."""
+"""WhatsApp's part in `make run`'s demo: the simulator, whose customers answer, and "WhatsApp (demo)" notifying new orders' customers."""
 # `manage.py hi_demo` reads DEMO for scripts/run.sh (the simulator's options) and `hi_setup --demo` adds the
 # integration through the console's validated flow, once (see DemoSeed); it comes after iFood's, whose orders
 # it notifies (their customers give their own numbers: the iFood demo's CUSTOMER_PHONES). The simulator posts

@@ -87,9 +87,15 @@ class WhatsAppGateway(IntegrationGateway, MessageChannel):
             info = WhatsAppClient(attributes, timeout_s=timeout_s).phone_number()
         except ProviderAuthError as exc:
             code = f" (error {exc.code})" if exc.code else ""
-            raise InvalidAuth(f"WhatsApp refused the access token{code}.", sentence="Meta refused the access token: use a System User's permanent token with whatsapp_business_messaging.") from None
+            raise InvalidAuth(
+                f"WhatsApp refused the access token{code}.",
+                sentence="Meta refused the access token: use a System User's permanent token with whatsapp_business_messaging."
+            ) from None
         except ProviderRejected as exc:
-            raise CannotConnect(f"Meta does not know this phone number id, or the token may not read it (HTTP {exc.status}{', error ' + exc.code if exc.code else ''}).") from None
+            code = f", error {exc.code}" if exc.code else ""
+            raise CannotConnect(
+                f"Meta does not know this phone number id, or the token may not read it (HTTP {exc.status}{code})."
+            ) from None
         except ProviderError as exc:
             raise CannotConnect(f"Cannot reach WhatsApp: {exc}") from None
         return ConnectionInfo(unique_id=str(attributes["phone_number_id"]), title=_title(info), details={"phone": dict(info)})

@@ -39,10 +39,10 @@ from hi.messaging.phones import InvalidPhone, digits, personal
 from hi.orders.models import Order
 
 from .client import PAIR_RATE_S, client_for
+from .message_templates import placeholder_count
 from .models import Pace, phone_of
 from .notifications import order_parameters, parse_notifications
 from .processing import CONFIRMATION_ACTOR
-from .message_templates import placeholder_count
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +68,16 @@ def body_for(message: Message) -> dict[str, Any]:
     """The messages endpoint's body: a text, or a template with its body parameters."""
     to = digits(message.contact.phone)
     if message.kind == "template":
-        template: dict[str, Any] = {"name": message.template_name, "language": {"policy": "deterministic", "code": message.template_language or "pt_BR"}}
+        template: dict[str, Any] = {
+            "name": message.template_name, "language": {"policy": "deterministic", "code": message.template_language or "pt_BR"}
+        }
         if message.template_params:
             template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in message.template_params]}]
         return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template", "template": template}
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text", "text": {"preview_url": False, "body": message.text}}
+    return {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
+        "text": {"preview_url": False, "body": message.text}
+    }
 
 
 def _provider_id(answer: dict[str, Any]) -> str:

@@ -38,7 +38,10 @@ def templates_of(integration: Integration) -> list[Entity]:
 def approved(integration: Integration) -> list[TemplateOption]:
     """The approved templates an operator may send."""
     return [
-        TemplateOption(e.data.get("name", ""), e.data.get("language", ""), e.data.get("category", ""), e.data.get("body", ""), int(e.data.get("params") or 0))
+        TemplateOption(
+            e.data.get("name", ""), e.data.get("language", ""), e.data.get("category", ""), e.data.get("body", ""),
+            int(e.data.get("params") or 0)
+        )
         for e in templates_of(integration) if e.data.get("status") == APPROVED
     ]
 

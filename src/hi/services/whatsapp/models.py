@@ -18,6 +18,7 @@ class PhoneState(models.Model):
     last_error = RedactedTextField(blank=True, default="")
 
     def __str__(self) -> str:
+        """Whose WhatsApp phone it is."""
         return f"WhatsApp phone of {self.integration_id}"
 
 
@@ -32,6 +33,7 @@ class Pace(models.Model):
         constraints = [models.UniqueConstraint(fields=["integration", "wa_id"], name="one_pace_per_customer")]
 
     def __str__(self) -> str:
+        """The customer and when hi may send them the next message."""
         return f"{self.wa_id} after {self.next_send_at:%H:%M:%S}"
 
 

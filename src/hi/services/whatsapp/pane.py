@@ -21,7 +21,9 @@ FAILED = Q(status=S.FAILED)
 
 def message_counts(integration: Integration, since) -> dict[str, int]:
     """Messages hi sent through the integration since `since`, by status (every status present)."""
-    rows = Message.objects.filter(integration=integration, direction=Direction.OUT, created_at__gte=since).values("status").annotate(n=Count("pk")).order_by()
+    rows = Message.objects.filter(
+        integration=integration, direction=Direction.OUT, created_at__gte=since
+    ).values("status").annotate(n=Count("pk")).order_by()
     counts = {s: 0 for s in (S.QUEUED, S.UNCERTAIN, S.SENT, S.DELIVERED, S.READ, S.FAILED)}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
@@ -58,7 +60,9 @@ def pane_context(integration: Integration) -> dict[str, Any]:
         "api_version": shown.get("api_version") or "",
         "api_base_url": shown.get("api_base_url") or "",
         "receive_url": receive_url(integration),
-        "notifications_last_hour": integration.inbound_events.filter(event_type="notification", received_at__gte=now - timedelta(hours=1)).exclude(status="rejected").count(),
+        "notifications_last_hour": integration.inbound_events.filter(
+            event_type="notification", received_at__gte=now - timedelta(hours=1)
+        ).exclude(status="rejected").count(),
         "failed_items": integration.inbound_events.filter(status="failed", received_at__gte=since).count(),
     }
 
@@ -76,7 +80,9 @@ def diagnostics(integration: Integration) -> dict[str, Any]:
         "messages_last_24h": context["counts"],
         "received_last_24h": context["received"],
         "failure_reasons": context["reasons"],
-        "templates": [{"name": t.data.get("name"), "language": t.data.get("language"), "status": t.data.get("status")} for t in context["templates"]],
+        "templates": [
+            {"name": t.data.get("name"), "language": t.data.get("language"), "status": t.data.get("status")} for t in context["templates"]
+        ],
         "notifications": context["notifications"],
         "api_version": context["api_version"],
         "notifications_last_hour": context["notifications_last_hour"],

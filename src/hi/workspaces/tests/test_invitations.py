@@ -57,6 +57,7 @@ def test_declining_changes_nothing_but_the_invitation(admin_client, workspace, z
 
 def test_the_members_page_answers_the_same_whether_the_username_exists_elsewhere(admin_client, zed):
     def answer(username: str) -> str:
+        """The members page after inviting `username`, its tokens, CSRF and times masked."""
         Invitation.objects.all().delete()  # each answer from the same starting point
         page = admin_client.post(reverse("workspace-members"), {"username": username, "role": "viewer"}).content.decode()
         page = re.sub(r"/workspaces/invitations/[^/<\"]+/", "/workspaces/invitations/TOKEN/", page)

@@ -55,6 +55,7 @@ class Command(BaseCommand):
             raise CommandError(f"No simulator for integration type {type_id!r}.")
 
         def write(line: str) -> None:
+            """Print one line and flush it."""
             self.stdout.write(line)
             self.stdout.flush()  # the process that started us reads the banner line by line
 

@@ -127,10 +127,8 @@ class Command(BaseCommand):
 
     # Output ------------------------------------------------------------------------------------
     def report(self, integration: Integration, options: dict[str, Any], verb: str, reveal: bool = False) -> None:
-        """Print where the integration is; exit non-zero when it landed in a failure state.
-
-        With `reveal` (just added), values the type shows once are included (e.g. `signing_secret`).
-        """
+        """Print where the integration is; exit non-zero when it landed in a failure state."""
+        # With `reveal` (just added), values the type shows once are included (e.g. `signing_secret`).
         revealed = revealed_values(integration) if reveal else {}
         if options.get("json"):
             self.stdout.write(json.dumps({**integration_summary(integration), **revealed}))
@@ -160,7 +158,7 @@ class Command(BaseCommand):
         rows = [columns] + [tuple(str(s[c]) for c in columns) for s in summaries]
         widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
     def do_add(self, options: dict[str, Any]) -> None:
         """Validate, test, save and activate a new integration, as the console's add flow does."""

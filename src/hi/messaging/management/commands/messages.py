@@ -108,7 +108,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{'ID':>6} {'DIR':<3} {'STATUS':<9} {'PHONE':<16} {'ORDER':<22} TEXT")
         for m in found:
             text = m.preview.replace("\n", " ")[:60]
-            self.stdout.write(f"{m.pk:>6} {m.direction:<3} {m.status:<9} {m.contact.phone:<16} {(m.order.ref if m.order_id else '—'):<22} {text}")
+            self.stdout.write(
+                f"{m.pk:>6} {m.direction:<3} {m.status:<9} {m.contact.phone:<16} {(m.order.ref if m.order_id else '—'):<22} {text}"
+            )
 
     def send(self, options: dict) -> None:
         """Queue one message through the hub, refusing what the console refuses."""
@@ -116,7 +118,9 @@ class Command(BaseCommand):
         order = find_order(integration.workspace, options["order"])
         template = TemplateSend(options["template"], options["lang"], tuple(options["param"])) if options["template"] else None
         try:
-            message = api.queue_outbound(integration, options["to"], text=options["text"] or "", template=template, order=order, actor=ACTOR)
+            message = api.queue_outbound(
+                integration, options["to"], text=options["text"] or "", template=template, order=order, actor=ACTOR
+            )
         except MessageRefused as exc:
             raise CommandError(str(exc)) from None
         self.write_message(message, options, f"Queued message {message.pk} to {message.contact.phone}; the worker sends it.")
@@ -124,7 +128,9 @@ class Command(BaseCommand):
     def settle(self, options: dict) -> None:
         """Retry or mark as sent a message that was not confirmed."""
         workspace = find_workspace(options["workspace"])
-        message = Message.objects.filter(workspace=workspace, pk=options["message"]).select_related("contact", "integration", "order").first()
+        message = Message.objects.filter(
+            workspace=workspace, pk=options["message"]
+        ).select_related("contact", "integration", "order").first()
         if message is None:
             raise CommandError(f"No message {options['message']} in workspace {workspace.slug}.")
         try:

@@ -86,7 +86,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{'REF':<22} {'DISPLAY':<8} {'STATUS':<10} {'TYPE':<9} {'TOTAL':>12}  {'SOURCE':<20} CUSTOMER")
         for o in found:
             source = o.source_label or "by hand"
-            self.stdout.write(f"{o.ref:<22} {o.display_id or '—':<8} {o.status:<10} {o.type:<9} {money(o.total_q):>12}  {source[:20]:<20} {o.customer_name}")
+            self.stdout.write(
+                f"{o.ref:<22} {o.display_id or '—':<8} {o.status:<10} {o.type:<9} {money(o.total_q):>12}  "
+                f"{source[:20]:<20} {o.customer_name}"
+            )
 
     def run_action(self, workspace, options: dict) -> None:
         """Run one action, refusing unknown refs and actions, and reasons that are not offered."""

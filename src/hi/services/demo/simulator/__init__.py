@@ -21,6 +21,7 @@ class DemoSimulator(FakeProviderServer):
     """Speaks the demo provider's API: bearer keys, an account, paged items."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, stream: bool = False) -> None:
+        """A simulator with the default accounts and items; with `stream`, a websocket for item changes too."""
         super().__init__(host, port)
         #: With `stream`, item changes are also pushed over a websocket (GET /api/v1/stream says where).
         self.stream = FakeWebsocketServer(token=tuple(DEFAULT_ACCOUNTS)) if stream else None

@@ -36,7 +36,9 @@ DEFAULT_MERCHANTS = {
 }
 #: Polling and acknowledgment are served under both prefixes in use, from one queue: https://developer.ifood.com.br/pt-BR/docs/guides/modules/events/intro
 EVENT_PREFIXES = ("/events/v1.0", "/order/v1.0")
-BLOCK_BODY = {"code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."}
+BLOCK_BODY = {
+    "code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."
+}
 
 
 class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):

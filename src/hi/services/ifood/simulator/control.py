@@ -230,7 +230,8 @@ class ControlMixin:
                 "attempts": len(sender.attempts), "delivered": len(sender.delivered), "dropped": len(sender.dropped),
                 "pending": sender.pending_count()}
             return {"url": self.url, "now": now, "credentials": list(self.credentials),
-                    "merchants": [{**m, "connected": self.is_connected(m["id"]), "granted_to": [c for c, g in self.grants.items() if m["id"] in g]}
+                    "merchants": [{**m, "connected": self.is_connected(m["id"]),
+                                   "granted_to": [c for c, g in self.grants.items() if m["id"] in g]}
                                   for m in self.merchants.values()],
                     "orders": {"total": len(self.book.orders), "by_status": by_status}, "queues": queues,
                     "knobs": self.knobs(), "webhook": webhook, "placing_every_s": self.placing_every_s}

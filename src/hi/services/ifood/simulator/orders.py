@@ -80,6 +80,7 @@ class OrderBook:
     """Orders by id, guarded by the simulator's state lock."""
 
     def __init__(self, sim: Marketplace) -> None:
+        """An empty order book for `sim`."""
         self.sim = sim
         self.orders: dict[str, SimOrder] = {}
 

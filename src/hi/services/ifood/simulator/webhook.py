@@ -80,6 +80,7 @@ class WebhookSender:
     delivered: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        """Nothing pending; the first keepalive is due one interval from now."""
         self._pending: list[_Pending] = []
         self._cond = threading.Condition()
         self._stopped = False

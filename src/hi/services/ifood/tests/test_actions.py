@@ -57,7 +57,9 @@ def test_confirm_waits_for_ifood_then_the_cfm_event_confirms_the_order(ifood, if
 def test_a_merchant_delivery_goes_through_every_status_to_completed(ifood, ifood_sim):
     """Given the store delivers, when the operator confirms, prepares, readies and dispatches, and iFood concludes, then completed."""
     order = placed(ifood, ifood_sim, order_type="DELIVERY", delivered_by="MERCHANT")
-    for action, status in [("confirm", "confirmed"), ("start_preparation", "preparing"), ("ready_to_pickup", "ready"), ("dispatch", "dispatched")]:
+    for action, status in [
+        ("confirm", "confirmed"), ("start_preparation", "preparing"), ("ready_to_pickup", "ready"), ("dispatch", "dispatched")
+    ]:
         assert action in keys(ifood, order)
         act(ifood, order, action)
         work_until(ifood, lambda status=status: Order.objects.get(pk=order.pk).status == status)
@@ -65,7 +67,9 @@ def test_a_merchant_delivery_goes_through_every_status_to_completed(ifood, ifood
     work_until(ifood, lambda: Order.objects.get(pk=order.pk).status == "completed")
     order.refresh_from_db()
     # CON after DSP implies delivery: both steps are in the history.
-    assert list(order.history.exclude(new_status="").values_list("new_status", flat=True).order_by("created_at", "id"))[-2:] == ["delivered", "completed"]
+    assert list(order.history.exclude(new_status="").values_list("new_status", flat=True).order_by("created_at", "id"))[-2:] == [
+        "delivered", "completed"
+    ]
 
 
 def test_dispatch_is_not_offered_when_ifood_delivers(ifood, ifood_sim):

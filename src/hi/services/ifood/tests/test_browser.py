@@ -54,12 +54,14 @@ class Worker:
     """A real `manage.py hi_worker` on the test database, its output drained (and kept) so that it never blocks."""
 
     def __init__(self) -> None:
+        """Start a worker polling iFood often, its output read as it comes."""
         self.process = processes.start_worker(env={"HI_IFOOD_POLL_INTERVAL_S": POLL_INTERVAL_S})
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
     def _drain(self) -> None:
+        """Keep the worker's output lines."""
         for line in self.process.stdout:
             self.lines.append(line)
 

@@ -73,7 +73,9 @@ def test_the_cli_acts_through_ifood(ifood, ifood_sim, order):
     out = StringIO()
     call_command("orders", "list", "--workspace", "main", "--json", stdout=out)
     listed = json.loads(out.getvalue())
-    assert [(o["ref"], o["source"], o["external_id"], o["status"]) for o in listed] == [(order.ref, str(ifood.pk), order.external_id, "new")]
+    assert [(o["ref"], o["source"], o["external_id"], o["status"]) for o in listed] == [
+        (order.ref, str(ifood.pk), order.external_id, "new")
+    ]
     assert listed[0]["total_q"] == order.total_q and listed[0]["items"]
 
 

@@ -15,10 +15,13 @@ class TestIFoodContract(GatewayContractTests):
     secret_canaries = (SECRET,)
 
     def start_simulator(self) -> IFoodSimulator:
+        """An iFood simulator knowing the test's client and merchants."""
         return IFoodSimulator(credentials={CLIENT_ID: SECRET}, merchants=MERCHANTS).start()
 
     def valid_attributes(self, sim) -> dict:
+        """The attributes of an integration the simulator accepts."""
         return attributes(sim)
 
     def bad_auth_attributes(self, sim) -> dict:
+        """The attributes with a client secret the simulator refuses."""
         return attributes(sim, client_secret="not-the-secret")

@@ -31,7 +31,9 @@ def canary_sim():
 def test_an_echoing_token_endpoint_leaks_nothing(workspace, canary_sim, viewer_client, caplog, status):
     integration = add_ifood(workspace, canary_sim, client_secret=CANARY)
     # From now on the token endpoint answers with the form it got: raw, and in every other encoding.
-    canary_sim.route("POST", TOKEN_PATH, lambda request: (status, {"Content-Type": "text/plain"}, request.body + echo_body([CANARY]).encode()))
+    canary_sim.route("POST", TOKEN_PATH, lambda request: (
+        status, {"Content-Type": "text/plain"}, request.body + echo_body([CANARY]).encode()
+    ))
     forget_tokens()  # the token expired: the next call asks for one
     caplog.set_level(logging.DEBUG)
     WorkerProcess(worker_id="w-echo", drain=True, poll_s=0.05).run()  # the due jobs run once, in its slots

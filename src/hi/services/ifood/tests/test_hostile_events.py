@@ -27,7 +27,7 @@ def hostile(event_id: str, **fields) -> dict:
 
 
 def test_a_poll_with_a_bad_date_and_a_surrogate_id_still_delivers_the_normal_order_and_keeps_the_bad_events_as_failed(ifood, ifood_sim):
-    """Given [bad createdAt, lone-surrogate id, normal PLC] in one poll, then the order arrives and the bad ones are failed, acked and counted."""
+    """Given [bad createdAt, lone-surrogate id, normal PLC] in one poll, the order arrives and the bad ones are failed, acked, counted."""
     # given
     ifood_sim.queue_raw_event(hostile("evt-overflow", createdAt=OVERFLOWING))
     ifood_sim.queue_raw_event(hostile("evt-\ud800"))
@@ -55,6 +55,7 @@ def test_a_poll_answer_with_items_that_are_not_objects_or_lack_an_id_still_store
     real_poll = ifood_sim.routes[("GET", "/events/v1.0/events:polling")]
 
     def junk_poll(request):
+        """The real poll's events after three that are not events."""
         status, headers, body = real_poll(request)
         events = json.loads(body) if status == 200 else []
         return 200, {"Content-Type": "application/json"}, json.dumps([7, "x", {"code": "PLC"}, *events]).encode()

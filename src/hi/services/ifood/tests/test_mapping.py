@@ -16,7 +16,8 @@ REFERENCE = """{"id":"63895716-37c3-4372-afd0-3240bfef708d","displayId":"XPTO","
    "phone":{"number":"0800 007 0110","localizer":"12345678","localizerExpiration":"2021-02-09T18:11:07Z"}},
  "items":[{"index":0,"id":"f1e48636","name":"Example Item","externalCode":"ex01","unit":"UN",
    "quantity":12,"unitPrice":0.12,"addition":0,"price":1.44,"optionsPrice":1.69,"totalPrice":3.13,"observations":"no onions",
-   "options":[{"index":0,"id":"acea6ac1","name":"Example Option","externalCode":"ex02","unit":"UN","quantity":13,"unitPrice":0.13,"addition":0,"price":1.69}]}],
+   "options":[{"index":0,"id":"acea6ac1","name":"Example Option","externalCode":"ex02","unit":"UN","quantity":13,"unitPrice":0.13,
+     "addition":0,"price":1.69}]}],
  "benefits":[{"value":1.0,"target":"CART"}],
  "additionalFees":[{"type":"SMALL_ORDER_FEE","value":1.0}],
  "total":{"subTotal":3.13,"deliveryFee":5.99,"additionalFees":1,"benefits":1.99,"orderAmount":8.13},
@@ -54,16 +55,23 @@ def test_reference_order_converts_to_exact_cents():
 def test_floats_that_binary_cannot_hold_are_still_exact():
     """Given amounts like 0.1 + 0.2 (0.30000000000000004 in float), when mapped, then the cents are exact."""
     order = details()
-    order["items"][0].update(unitPrice=Decimal("0.1"), price=Decimal("0.1"), optionsPrice=Decimal("0.2"), totalPrice=Decimal("0.3"), quantity=1)
+    order["items"][0].update(
+        unitPrice=Decimal("0.1"), price=Decimal("0.1"), optionsPrice=Decimal("0.2"), totalPrice=Decimal("0.3"), quantity=1
+    )
     order["items"][0]["options"][0].update(quantity=1, unitPrice=Decimal("0.2"), price=Decimal("0.2"))
-    order["total"] = {"subTotal": Decimal("0.3"), "deliveryFee": Decimal("0.1"), "additionalFees": 0, "benefits": 0, "orderAmount": Decimal("0.4")}
+    order["total"] = {
+        "subTotal": Decimal("0.3"), "deliveryFee": Decimal("0.1"), "additionalFees": 0, "benefits": 0, "orderAmount": Decimal("0.4")
+    }
     data = order_data(order)
     assert (data.subtotal_q, data.total_q, data.totals_problem) == (30, 40, "")
 
 
 def test_a_total_that_does_not_add_up_is_recorded_not_fixed():
     """Given an orderAmount one cent off, when mapped, then iFood's amount is kept and the mismatch described."""
-    order = details(total={"subTotal": Decimal("3.13"), "deliveryFee": Decimal("5.99"), "additionalFees": 1, "benefits": Decimal("1.99"), "orderAmount": Decimal("8.14")})
+    order = details(total={
+        "subTotal": Decimal("3.13"), "deliveryFee": Decimal("5.99"), "additionalFees": 1, "benefits": Decimal("1.99"),
+        "orderAmount": Decimal("8.14")
+    })
     data = order_data(order)
     assert data.total_q == 814
     assert "orderAmount is 8.14" in data.totals_problem and "= 8.13" in data.totals_problem

@@ -134,7 +134,9 @@ def test_the_older_events_prefix_is_used_when_configured(workspace, ifood_sim):
 
 def test_the_strike_block_stops_polling_until_it_ends(ifood, ifood_sim):
     """Given iFood answers 429 (throttling), when polled again at once, then hi does not call until the block ends."""
-    ifood_sim.route("GET", POLL, lambda request: json_response(429, {"code": "429", "message": "Throttling applied."}, {"Retry-After": "300"}))
+    ifood_sim.route("GET", POLL, lambda request: json_response(
+        429, {"code": "429", "message": "Throttling applied."}, {"Retry-After": "300"}
+    ))
     with pytest.raises(polling.PollFailed):
         polling.poll(ifood)
     state = state_of(ifood)

@@ -24,9 +24,11 @@ class Clock:
     """A fake clock the simulator reads."""
 
     def __init__(self) -> None:
+        """A clock at a fixed time."""
         self.t = 1_700_000_000.0
 
     def __call__(self) -> float:
+        """The clock's time."""
         return self.t
 
 
@@ -43,40 +45,49 @@ class Api:
     """A client of the simulator holding one credential's token."""
 
     def __init__(self, sim: IFoodSimulator, client_id: str = "app-a") -> None:
+        """A logged-in session of `client_id` on `sim`."""
         self.sim, self.client_id = sim, client_id
         self.session = requests.Session()
         self.login()
 
     def login(self) -> None:
+        """Get a token and send it from now on."""
         answer = self.session.post(f"{self.sim.url}/authentication/v1.0/oauth/token", timeout=5, data={
             "grantType": "client_credentials", "clientId": self.client_id, "clientSecret": CREDENTIALS[self.client_id]})
         assert answer.status_code == 200, answer.text
         self.session.headers["Authorization"] = f"Bearer {answer.json()['accessToken']}"
 
     def get(self, path: str, **kwargs) -> requests.Response:
+        """GET a path of the simulator."""
         return self.session.get(f"{self.sim.url}{path}", timeout=5, **kwargs)
 
     def post(self, path: str, **kwargs) -> requests.Response:
+        """POST to a path of the simulator."""
         return self.session.post(f"{self.sim.url}{path}", timeout=5, **kwargs)
 
     def poll(self, path: str = POLL, **kwargs) -> list[dict]:
+        """Poll once: the events, or [] on 204."""
         answer = self.get(path, **kwargs)
         assert answer.status_code in (200, 204), answer.text
         return answer.json() if answer.status_code == 200 else []
 
     def ack(self, events: list[dict], path: str = ACK) -> None:
+        """Acknowledge the events."""
         assert self.post(path, json=[{"id": e["id"]} for e in events]).status_code == 202
 
     def details(self, order_id: str) -> dict:
+        """The order's details, money as Decimal."""
         answer = self.get(f"/order/v1.0/orders/{order_id}")
         assert answer.status_code == 200, answer.text
         return json.loads(answer.text, parse_float=Decimal)
 
     def act(self, order_id: str, action: str, **kwargs) -> requests.Response:
+        """POST an action on an order."""
         return self.post(f"/order/v1.0/orders/{order_id}/{action}", **kwargs)
 
 
 def codes(events: list[dict]) -> list[str]:
+    """The events' codes, in order."""
     return [e["code"] for e in events]
 
 
@@ -301,7 +312,9 @@ def test_unacknowledged_deliveries_strike_and_block_polling(sim):
     assert sim.unacked("app-a") == [] and sim.blocked("app-a")
     blocked = api.get(POLL)
     assert blocked.status_code == 429
-    assert blocked.json() == {"code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."}
+    assert blocked.json() == {
+        "code": "429", "message": "Multiple events have been delivered without proper acknowledgment confirmation. Throttling applied."
+    }
     sim.advance(5 * 60 + 1)
     assert api.get(POLL).status_code == 204
     sim.place_orders(3, merchant_id=M1)
@@ -356,11 +369,13 @@ def test_merchant_status_follows_polling_presence(sim):
     status_path = f"/merchant/v1.0/merchants/{M1}/status"
 
     def status() -> dict:
+        """The first entry of the status path's answer."""
         answer = api.get(status_path)
         assert answer.status_code == 200
         return answer.json()[0]
 
     def validation(entry: dict, code: str) -> str:
+        """The state of one validation of an entry."""
         return next(v["state"] for v in entry["validations"] if v["code"] == code)
 
     assert status()["state"] == "CLOSED" and validation(status(), "is-connected") == "CLOSED"

@@ -25,22 +25,26 @@ class Receiver(FakeProviderServer):
     """A local webhook receiver answering the statuses queued in `answers` (then 202)."""
 
     def __init__(self) -> None:
+        """A receiver answering 202 unless told otherwise."""
         super().__init__()
         self.answers: list[int] = []
         self.route("POST", "/hook", self.receive)
 
     def receive(self, request: FakeRequest):
+        """POST /hook: the next queued status (202 by default); a keepalive gets only its first merchant back."""
         status = self.answers.pop(0) if self.answers else 202
         if status == 202 and request.json().get("code") == "KEEPALIVE" and "merchantIds" in request.json():
             return json_response(202, {"merchantIds": request.json()["merchantIds"][:1]})
         return json_response(status, {} if status < 300 else {"error": "down"})
 
     def hooks(self, code: str | None = None) -> list[FakeRequest]:
+        """The recorded POSTs to /hook, those with `code` when given."""
         return [r for r in self.requests_to("/hook") if code is None or r.json()["code"] == code]
 
 
 @pytest.fixture
 def sim() -> Iterator[IFoodSimulator]:
+    """A running iFood simulator, stopped after the test."""
     server = IFoodSimulator(credentials={"app": SECRET}, seed=1).start()
     yield server
     server.stop()
@@ -48,6 +52,7 @@ def sim() -> Iterator[IFoodSimulator]:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    """A running webhook receiver, stopped after the test."""
     server = Receiver().start()
     yield server
     server.stop()
@@ -165,6 +170,7 @@ def test_placing_orders_in_the_background(sim):
 
 
 def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -179,6 +185,7 @@ def run_simulator(*args: str) -> tuple[subprocess.Popen, list[str]]:
 
 
 def read_until(process: subprocess.Popen, lines: list[str], needle: str) -> None:
+    """Read the process's output into `lines` until one holds `needle` (or fail with it all)."""
     for line in process.stdout:
         lines.append(line)
         if needle in line:
@@ -187,6 +194,7 @@ def read_until(process: subprocess.Popen, lines: list[str], needle: str) -> None
 
 
 def stop(process: subprocess.Popen) -> None:
+    """Terminate the process and wait for it."""
     process.terminate()
     process.wait(timeout=10)
 

@@ -51,7 +51,9 @@ def test_the_cli_refuses_it_too(ifood, ifood_sim, other_workspace):
 def test_the_database_refuses_a_second_row_for_the_account_even_in_a_race(ifood, other_workspace):
     assert ifood.exclusive_key == f"ifood:{CLIENT_ID}"
     with pytest.raises(IntegrityError), transaction.atomic():
-        Integration.objects.create(workspace=other_workspace, integration_type="ifood", name="Race", unique_id=CLIENT_ID, exclusive_key=ifood.exclusive_key)
+        Integration.objects.create(
+            workspace=other_workspace, integration_type="ifood", name="Race", unique_id=CLIENT_ID, exclusive_key=ifood.exclusive_key
+        )
 
 
 def test_an_account_connected_twice_before_the_rule_is_refused_on_reconfigure(ifood, ifood_sim, other_workspace):

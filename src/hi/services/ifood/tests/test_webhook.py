@@ -26,7 +26,8 @@ VECTOR_SIGNATURE = "6f9ed23a7b505a3b6907c5f6eb2ad1b056fbf35a643d365a9a072ed7aabc
 
 def event_body(event_id: str, code: str = "PLC", order_id: str | None = None, **extra) -> bytes:
     """One iFood event as iFood posts it (compact JSON)."""
-    event = {"id": event_id, "code": code, "fullCode": {"PLC": "PLACED"}.get(code, code), "orderId": order_id or str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
+    event = {"id": event_id, "code": code, "fullCode": {"PLC": "PLACED"}.get(code, code),
+             "orderId": order_id or str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
              "merchantId": MERCHANTS[0], "createdAt": "2026-12-03T10:00:00.123Z", "salesChannel": "IFOOD", "metadata": {}, **extra}
     return json.dumps(event, separators=(",", ":")).encode()
 
@@ -55,12 +56,15 @@ class TestIFoodReceiver(InboundReceiverContractTests):
 
     @pytest.fixture
     def integration(self, workspace, ifood_sim):
+        """An iFood integration receiving events by webhook."""
         return add_ifood(workspace, ifood_sim, event_mode="webhook")
 
     def valid_body(self, event_id: str) -> bytes:
+        """A PLC event as iFood posts it."""
         return event_body(event_id)
 
     def signed_headers(self, integration, body: bytes) -> dict[str, str]:
+        """iFood's signature of the body."""
         return {"X-IFood-Signature": sign(body)}
 
     def processed(self, integration) -> int:
@@ -75,9 +79,11 @@ class TestWebhookMode:
 
     @pytest.fixture
     def integration(self, workspace, ifood_sim):
+        """An iFood integration receiving events by webhook."""
         return add_ifood(workspace, ifood_sim, event_mode="webhook")
 
     def post(self, integration, body: bytes, signature: str | None = None):
+        """POST the body with its signature (or the one given)."""
         return post_as_provider(receive_path(integration), body, {"X-IFood-Signature": signature if signature is not None else sign(body)})
 
     def test_a_bad_signature_is_refused_with_401_and_nothing_is_processed(self, integration):
@@ -125,7 +131,9 @@ def test_the_simulators_signed_webhooks_become_orders_once_and_bad_signatures_ar
 
     integration = add_ifood(workspace, ifood_sim, event_mode="webhook")
     ifood_sim.duplicates = True
-    sender = ifood_sim.configure_webhook(f"{live_server.url}{receive_path(integration)}", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True)
+    sender = ifood_sim.configure_webhook(
+        f"{live_server.url}{receive_path(integration)}", client_id=CLIENT_ID, keepalive_s=0.2, per_merchant=True
+    )
     placed = set(ifood_sim.place_orders(3))
     assert wait_for(lambda: len(sender.delivered) >= 6, 20), sender.attempts
     process_pending()

@@ -50,7 +50,7 @@ def test_two_workers_on_one_credential_poll_through_one_consumer(workspace, ifoo
 
 
 def test_a_worker_killed_between_storing_and_acknowledging_loses_and_duplicates_nothing(workspace, ifood_sim, start_worker):
-    """Given duplicates, disorder and 404s, when a worker dies mid-poll (stored, not acked), then its successor ends with N orders, all acked."""
+    """Given duplicates, disorder and 404s, when a worker dies mid-poll (stored, not acked), its successor ends with N orders, all acked."""
     # given
     integration = add_ifood(workspace, ifood_sim)
     ifood_sim.duplicates = True
@@ -60,6 +60,7 @@ def test_a_worker_killed_between_storing_and_acknowledging_loses_and_duplicates_
     fast_ack = ifood_sim.routes[("POST", ACK)]
 
     def lost_ack(request):
+        """An acknowledgment that never arrives."""
         # The worker dies before its acknowledgment reaches iFood: nothing is acknowledged.
         time.sleep(SLOW_ACK_S)
         return json_response(503, {"error": "never arrived"})

@@ -1,4 +1,4 @@
-"""A simulator of the endpoint a webhook integration delivers to: a real HTTP server on 127.0.0.1 that verifies Standard Webhooks signatures."""
+"""The endpoint a webhook integration delivers to, simulated: a real HTTP server on 127.0.0.1 verifying Standard Webhooks signatures."""
 # The webhooks service's "provider" is the receiver of its deliveries. This one checks each POST to /hook as the
 # Standard Webhooks specification says a receiver must (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md):
 # the three headers, a timestamp within five minutes, and a v1 signature, base64 HMAC-SHA256 of
@@ -42,6 +42,14 @@ def signature_problem(secret: str, headers: dict[str, str], body: bytes, now: fl
     return ""
 
 
+def parsed(request: FakeRequest) -> Any:
+    """A recorded request's JSON body, or None when it is not JSON."""
+    try:
+        return request.json()
+    except ValueError:
+        return None
+
+
 def is_ping(body: Any) -> bool:
     """Whether a received body is hi's ping (connection tests and activations) rather than a delivery."""
     return isinstance(body, dict) and body.get("type") == "ping"
@@ -51,6 +59,7 @@ class EndpointSimulator(FakeProviderServer):
     """Receives deliveries on /hook: 401 when one does not verify under `secret` (None accepts any), else 200."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, secret: str | None = DEFAULT_SECRET) -> None:
+        """A receiver on `host`:`port` verifying under `secret` (None: accepting any)."""
         super().__init__(host, port)
         self.secret = secret
         self.route("POST", PATH, self.receive)
@@ -69,23 +78,18 @@ class EndpointSimulator(FakeProviderServer):
                 return json_response(401, {"error": "invalid signature", "reason": problem})
         return json_response(200, {"ok": True})
 
-    def received(self) -> list[dict]:
+    def received(self) -> list[dict | None]:
         """Every POST to /hook, parsed (a body that is not JSON as None)."""
-        found = []
-        for request in self.requests_to(PATH):
-            try:
-                found.append(request.json())
-            except ValueError:
-                found.append(None)
-        return found
+        return [parsed(request) for request in self.requests_to(PATH)]
 
     def deliveries(self) -> list[FakeRequest]:
         """Recorded POSTs to /hook that are not pings."""
-        return [request for request, body in zip(self.requests_to(PATH), self.received()) if not is_ping(body)]
+        # Each request is parsed from the same snapshot, so a POST arriving meanwhile cannot pair a body with another request.
+        return [request for request in self.requests_to(PATH) if not is_ping(parsed(request))]
 
     def pings(self) -> list[FakeRequest]:
         """Recorded pings to /hook."""
-        return [request for request, body in zip(self.requests_to(PATH), self.received()) if is_ping(body)]
+        return [request for request in self.requests_to(PATH) if is_ping(parsed(request))]
 
     def show_deliveries(self, request: FakeRequest) -> Response:
         """GET /_simulator/deliveries: the bodies received on /hook, latest last."""

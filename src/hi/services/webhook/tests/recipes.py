@@ -77,6 +77,7 @@ class Receiver:
     """A recipe's receiver running as its own process: the URL it listens on, and the events it printed."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        """Run `command` with `env` on a free port, its output read line by line."""
         self.process = subprocess.Popen(
             # stderr joins stdout: a receiver's crash shows up where the test looks for its events.
             command, env={**os.environ, "PORT": "0", **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -90,10 +91,12 @@ class Receiver:
         self.url = first.removeprefix("listening on ").strip()
 
     def _read(self) -> None:
+        """Queue the receiver's output lines."""
         for line in self.process.stdout:
             self.lines.put(line.rstrip("\n"))
 
     def _next(self, timeout_s: float) -> str:
+        """The next output line, or "" after `timeout_s`."""
         try:
             return self.lines.get(timeout=timeout_s)
         except queue.Empty:

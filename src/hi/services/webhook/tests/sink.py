@@ -12,9 +12,10 @@ HEADER_AUTH_REFUSAL = "Authorization data is wrong!"
 
 
 class WebhookSink(EndpointSimulator):
-    """The service's simulator, verifying with the Python recipe's own `verify` (when given a `secret`) after n8n's Header Auth (`header`)."""
+    """The service's simulator, verifying with the Python recipe's `verify` (when given a `secret`) after n8n's Header Auth (`header`)."""
 
     def __init__(self, secret: str | None = None, header: tuple[str, str] | None = None) -> None:
+        """A sink verifying under `secret` when given, behind the Header Auth `header` when given."""
         super().__init__(secret=secret)
         self.header = header
 

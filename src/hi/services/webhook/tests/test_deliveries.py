@@ -24,7 +24,9 @@ TOKEN = "Bearer extra-header-canary-7f3a"
 
 
 
-def test_each_attempt_is_logged_with_redacted_headers_bodies_status_and_latency(workspace, sink, client, django_capture_on_commit_callbacks):
+def test_each_attempt_is_logged_with_redacted_headers_bodies_status_and_latency(
+    workspace, sink, client, django_capture_on_commit_callbacks
+):
     # given an endpoint with an extra Authorization header, and a receiver failing once
     integration = add_endpoint(workspace, sink.endpoint, headers=f'{{"Authorization": "{TOKEN}", "X-Tenant": "cafe"}}')
     emit(django_capture_on_commit_callbacks, workspace, "order.created", {"id": 7, "note": "x" * 6000})
@@ -51,8 +53,12 @@ def test_each_attempt_is_logged_with_redacted_headers_bodies_status_and_latency(
     assert TOKEN not in page and SECRET not in page
     listing = client.get(reverse("webhook-deliveries", args=[integration.pk]), {"status": "delivered", "type": "order.created"})
     assert f'data-delivery="{delivery.pk}"' in listing.content.decode()
-    assert f'data-delivery="{delivery.pk}"' not in client.get(reverse("webhook-deliveries", args=[integration.pk]), {"status": "failed"}).content.decode()
-    assert f'data-delivery="{delivery.pk}"' not in client.get(reverse("webhook-deliveries", args=[integration.pk]), {"type": "order.paid"}).content.decode()
+    assert f'data-delivery="{delivery.pk}"' not in client.get(
+        reverse("webhook-deliveries", args=[integration.pk]), {"status": "failed"}
+    ).content.decode()
+    assert f'data-delivery="{delivery.pk}"' not in client.get(
+        reverse("webhook-deliveries", args=[integration.pk]), {"type": "order.paid"}
+    ).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -162,7 +168,9 @@ def test_the_cli_lists_resends_and_recovers(workspace, sink, django_capture_on_c
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("webhook", "recover", str(integration.pk), "--since", "soon")
     out = io.StringIO()
-    call_command("webhook", "recover", str(integration.pk), "--since", (timezone.now() - timedelta(hours=1)).isoformat(), "--json", stdout=out)
+    call_command(
+        "webhook", "recover", str(integration.pk), "--since", (timezone.now() - timedelta(hours=1)).isoformat(), "--json", stdout=out
+    )
     assert json.loads(out.getvalue())["recovered"] == 1
     with pytest.raises(CommandError, match="already queued"):
         call_command("webhook", "resend", str(integration.pk), str(row["id"]))

@@ -10,7 +10,6 @@ from django.urls import reverse
 from hi.conftest import member
 from hi.integrations.testing import FakeProviderServer
 from hi.integrations.testing.canary import CANARY, all_database_text, echo_body, leaks
-from hi.services.webhook.models import Delivery
 from hi.workspaces.models import Role
 
 from .helpers import SECRET, add_endpoint, emit, event_deliveries, make_due, run_due
@@ -26,6 +25,7 @@ def echo():
     server.status = 200
 
     def answer(request):
+        """Echo every credential-like header back in the body."""
         values = [value for name, value in request.headers.items() if name.lower().startswith(("authorization", "x-"))]
         values += [value.partition(" ")[2] for value in values if " " in value]
         return server.status, {"Content-Type": "text/plain"}, echo_body(values).encode()

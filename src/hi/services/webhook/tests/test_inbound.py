@@ -24,7 +24,9 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 def endpoint(workspace, name="n8n", url="https://n8n.example.com/hook", events="*") -> Integration:
     """An active webhook endpoint (its outbound URL is never called here)."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name=name, unique_id=url, state=IntegrationState.ACTIVE)
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name=name, unique_id=url, state=IntegrationState.ACTIVE
+    )
     save_attributes(integration, {"url": url, "secret": SECRET, "events": events}, actor="test")
     return integration
 
@@ -55,12 +57,15 @@ class TestWebhookReceiverContract(InboundReceiverContractTests):
 
     @pytest.fixture
     def integration(self, workspace) -> Integration:
+        """An active webhook endpoint."""
         return endpoint(workspace)
 
     def valid_body(self, event_id: str) -> bytes:
+        """A Standard Webhooks event body."""
         return body_for(event_id)
 
     def signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
+        """The Standard Webhooks headers signing the body."""
         return signed(body)
 
     def stale_signed_headers(self, integration: Integration, body: bytes) -> dict[str, str]:
@@ -144,7 +149,10 @@ HEADER_VALUES = st.text(st.characters(min_codepoint=32, max_codepoint=255, exclu
 
 
 @FUZZ
-@given(body=st.binary(max_size=2048) | st.builds(lambda i: body_for(i), st.text(max_size=40)), headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=5))
+@given(
+    body=st.binary(max_size=2048) | st.builds(lambda i: body_for(i), st.text(max_size=40)),
+    headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=5)
+)
 def test_fuzz_random_bodies_and_headers_never_500_and_never_create_an_event(workspace, body, headers):
     # given
     integration = Integration.objects.filter(workspace=workspace).first() or endpoint(workspace)

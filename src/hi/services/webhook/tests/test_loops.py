@@ -1,4 +1,4 @@
-"""Webhook endpoints cannot loop: deliveries carry Hi-Origin, a message back at its hi is not forwarded, and own receive URLs are refused."""
+"""Webhook endpoints cannot loop: deliveries carry Hi-Origin, a message back at its hi is not forwarded, own receive URLs are refused."""
 from __future__ import annotations
 
 import json
@@ -37,6 +37,7 @@ class Relay(FakeProviderServer):
     """An automation tool that forwards each request it gets, headers and all, to `target` (set later)."""
 
     def __init__(self) -> None:
+        """A relay with no target yet."""
         super().__init__()
         self.target = ""
         self.route("POST", "/relay", self.forward)
@@ -47,6 +48,7 @@ class Relay(FakeProviderServer):
         return f"{self.url}/relay"
 
     def forward(self, request):
+        """POST /relay: forward the request to the target, as a relay would, and answer with its answer."""
         headers = {name: value for name, value in request.headers.items() if name not in HOP_HEADERS}
         answer = requests.post(self.target, data=request.body, headers=headers, timeout=10)
         return answer.status_code, {"Content-Type": "application/json"}, answer.content
@@ -63,7 +65,9 @@ def relays():
 
 def endpoint(workspace, name: str, url: str, events: str = "webhook.received") -> Integration:
     """An active endpoint that forwards the events it is given to `url` (both share one secret, as in the issue)."""
-    integration = Integration.objects.create(workspace=workspace, integration_type="webhook", name=name, unique_id=url, state=IntegrationState.ACTIVE)
+    integration = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name=name, unique_id=url, state=IntegrationState.ACTIVE
+    )
     save_attributes(integration, {"url": url, "secret": SECRET, "events": events}, actor="test")
     return integration
 
@@ -97,12 +101,16 @@ def test_two_endpoints_forwarding_to_each_others_receive_urls_through_relays_sto
 
 
 @pytest.mark.django_db
-def test_every_delivery_carries_this_installations_origin_after_where_the_message_has_been(workspace, sink, django_capture_on_commit_callbacks):
+def test_every_delivery_carries_this_installations_origin_after_where_the_message_has_been(
+    workspace, sink, django_capture_on_commit_callbacks
+):
     # given an endpoint delivering to the sink, and a received event that came through another hi
     target = endpoint(workspace, "sink", sink.endpoint, events="*")
     other = Integration.objects.create(workspace=workspace, integration_type="webhook", name="in", unique_id="in", state="active")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        publish("webhook.received", {"integration": str(other.pk), "payload": {}, "via": ["0123456789abcdef"]}, workspace, integration=other)
+        publish(
+            "webhook.received", {"integration": str(other.pk), "payload": {}, "via": ["0123456789abcdef"]}, workspace, integration=other
+        )
         publish("order.created", {"id": 1}, workspace)
     # when the deliveries are sent
     run_due()
@@ -165,7 +173,9 @@ def test_a_stored_delivery_url_that_is_one_of_our_receive_urls_is_refused_at_sen
 def test_activating_an_endpoint_whose_url_is_one_of_our_receive_urls_fails_without_calling_it(workspace, sink):
     # given a disabled endpoint whose stored URL is another endpoint's receive URL, reached through the sink's host
     other = endpoint(workspace, "other", "https://other.example.com/hook", events="nothing.matches")
-    looped = Integration.objects.create(workspace=workspace, integration_type="webhook", name="looped", unique_id="looped", state=IntegrationState.DISABLED)
+    looped = Integration.objects.create(
+        workspace=workspace, integration_type="webhook", name="looped", unique_id="looped", state=IntegrationState.DISABLED
+    )
     save_attributes(looped, {"url": f"{sink.url}{receive_path(other)}", "secret": SECRET}, actor="test")
     # when it is activated
     looped = lifecycle.activate(looped, "test")

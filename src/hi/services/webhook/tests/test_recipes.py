@@ -12,7 +12,17 @@ from hi.integrations.api import IntegrationType
 from hi.integrations.testing import setup
 
 from .helpers import SECRET, add_endpoint, emit, run_due
-from .recipes import N8N_CODE_NODE, NODE_DIR, NODE_RECEIVER, PYTHON_RECEIVER, RECIPES, n8n_workflow, node_receiver, python_receiver, python_recipe
+from .recipes import (
+    N8N_CODE_NODE,
+    NODE_DIR,
+    NODE_RECEIVER,
+    PYTHON_RECEIVER,
+    RECIPES,
+    n8n_workflow,
+    node_receiver,
+    python_receiver,
+    python_recipe,
+)
 from .sink import HEADER_AUTH_REFUSAL, WebhookSink
 
 DOC = Path(settings.BASE_DIR) / "docs" / "services" / "webhook.md"
@@ -87,8 +97,15 @@ def test_the_n8n_code_node_verifies_real_deliveries_and_each_failure_looks_as_do
         headers = json.dumps({"X-Hi-Key": "kitchen-key"})
         # what each failure looks like in hi: a wrong Header Auth value, then a secret n8n does not have
         for raw, said in (
-            ({"headers": json.dumps({"X-Hi-Key": "last-years-key"}), "secret": SECRET}, f"(HTTP 403): that is usually its own authentication, not the signature. Check the extra headers (for n8n: the Header Auth credential's name and value). It answered: “{HEADER_AUTH_REFUSAL}”."),
-            ({"headers": headers, "secret": OTHER}, "refused the signature (HTTP 401): configure this secret there, then test again. It answered: “invalid signature”."),
+            (
+                {"headers": json.dumps({"X-Hi-Key": "last-years-key"}), "secret": SECRET},
+                "(HTTP 403): that is usually its own authentication, not the signature. Check the extra headers "
+                f"(for n8n: the Header Auth credential's name and value). It answered: “{HEADER_AUTH_REFUSAL}”."
+            ),
+            (
+                {"headers": headers, "secret": OTHER},
+                "refused the signature (HTTP 401): configure this secret there, then test again. It answered: “invalid signature”."
+            ),
         ):
             with pytest.raises(setup.SetupError) as caught:
                 setup.add_integration(workspace, IntegrationType.WEBHOOK, "", {"url": workflow.url, **raw}, actor="test")
@@ -112,6 +129,7 @@ def test_a_check_over_a_re_serialised_body_passes_ascii_events_and_fails_accente
     assert b"\\u00e9" in accented.body and CUSTOMER.encode() not in accented.body
 
     def re_serialised(request) -> bytes:
+        """The request's JSON as a tool that parsed it sends it on."""
         # What a tool that parsed the JSON sends on (JavaScript's JSON.stringify keeps "é" as it is).
         return json.dumps(json.loads(request.body), separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -24,6 +24,7 @@ from .sink import WebhookSink
 
 @pytest.fixture
 def sink():
+    """A sink accepting any signature, stopped after the test."""
     server = WebhookSink().start()  # accepts any signature: the test verifies each one itself
     yield server
     server.stop()

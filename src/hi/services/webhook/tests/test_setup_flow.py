@@ -1,5 +1,6 @@
-"""Setting an endpoint up against a receiver that verifies: a secret to configure before the test, refusals that say
-which check failed, and pings signed like deliveries during a rotation."""
+"""Setting an endpoint up against a receiver that verifies: a secret first, refusals that say why, signed pings in a rotation."""
+# The secret is configured on the receiver before the test; a refusal says which check failed; pings during a
+# rotation are signed like deliveries.
 from __future__ import annotations
 
 import io
@@ -105,6 +106,7 @@ def test_a_403_is_the_receivers_own_authentication_and_a_401_the_signature_each_
 
 def test_the_receivers_refusal_is_cut_short_and_redacted_and_any_other_answer_stays_withheld(workspace):
     def refusing(status: int):
+        """A route refusing with `status` and echoing the credential."""
         # A receiver echoing the credential it was sent, at length.
         return lambda request: (status, {"Content-Type": "text/plain"}, (f"bad key {CANARY} " + "x" * 2000).encode())
 
@@ -113,7 +115,9 @@ def test_the_receivers_refusal_is_cut_short_and_redacted_and_any_other_answer_st
         for status in (401, 403, 500, 400):
             receiver.route("POST", "/hook", refusing(status))
             with pytest.raises(setup.SetupError) as caught:
-                setup.add_integration(workspace, IntegrationType.WEBHOOK, "", {"url": receiver.endpoint, "secret": SECRET, "headers": headers}, actor="test")
+                setup.add_integration(
+                    workspace, IntegrationType.WEBHOOK, "", {"url": receiver.endpoint, "secret": SECRET, "headers": headers}, actor="test"
+                )
             message = caught.value.message
             assert not leaks(message, CANARY) and f"HTTP {status}" in message
             if status in (401, 403):

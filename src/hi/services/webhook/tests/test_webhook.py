@@ -151,7 +151,9 @@ def test_the_signing_secret_is_shown_once_by_the_cli_and_the_console(workspace, 
     sink.route("POST", "/cli", sink.receive)
     sink.route("POST", "/console", sink.receive)
     out = io.StringIO()
-    call_command("integration", "add", "webhook", "--name", "CLI", "--set", f"url={sink.url}/cli", "--set", f"secret={SECRET}", "--json", stdout=out)
+    call_command(
+        "integration", "add", "webhook", "--name", "CLI", "--set", f"url={sink.url}/cli", "--set", f"secret={SECRET}", "--json", stdout=out
+    )
     assert jsonlib.loads(out.getvalue())["signing_secret"] == SECRET
     client.force_login(member(workspace, "opal", Role.OPERATOR))
     data = {"name": "Console", "url": f"{sink.url}/console", "secret": SECRET, "events": "*", "description": ""}

@@ -48,7 +48,7 @@ def deliveries_of(sink: WebhookSink) -> list:
 def test_a_worker_killed_mid_send_loses_no_delivery_and_resends_under_the_same_webhook_id(
     workspace, sink, settings, start_worker
 ):
-    """Given queued deliveries and a slow receiver, when the worker dies mid-send, then a second worker delivers each event at least once under one webhook-id."""
+    """Given a slow receiver, when the worker dies mid-send, a second worker delivers each queued event at least once, under one id."""
     # Given: an active endpoint on the sink, and EVENTS order.created deliveries queued for it.
     settings.HI_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     # Only order.created: the activation's own integration.state_changed event is not delivered.

@@ -91,8 +91,9 @@ class Notifier:
 
     def __init__(self, knobs: Any, build: Callable[[list[dict[str, Any]]], dict[str, Any]],
                  now: Callable[[], float], records: list[dict[str, Any]], lock: Any) -> None:
-        """`knobs` is read at each post (callback_url, app_secret, pauses…); `build` wraps fragments in the envelope;
-        `records` (every post, newest last) is changed only under `lock`, the simulator's."""
+        """The notifier's inputs: the simulator's knobs, the envelope builder, its clock, and the records kept under `lock`."""
+        # `knobs` is read at each post (callback_url, app_secret, pauses…); `build` wraps fragments in the envelope;
+        # `records` (every post, newest last) is changed only under `lock`, the simulator's.
         self.knobs, self.build, self.now, self.records, self.lock = knobs, build, now, records, lock
         self._heap: list[_Due] = []
         self._seq = itertools.count()

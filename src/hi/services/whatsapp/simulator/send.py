@@ -190,7 +190,7 @@ class SendMixin:
         if self.out_of_order_notifications:
             # The timestamps keep the true order; only the arrival order is reversed (read first, sent last).
             delays.reverse()
-        for status, delay in zip(statuses, delays):
+        for status, delay in zip(statuses, delays, strict=True):
             after = self._reply_later(wa_id) if status["status"] == "read" and category else None
             self.notifier.schedule({"statuses": [status]}, delay, after)
 

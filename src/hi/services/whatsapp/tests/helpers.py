@@ -6,12 +6,8 @@ from typing import Callable
 
 from django.utils import timezone
 
-from hi.integrations.api import receive_path
-from hi.integrations.api import Directive, DirectiveStatus, Integration
-from hi.integrations.api import IntegrationType
-from hi.integrations.testing import setup
-from hi.integrations.testing import claim, execute
-from hi.integrations.testing import process_pending
+from hi.integrations.api import Directive, DirectiveStatus, Integration, IntegrationType, receive_path
+from hi.integrations.testing import claim, execute, process_pending, setup
 from hi.integrations.testing.inbound import post_as_provider
 
 #: Canaries: they must never show up in HTML, logs, diagnostics or errors.
@@ -35,8 +31,8 @@ def add_whatsapp(workspace, sim, name: str = "WhatsApp", **extra) -> Integration
 
 
 def deliver(sim, integration: Integration, timeout_s: float = 10.0) -> list[int]:
-    """Post every notification the simulator made since the last call to the integration's receive URL, as Meta
-    would (its exact bytes and signature); the answers' statuses."""
+    """Post the simulator's notifications since the last call to the integration's receive URL, as Meta would; their statuses."""
+    # As Meta would: its exact bytes and signature.
     sim.drain(timeout_s)
     done = getattr(sim, "hi_delivered", 0)
     records = list(sim.notifications[done:])

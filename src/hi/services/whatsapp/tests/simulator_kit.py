@@ -21,9 +21,11 @@ class Clock:
     """A fake clock (unix seconds) the simulator reads; tests move it by hand."""
 
     def __init__(self) -> None:
+        """A clock at a fixed time."""
         self.t = 1_750_000_000.0
 
     def __call__(self) -> float:
+        """The clock's time."""
         return self.t
 
 
@@ -31,6 +33,7 @@ class Receiver(FakeProviderServer):
     """A tiny callback in Meta's style: GET verification with a token, POSTs checked over the raw bytes, then stored."""
 
     def __init__(self, verify_token: str = VERIFY, secret: str = SECRET) -> None:
+        """A receiver with `verify_token` and `secret`, answering 200 unless told otherwise."""
         super().__init__()
         self.verify_token, self.secret = verify_token, secret
         #: Statuses to answer the next POSTs with (then 200).
@@ -80,18 +83,22 @@ class Graph:
     """A client of the simulator's Graph API holding the access token."""
 
     def __init__(self, sim: WhatsAppSimulator, version: str = "v23.0", token: str = TOKEN) -> None:
+        """A session on `sim`'s Graph API `version` with `token`."""
         self.sim, self.version = sim, version
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
+        """GET a Graph API path."""
         return self.session.get(f"{self.sim.url}/{self.version}/{path.lstrip('/')}", timeout=kwargs.pop("timeout", 5), **kwargs)
 
     def send(self, body: dict[str, Any], **kwargs: Any) -> requests.Response:
+        """POST a message to send."""
         return self.session.post(f"{self.sim.url}/{self.version}/{PHONE_ID}/messages", json=body,
                                  timeout=kwargs.pop("timeout", 5), **kwargs)
 
     def control(self, knobs: dict[str, Any]) -> requests.Response:
+        """Set the simulator's fault knobs."""
         return requests.post(f"{self.sim.url}/_simulator/faults", json=knobs, timeout=5)
 
 
@@ -119,11 +126,13 @@ def error_of(answer: requests.Response) -> dict[str, Any]:
 
 @pytest.fixture
 def clock() -> Clock:
+    """A clock at a fixed time."""
     return Clock()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    """A running webhook receiver, stopped after the test."""
     server = Receiver().start()
     yield server
     server.stop()
@@ -141,4 +150,5 @@ def sim(clock: Clock, receiver: Receiver) -> Iterator[WhatsAppSimulator]:
 
 @pytest.fixture
 def graph(sim: WhatsAppSimulator) -> Graph:
+    """A Graph API session on the simulator."""
     return Graph(sim)

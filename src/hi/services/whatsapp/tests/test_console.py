@@ -98,8 +98,11 @@ def test_the_cli_keeps_the_window_too_and_lists_messages_as_json(whatsapp, wa_si
         messages_cli("send", str(whatsapp.pk), "--to", CUSTOMER, "--text", "Oi")
     order = make_order(workspace)
     queued = json.loads(messages_cli("send", str(whatsapp.pk), "--to", "+55 11 98765-4321", "--template", "order_confirmed",
-                                     "--param", "Ana", "--param", "4821", "--param", "R$ 58,90", "--param", "Cantina", "--order", order.ref, "--json"))
-    assert (queued["status"], queued["template"], queued["order"], queued["phone"]) == ("queued", "order_confirmed", order.ref, f"+{CUSTOMER}")
+                                     "--param", "Ana", "--param", "4821", "--param", "R$ 58,90", "--param", "Cantina",
+                                     "--order", order.ref, "--json"))
+    assert (queued["status"], queued["template"], queued["order"], queued["phone"]) == (
+        "queued", "order_confirmed", order.ref, f"+{CUSTOMER}"
+    )
     work_until(wa_sim, whatsapp, lambda: Message.objects.get(pk=queued["id"]).status == "read")
     listed = json.loads(messages_cli("list", "--workspace", workspace.slug, "--order", order.ref, "--json"))
     assert [(m["id"], m["status"], m["direction"]) for m in listed] == [(queued["id"], "read", "out")]
@@ -111,7 +114,9 @@ def test_an_uncertain_send_offers_retry_and_mark_as_sent_in_the_console_and_the_
     # given an uncertain send
     settings.HI_HTTP_DEADLINE_S = 1
     wa_sim.accept_then_timeout = 1
-    message = api.queue_outbound(whatsapp, CUSTOMER, template=api.TemplateSend("order_ready", "pt_BR", ("Ana", "4821", "x", "y")), actor="test")
+    message = api.queue_outbound(
+        whatsapp, CUSTOMER, template=api.TemplateSend("order_ready", "pt_BR", ("Ana", "4821", "x", "y")), actor="test"
+    )
     run_directives()
     settings.HI_HTTP_DEADLINE_S = 30
     page = operator_client.get(thread_url(message.contact)).content.decode()
@@ -136,7 +141,8 @@ def test_a_customers_image_is_fetched_on_demand_and_streamed_never_stored(operat
     # then the bytes come from WhatsApp now, as an attachment nobody caches
     body = b"".join(response.streaming_content)
     assert response.status_code == 200 and body.startswith(b"\x89PNG")
-    assert response["Content-Type"] == "image/png" and response["Cache-Control"] == "no-store" and "attachment" in response["Content-Disposition"]
+    assert response["Content-Type"] == "image/png" and response["Cache-Control"] == "no-store"
+    assert "attachment" in response["Content-Disposition"]
     assert "media" in message.media or message.media["id"]
     # and an expired media id is a clear page, not a 500
     wa_sim.media.clear()
@@ -154,7 +160,10 @@ def test_workspaces_never_see_each_others_contacts_or_messages(client, whatsapp,
     assert "Segredo" not in client.get(INBOX).content.decode()
     for url in (thread_url(message.contact), reverse("messaging-media", args=[message.pk])):
         assert client.get(url).status_code == 404
-    for url in (reverse("messaging-reply", args=[message.contact.pk]), reverse("messaging-retry", args=[message.pk]), reverse("messaging-mark-sent", args=[message.pk])):
+    for url in (
+        reverse("messaging-reply", args=[message.contact.pk]), reverse("messaging-retry", args=[message.pk]),
+        reverse("messaging-mark-sent", args=[message.pk])
+    ):
         assert client.post(url, {"kind": "text", "text": "x"}).status_code == 404
     assert json.loads(messages_cli("list", "--workspace", other_workspace.slug, "--json")) == []
     assert not Message.objects.filter(workspace=other_workspace).exists()
@@ -173,7 +182,10 @@ def test_a_viewer_reads_but_cannot_reply(viewer_client, whatsapp, wa_sim):
 def test_the_order_page_shows_the_messages_about_the_order(operator_client, whatsapp, wa_sim, workspace):
     # given a notification about an order, and the customer's answer to it
     order = make_order(workspace, customer_phone=f"+{CUSTOMER}")
-    sent = api.queue_outbound(whatsapp, CUSTOMER, template=api.TemplateSend("order_confirmed", "pt_BR", ("Ana", "4821", "R$ 36,90", "Cantina")), order=order, actor="test")
+    sent = api.queue_outbound(
+        whatsapp, CUSTOMER, template=api.TemplateSend("order_confirmed", "pt_BR", ("Ana", "4821", "R$ 36,90", "Cantina")), order=order,
+        actor="test"
+    )
     work_until(wa_sim, whatsapp, lambda: Message.objects.get(pk=sent.pk).status == "read")
     customer_writes(wa_sim, whatsapp, "Obrigado!")
     # when

@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from hi.integrations.api import Event
-from hi.integrations.api import IntegrationType
+from hi.integrations.api import Event, IntegrationType
 from hi.integrations.testing import GatewayContractTests
 from hi.integrations.testing.inbound import InboundReceiverContractTests
 from hi.services.whatsapp.inbound import WhatsAppReceiver
@@ -61,10 +60,14 @@ class TestWhatsAppReceiverContract(InboundReceiverContractTests):
 
     def valid_body(self, event_id: str) -> bytes:
         """A customer's text as Meta posts it (escaped), its wamid carrying `event_id`."""
-        return meta_dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+        return meta_dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages",
+                                                                                                              "value": {
             "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
             "contacts": [{"profile": {"name": "Conceição"}, "wa_id": "5511987654321"}],
-            "messages": [{"from": "5511987654321", "id": f"wamid.{event_id}", "timestamp": "1764763200", "type": "text", "text": {"body": "Olá, está aberto?"}}],
+            "messages": [{
+                "from": "5511987654321", "id": f"wamid.{event_id}", "timestamp": "1764763200", "type": "text",
+                "text": {"body": "Olá, está aberto?"}
+            }],
         }}]}]})
 
     def signed_headers(self, integration, body: bytes) -> dict[str, str]:

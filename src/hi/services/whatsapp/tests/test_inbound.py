@@ -8,8 +8,7 @@ import json
 import pytest
 from django.test import Client
 
-from hi.integrations.api import receive_path
-from hi.integrations.api import InboundEvent
+from hi.integrations.api import InboundEvent, receive_path
 from hi.integrations.testing.inbound import post_as_provider
 from hi.messaging.models import Contact, Message
 
@@ -106,7 +105,9 @@ def test_one_notification_with_several_entries_changes_and_items_stores_each_onc
     assert InboundEvent.objects.filter(integration=whatsapp, status=Status.DUPLICATE).exists()
 
 
-@pytest.mark.parametrize("kind", ["image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "unsupported", "hologram"])
+@pytest.mark.parametrize("kind", [
+    "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "unsupported", "hologram"
+])
 def test_every_kind_of_message_is_stored_and_unknown_ones_are_kept_raw(whatsapp, wa_sim, kind):
     # when
     wa_sim.customer_says("5511987654321", "Olá", kind=kind)

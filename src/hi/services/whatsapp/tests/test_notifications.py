@@ -24,7 +24,9 @@ def notifying(workspace, wa_sim):
     return add_whatsapp(workspace, wa_sim, notifications=MAPPING)
 
 
-def test_a_new_order_sends_its_customer_the_mapped_template_with_the_orders_values(notifying, wa_sim, workspace, django_capture_on_commit_callbacks):
+def test_a_new_order_sends_its_customer_the_mapped_template_with_the_orders_values(
+    notifying, wa_sim, workspace, django_capture_on_commit_callbacks
+):
     # when
     with django_capture_on_commit_callbacks(execute=True):
         order = make_order(workspace, extra={"merchant_name": "Cantina da Nonna"})
@@ -49,7 +51,9 @@ def test_an_order_never_gets_the_same_notification_twice(notifying, workspace, d
     assert sorted(Message.objects.filter(order=order).values_list("template_name", flat=True)) == ["order_confirmed", "order_dispatched"]
 
 
-def test_an_opted_out_customer_gets_no_notification_and_is_told_once_and_can_opt_back_in(notifying, wa_sim, workspace, django_capture_on_commit_callbacks):
+def test_an_opted_out_customer_gets_no_notification_and_is_told_once_and_can_opt_back_in(
+    notifying, wa_sim, workspace, django_capture_on_commit_callbacks
+):
     # given: the customer writes PARAR (twice)
     customer_writes(wa_sim, notifying, "PARAR", wa_id=PHONE)
     customer_writes(wa_sim, notifying, "parar", wa_id=PHONE)

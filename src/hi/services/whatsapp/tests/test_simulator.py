@@ -16,8 +16,7 @@ from hi.integrations.testing.waiting import wait_for
 from hi.services.whatsapp.simulator import WhatsAppSimulator
 from hi.services.whatsapp.simulator.control import FAULT_KNOBS, SIM_KNOBS
 
-from .simulator_kit import (CUSTOMER, PHONE_ID, TOKEN, WABA, Graph, clock, error_of, graph, receiver, sim,  # noqa: F401
-                            template_body, text_body)
+from .simulator_kit import CUSTOMER, PHONE_ID, TOKEN, WABA, Graph, clock, error_of, graph, receiver, sim, template_body, text_body  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[5]
 FIELDS = "fields=display_phone_number,verified_name,quality_rating"

@@ -13,8 +13,7 @@ from hi.integrations.testing.waiting import wait_for
 from hi.services.whatsapp.simulator import WhatsAppSimulator, meta_dumps, sign
 from hi.services.whatsapp.simulator.inbound import KNOWN_KINDS, MEDIA_KINDS
 
-from .simulator_kit import (CUSTOMER, PHONE_ID, SECRET, VERIFY, WABA, Receiver, clock, graph, receiver, sim,  # noqa: F401
-                            template_body, text_body)
+from .simulator_kit import CUSTOMER, PHONE_ID, SECRET, VERIFY, WABA, Receiver, clock, graph, receiver, sim, template_body, text_body  # noqa: F401
 
 ACCENTED = {"name": "José Conceição", "link": "https://cantina.example/pedidos/1234", "emoji": "\U0001F355"}
 
@@ -70,6 +69,7 @@ def test_signature_modes_post_signatures_a_careful_receiver_refuses(sim, receive
 # --- statuses -------------------------------------------------------------------------------------
 
 def sent_id(graph, body: dict) -> str:
+    """Send a message and return its wamid."""
     answer = graph.send(body)
     assert answer.status_code == 200, answer.text
     return answer.json()["messages"][0]["id"]
@@ -282,11 +282,13 @@ class SlowReceiver(Receiver):
     """A receiver that takes its time over each notification and remembers how many it held at once."""
 
     def __init__(self) -> None:
+        """A receiver measuring how many POSTs it handles at once."""
         super().__init__()
         self.active = self.most_active = 0
         self.gauge = threading.Lock()
 
     def receive(self, request):
+        """POST /hook: take a while, counting the POSTs in flight."""
         with self.gauge:
             self.active += 1
             self.most_active = max(self.most_active, self.active)

@@ -167,9 +167,13 @@ class Command(BaseCommand):
         try:
             if existing is not None:
                 self.connect(member, seed, existing, url)
-                self.stdout.write(f"The {member.label} demo integration “{existing.name}” exists ({existing.get_state_display()}); left as it is.")
+                self.stdout.write(
+                    f"The {member.label} demo integration “{existing.name}” exists ({existing.get_state_display()}); left as it is."
+                )
             elif marker_name in marker:
-                self.stdout.write(f"The {member.label} demo integration was removed; not adding it again (delete {marker.path} to get it back).")
+                self.stdout.write(
+                    f"The {member.label} demo integration was removed; not adding it again (delete {marker.path} to get it back)."
+                )
                 return
             else:
                 integration = add_integration(workspace, member, seed.name, dict(seed.attributes(url)), actor=ACTOR)

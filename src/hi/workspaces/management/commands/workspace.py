@@ -71,7 +71,7 @@ class Command(BaseCommand):
         rows = [("slug", "name", "members")] + [(w.slug, w.name, str(w.members)) for w in workspaces]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
     def do_create(self, options: dict[str, Any]) -> None:
         """Create a workspace with a valid, unused slug."""

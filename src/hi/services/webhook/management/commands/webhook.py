@@ -59,13 +59,18 @@ class Command(BaseCommand):
         rotate = actions.add_parser("rotate-secret", help="Replace the signing secret; the old one keeps signing for 24 h.")
         rotate.add_argument("integration")
         rotate.add_argument("--secret", default="", help="Use this whsec_… secret instead of generating one.")
-        test = actions.add_parser("test", help="Send a test event now (webhook.test, or any catalogued type with its example data) and print how it went.")
+        test = actions.add_parser(
+            "test", help="Send a test event now (webhook.test, or any catalogued type with its example data) and print how it went."
+        )
         test.add_argument("integration")
         test.add_argument("--type", dest="event_type", default=TEST_EVENT_TYPE, help=f"The event type (default {TEST_EVENT_TYPE}).")
         for sub in (listing, again, recover, rotate, test):
             sub.add_argument("--workspace", default=DEFAULT_WORKSPACE)
             sub.add_argument("--json", action="store_true", help="Print JSON.")
-        new = actions.add_parser("new-secret", help="Print a new signing secret (whsec_…) to configure on a receiver and pass to `integration add webhook --set secret=…`.")
+        new = actions.add_parser(
+            "new-secret",
+            help="Print a new signing secret (whsec_…) to configure on a receiver and pass to `integration add webhook --set secret=…`."
+        )
         new.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -113,7 +118,9 @@ class Command(BaseCommand):
         if not options["json"]:
             for row in found:
                 code = row["last_status_code"] or "—"
-                self.stdout.write(f"#{row['id']:<6} {row['status']:<9} {row['event_type']:<30} attempts={row['attempts']} last={code}  {row['reason']}")
+                self.stdout.write(
+                    f"#{row['id']:<6} {row['status']:<9} {row['event_type']:<30} attempts={row['attempts']} last={code}  {row['reason']}"
+                )
         return found
 
     def do_resend(self, integration: Integration, options: dict) -> dict:
