@@ -32,7 +32,8 @@ class IntegrationType(Enum):
     WHATSAPP = (
         "whatsapp",
         "WhatsApp",
-        "Talk to customers on WhatsApp (Business Cloud API): order notifications with approved templates, their replies in an inbox, every message's fate.",
+        "Talk to customers on WhatsApp (Business Cloud API): order notifications with approved templates, their replies in an inbox, "
+        "every message's fate.",
         "hi.services.whatsapp.gateway.WhatsAppGateway",
         "hi.services.whatsapp",
     )
@@ -45,6 +46,7 @@ class IntegrationType(Enum):
     )
 
     def __init__(self, type_id: str, label: str, description: str, gateway_path: str, app: str):
+        """A member from its registry tuple: id, label, description, gateway class path, app."""
         self.type_id = type_id
         self.label = label
         self.description = description
@@ -52,6 +54,7 @@ class IntegrationType(Enum):
         self.app = app
 
     def __str__(self) -> str:
+        """The type id, as stored on an integration."""
         return self.type_id
 
     @classmethod

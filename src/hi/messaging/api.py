@@ -15,7 +15,14 @@ from .channels import MessageRefused, TemplateSend, channel_for, templates_for
 from .models import Contact, Direction, Message, MessageStatus
 from .phones import InvalidPhone, e164, personal
 from .status import (  # noqa: F401 - part of this API
-    advance, apply_status, begin_send, mark_failed, mark_sent, mark_uncertain, message_data, send_not_taken,
+    advance,
+    apply_status,
+    begin_send,
+    mark_failed,
+    mark_sent,
+    mark_uncertain,
+    message_data,
+    send_not_taken,
 )
 
 __all__ = [

@@ -201,5 +201,6 @@ def test_the_excerpt_check_catches_a_quote_that_drifted():
     missing = "<!-- excerpt: src/hi/nowhere.py -->\n```python\nx = 1\n```\n"
     assert excerpt_problems(good) == []
     assert excerpt_problems(changed) == ["src/hi/tests/test_docs.py: 'import regex' is not there, or not in this order"]
-    assert excerpt_problems(swapped) == ["src/hi/tests/test_docs.py: 'from __future__ import annotations' is not there, or not in this order"]
+    said = "src/hi/tests/test_docs.py: 'from __future__ import annotations' is not there, or not in this order"
+    assert excerpt_problems(swapped) == [said]
     assert excerpt_problems(missing) == ["src/hi/nowhere.py: no such file"]

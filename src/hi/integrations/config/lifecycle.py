@@ -217,10 +217,8 @@ def retry_due(now=None, actor: str = "hi") -> list[Integration]:
 def remove(
     integration: Integration, actor: str, delete_entities: bool = False, force: bool = False
 ) -> tuple[int, int]:
-    """Deactivate if needed, release entities (keep edited ones unless asked), delete the row.
-
-    With `force`, a gateway that fails to deactivate does not prevent the removal.
-    """
+    """Deactivate if needed, release entities (keep edited ones unless asked), delete the row."""
+    # With `force`, a gateway that fails to deactivate does not prevent the removal.
     integration = recover_interrupted(integration, actor)
     if IntegrationState(integration.state) not in REMOVABLE_AT_ONCE:
         integration = deactivate(integration, actor, reason=f"Removing, by {actor}.")

@@ -11,7 +11,14 @@ from django.db import IntegrityError, transaction
 
 from ..contract.attributes import AttributeSpec, serialize_value, validate_values
 from ..contract.gateway import ConnectionInfo, IntegrationGateway
-from ..core.errors import ConfigurationInvalid, ConnectionTestFailed, ProviderError, SetupError, connection_test_failure, response_bodies_withheld
+from ..core.errors import (
+    ConfigurationInvalid,
+    ConnectionTestFailed,
+    ProviderError,
+    SetupError,
+    connection_test_failure,
+    response_bodies_withheld,
+)
 from ..core.redaction import redact_text
 from ..factory import get_integration_gateway
 from ..models import Integration, IntegrationLog, IntegrationState
@@ -43,12 +50,10 @@ def _same_place(before: Any, after: Any) -> bool:
 
 
 def refuse_secrets_to_new_destination(specs: list[AttributeSpec], current: dict[str, str], given: dict[str, Any]) -> None:
-    """Raise `invalid` when `given` moves a destination (a URL, a host) but keeps stored secrets that would go there.
-
-    A blank secret means "keep the stored one", so without this rule an operator (or whoever has their session)
-    could send the stored credential to any host by changing the URL alone. Every secret hi transmits must be
-    typed again; a signing key, which never leaves hi, is kept.
-    """
+    """Raise `invalid` when `given` moves a destination (a URL, a host) but keeps stored secrets that would go there."""
+    # A blank secret means "keep the stored one", so without this rule an operator (or whoever has their session)
+    # could send the stored credential to any host by changing the URL alone. Every secret hi transmits must be typed
+    # again; a signing key, which never leaves hi, is kept.
     moved = [
         spec for spec in specs
         if spec.is_destination and spec.key in given and not _same_place(current.get(spec.key, spec.default), given[spec.key])
@@ -79,8 +84,8 @@ def check_configuration(integration_type: IntegrationType, raw: dict[str, Any]) 
 
 
 def _test_connection(gateway: IntegrationGateway, values: dict[str, Any], timeout_s: float) -> ConnectionInfo:
-    """The gateway's connection test under set-up's rules: all of its provider calls end within `timeout_s` in
-    total, and their errors never carry what the provider answered (the URL is not trusted yet)."""
+    """The gateway's connection test under set-up's rules: every provider call ends within `timeout_s` in total."""
+    # Its errors never carry what the provider answered: the URL is not trusted yet.
     with transport.deadline(timeout_s), response_bodies_withheld():
         try:
             return gateway.test_connection(values, timeout_s)
@@ -92,11 +97,9 @@ def _test_connection(gateway: IntegrationGateway, values: dict[str, Any], timeou
 def probe(
     integration_type: IntegrationType, values: dict[str, Any], timeout_s: float | None = None, integration: Integration | None = None
 ) -> ConnectionInfo:
-    """Run the gateway's live connection test, bounded in time, mapping failures to codes.
-
-    For an existing `integration`, the gateway prepares the test's values and records what the test did
-    (prepare_connection_test, record_connection_test), both here in the caller's thread.
-    """
+    """Run the gateway's live connection test, bounded in time, mapping failures to codes."""
+    # For an existing `integration`, the gateway prepares the test's values and records what the test did
+    # (prepare_connection_test, record_connection_test), both here in the caller's thread.
     timeout_s = timeout_s or settings.HI_CONNECTION_TEST_TIMEOUT_S
     gateway = get_integration_gateway(integration_type)
     secrets = [str(values[s.key]) for s in gateway.attribute_type.specs() if s.is_secret and values.get(s.key)]
@@ -159,8 +162,8 @@ def _elsewhere(integration_type: IntegrationType) -> SetupError:
 
 
 def _refuse_duplicate(workspace, integration_type: IntegrationType, unique_id: str, exclude=None) -> None:
-    """Raise already_configured when another integration uses this account in the workspace, and
-    already_connected_elsewhere when its provider allows one consumer and another workspace has it."""
+    """Refuse an account another integration uses here (already_configured) or, for a single-consumer provider, elsewhere."""
+    # already_connected_elsewhere: the provider allows one consumer and another workspace has it.
     same_account = Integration.objects.filter(integration_type=integration_type.type_id, unique_id=unique_id)
     if exclude is not None:
         same_account = same_account.exclude(pk=exclude.pk)
@@ -211,8 +214,8 @@ def add_integration(
 def _apply(
     integration: Integration, raw: dict[str, Any], actor: str, name: str | None, timeout_s: float | None, always_test: bool = False
 ) -> list[str]:
-    """Validate merged values, test them on the same account when a change affects the connection (or
-    `always_test`), then save them; return what changed."""
+    """Validate merged values, test them on the same account when needed (or `always_test`), save them; return what changed."""
+    # A change tests live when it affects the connection.
     integration_type = integration.type
     specs = specs_for(integration_type)
     current = stored_raw(integration)
@@ -254,11 +257,9 @@ def reconfigure(
     name: str | None = None,
     timeout_s: float | None = None,
 ) -> Integration:
-    """Change attributes (blank secrets kept) after a passing test on the same account; reload.
-
-    Only a change to an attribute that affects the connection is tested live and reloads the integration:
-    a new name or description (AttributeSpec.affects_connection=False) is saved as it is.
-    """
+    """Change attributes (blank secrets kept) after a passing test on the same account; reload."""
+    # Only a change to an attribute that affects the connection is tested live and reloads the integration: a new name
+    # or description (AttributeSpec.affects_connection=False) is saved as it is.
     changed = _apply(integration, raw, actor, name, timeout_s)
     specs = {spec.key: spec for spec in specs_for(integration.type)}
     # A new name alone needs no reload: the provider never sees it.

@@ -31,11 +31,9 @@ _bodies_withheld: ContextVar[bool] = ContextVar("hi_provider_bodies_withheld", d
 
 @contextmanager
 def response_bodies_withheld() -> Iterator[None]:
-    """Within the block, provider errors say the status and a generic reason, never what the provider answered.
-
-    Set-up runs in here: until a connection test passes, the URL is anybody's, and its answer (an internal
-    service's page, say) must not reach the operator's form, the command line or a log.
-    """
+    """Within the block, provider errors say the status and a generic reason, never what the provider answered."""
+    # Set-up runs in here: until a connection test passes, the URL is anybody's, and its answer (an internal service's
+    # page, say) must not reach the operator's form, the command line or a log.
     token = _bodies_withheld.set(True)
     try:
         yield
@@ -60,6 +58,7 @@ class HiError(Exception):
     excerpt: str = ""
 
     def __init__(self, *args: Any, provider: str = "", integration: Any = None, status: int | None = None, excerpt: str = "") -> None:
+        """The message, and what context() reports: the provider, the integration, the status and an excerpt."""
         super().__init__(*args)
         if provider:
             self.provider = provider
@@ -107,6 +106,7 @@ class ConnectionTestFailed(HiError):
     code = "unknown"
 
     def __init__(self, message: str = "", sentence: str = "", details: dict[str, Any] | None = None) -> None:
+        """The provider's words (`message`), hi's sentence for the operator, and the details a form shows."""
         super().__init__(f"{sentence} {message}".strip())
         self.message = message
         self.sentence = sentence
@@ -129,6 +129,7 @@ class ConfigurationInvalid(HiError):
     """Offline validation failed; `errors` maps attribute keys (or '__all__') to messages."""
 
     def __init__(self, errors: dict[str, str]) -> None:
+        """The field errors, {attribute key: what is wrong}."""
         super().__init__("; ".join(f"{key}: {msg}" for key, msg in errors.items()))
         self.errors = errors
 
@@ -149,6 +150,7 @@ class SetupError(HiError):
     """A configuration attempt that saved nothing: a code, a message and per-field errors."""
 
     def __init__(self, code: str, detail: str = "", field_errors: dict[str, str] | None = None, sentence: str = ""):
+        """The failure's code, a detail, field errors for the form, and the operator's sentence."""
         self.code = code
         self.detail = detail
         self.field_errors = field_errors or {}
@@ -171,6 +173,7 @@ class IllegalTransition(HiError):
 
     def __init__(self, integration: Any, to_state: Any, message: str = "") -> None:
         # The state enum is the target's own class: this module knows no table.
+        """The integration and the state it may not move to from its current one."""
         current = type(to_state)(integration.state)
         super().__init__(
             message or f"{integration.name} is in state “{current.label}” and cannot move to “{to_state.label}”.",
@@ -196,6 +199,7 @@ class ProviderError(HiError):
     request_sent: bool = False
 
     def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "") -> None:
+        """Which provider, what happened, its HTTP status, and an excerpt of its answer with secrets redacted."""
         self.provider = provider
         self.status = status
         # Whoever built it, an error never carries a secret the process knows (redacted before the cut,
@@ -219,6 +223,7 @@ class BreakerOpen(ProviderUnavailable):
     def __init__(
         self, provider: str, message: str, status: int | None = None, excerpt: str = "", retry_at: datetime | None = None
     ):
+        """A provider error, with the time the breaker lets calls through again."""
         super().__init__(provider, message, status, excerpt)
         self.retry_at = retry_at
 
@@ -227,6 +232,7 @@ class ProviderRateLimited(ProviderError):
     """The provider asked us to slow down (HTTP 429); `retry_after` in seconds when given."""
 
     def __init__(self, provider: str, message: str, status: int | None = 429, excerpt: str = "", retry_after: float | None = None):
+        """A provider error, with the Retry-After the provider asked for (seconds)."""
         super().__init__(provider, message, status, excerpt)
         self.retry_after = retry_after
 
@@ -237,6 +243,7 @@ class ProviderAuthError(ProviderError):
     # `refusal` is the start of the answer, one line, redacted, when the client was built with `refusal_chars`
     # (kept even while set-up withholds bodies; see ProviderClient), else "".
     def __init__(self, provider: str, message: str, status: int | None = None, excerpt: str = "", refusal: str = "") -> None:
+        """A provider error, with the short refusal text an operator's own receiver gave (when kept)."""
         super().__init__(provider, message, status, excerpt)
         self.refusal = refusal
 
@@ -246,8 +253,8 @@ class ProviderRejected(ProviderError):
 
 
 class UnsafeDestination(ProviderRejected):
-    """hi refused to connect: the address is internal, loopback, a metadata service, or plain http outside the
-    allow-list (outbound/ssrf.py, checked at every connection). Nothing was sent; only a new URL or allow-list helps."""
+    """hi refused to connect: the address is internal, loopback, a metadata service, or plain http outside the allow-list."""
+    # Checked at every connection (outbound/ssrf.py). Nothing was sent; only a new URL or allow-list helps.
 
 
 def error_class_for(status: int | None) -> type[ProviderError] | None:
@@ -299,6 +306,7 @@ class ItemInvalid(HiError):
     """An item hi cannot use; the message says why. Give the id and type when they were readable."""
 
     def __init__(self, reason: str, *, event_id: str = "", event_type: str = "") -> None:
+        """Why the item cannot be read, and its id and type when they could be read."""
         super().__init__(reason)
         self.event_id = event_id
         self.event_type = event_type
@@ -308,6 +316,7 @@ class SignatureError(HiError):
     """A webhook failed verification; `reason` is missing_header, bad_id, bad_timestamp, stale, future or no_match."""
 
     def __init__(self, reason: str, message: str = "") -> None:
+        """A short reason code, and the message when it says more."""
         self.reason = reason
         super().__init__(message or reason)
 
@@ -316,6 +325,7 @@ class InboundRejected(HiError):
     """A request the receiver refuses: answered with `status`, stored as rejected with `reason`."""
 
     def __init__(self, status: int = 400, reason: str = "", retry_after: int | None = None, public_reason: str | None = None) -> None:
+        """The HTTP status to answer, the reason logged, a Retry-After, and the words the sender may see."""
         super().__init__(reason or f"rejected with HTTP {status}")
         self.status = status
         self.reason = reason or f"rejected with HTTP {status}"
@@ -331,6 +341,7 @@ class DirectiveRetry(HiError):
     """A handler asks to be retried later (transient), optionally not before `retry_after` seconds."""
 
     def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        """Why, and when to try again (seconds; None: the handler's retry policy decides)."""
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -74,6 +74,7 @@ class ProviderClient:
         refusal_chars: int = 0,
         read_error: ErrorReader | None = None,
     ) -> None:
+        """One provider's client: its base URL, headers, secrets to redact, timeouts, retries, breaker and call log."""
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.integration = integration
@@ -122,6 +123,7 @@ class ProviderClient:
 
     @property
     def _where(self) -> str:
+        """The base URL as logs may show it (secrets redacted)."""
         return redact_url(self.base_url, self.secrets)
 
     def request(
@@ -134,18 +136,17 @@ class ProviderClient:
         deadline_s: float | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        """Send a request; return the 2xx response or raise a ProviderError subclass.
-
-        `idempotent=True` lets a POST or PATCH be retried like a GET (the provider dedupes it, e.g. by a key).
-        The whole call (token, connections, retries, the answer read to its end) takes at most `deadline_s`
-        (default: the client's, else HI_HTTP_DEADLINE_S), or ProviderTimeout.
-        """
+        """Send a request; return the 2xx response or raise a ProviderError subclass."""
+        # `idempotent=True` lets a POST or PATCH be retried like a GET (the provider dedupes it, e.g. by a key). The
+        # whole call (token, connections, retries, the answer read to its end) takes at most `deadline_s` (default:
+        # the client's, else HI_HTTP_DEADLINE_S), or ProviderTimeout.
         method = method.upper()
         url = f"{self.base_url}/{path.lstrip('/')}"
         session = self._session_for(method, idempotent)
         limit = next(s for s in (deadline_s, self.deadline_s, setting("HI_HTTP_DEADLINE_S", DEFAULT_DEADLINE_S)) if s is not None)
 
         def exchange() -> requests.Response:
+            """One attempt-set of the request, bounded by the call's deadline."""
             with transport.deadline(float(limit)):
                 return self._exchange(session, method, url, timeout or self.timeout, kwargs)
 
@@ -166,6 +167,7 @@ class ProviderClient:
         return self._check(response, self._secrets(token))
 
     def _secrets(self, token: str | None) -> list[str]:
+        """The secrets to redact from this call's records: the client's, and the call's token."""
         return [*self.secrets, token] if token else self.secrets
 
     def _send(self, send: Callable[..., requests.Response], kwargs: dict, token: str | None, log: CallLog) -> requests.Response:
@@ -209,19 +211,16 @@ class ProviderClient:
         return response
 
     def excerpt(self, response: requests.Response, secrets: Iterable[str] | None = None) -> str:
-        """The start of an answer for an error, with the client's secrets redacted in any encoding
-        (providers echo what they got); ProviderError cuts it after redacting."""
+        """The start of an answer for an error, the client's secrets redacted in any encoding (providers echo what they got)."""
+        # ProviderError cuts it after redacting.
         return redact_text(response.text[: EXCERPT * 4], self.secrets if secrets is None else secrets)
 
     def refusal(self, response: requests.Response, secrets: Iterable[str]) -> str:
-        """The start of a 401/403 answer as one line, secrets redacted in any encoding (then cut), when the client
-        keeps one (`refusal_chars`).
-
-        Set-up withholds provider bodies because the URL is not trusted yet; a client opts in to this short text
-        when the one who refuses is the operator's own receiver, which says in it which of its checks failed
-        (a signature, its own header authentication). It is only ever a refusal, never a 2xx or 5xx body, and
-        only from a server the connection guard let hi reach.
-        """
+        """The start of a 401/403 answer as one line, secrets redacted in any encoding (then cut), when the client keeps one."""
+        # Only with `refusal_chars`. Set-up withholds provider bodies because the URL is not trusted yet; a client
+        # opts in to this short text when the one who refuses is the operator's own receiver, which says in it which
+        # of its checks failed (a signature, its own header authentication). It is only ever a refusal, never a 2xx or
+        # 5xx body, and only from a server the connection guard let hi reach.
         if not self.refusal_chars:
             return ""
         # Redacted over a window far longer than what is kept, so a secret is whole wherever the cut falls.
@@ -230,6 +229,7 @@ class ProviderClient:
         return line if len(line) <= self.refusal_chars else line[: self.refusal_chars - 1].rstrip() + "…"
 
     def _check(self, response: requests.Response, secrets: list[str]) -> requests.Response:
+        """The 2xx response, or the ProviderError its status and body call for."""
         status = response.status_code
         if 200 <= status < 300:
             return response
@@ -265,7 +265,8 @@ class ProviderClient:
         try:
             return loads(response.content, max_depth=max_depth)
         except ProviderDataError as exc:
-            raise ProviderRejected(self.provider, f"answer is not usable JSON ({exc})", response.status_code, self.excerpt(response)) from None
+            raise ProviderRejected(
+                self.provider, f"answer is not usable JSON ({exc})", response.status_code, self.excerpt(response)) from None
 
 
 _clients: dict[tuple, ProviderClient] = {}
@@ -280,9 +281,9 @@ def forget_clients() -> None:
 
 
 def client_for_integration(integration: Any, provider: str, base_url: str, **options: Any) -> ProviderClient:
-    """The integration's client, kept for the process: one requests.Session (and its kept-alive
-    connections) per integration and configuration, instead of a new one per call. With no integration
-    (a connection test: nothing is saved yet), a bare client, kept nowhere, with no breaker and no call log."""
+    """The integration's client, kept for the process: one requests.Session per integration and configuration."""
+    # Its kept-alive connections serve every call instead of a new session each time. With no integration (a
+    # connection test: nothing is saved yet), a bare client, kept nowhere, with no breaker and no call log.
     if integration is None:
         return ProviderClient(provider, base_url, **options)
     headers = options.get("headers") or {}

@@ -1,4 +1,4 @@
-"""The scaffold behind `manage.py startintegration`: a new service's files from templates, registered in the enum and the settings, all or nothing."""
+"""The scaffold behind `manage.py startintegration`: a new service's files from templates, registered, all or nothing."""
 from .build import Created, Layout, plan, scaffold
 from .names import AUTH_CHOICES, Names, names_for
 from .render import Options

@@ -19,6 +19,9 @@ from .names import AUTH_CHOICES, Names, names_for
 from .registry import taken, with_app, with_member
 from .render import Options, description, docs_page, service_files
 
+#: The options of a bare service (--auth api-key, no --inbound, --orders or --poll); frozen, so safe as a default.
+DEFAULT_OPTIONS = Options()
+
 
 @dataclass
 class Layout:
@@ -68,7 +71,7 @@ class Plan:
     registry: dict[Path, tuple[str, str]]  # path → (text now, text after)
 
 
-def plan(root: Path, name: str, label: str = "", options: Options = Options()) -> Plan:
+def plan(root: Path, name: str, label: str = "", options: Options = DEFAULT_OPTIONS) -> Plan:
     """Check the name, the options, the files and the registry, and render everything; ScaffoldRefused says what is wrong."""
     names = names_for(name, label)
     if options.auth not in AUTH_CHOICES:
@@ -137,6 +140,6 @@ def commit(plan: Plan) -> Created:
     return created
 
 
-def scaffold(root: Path, name: str, label: str = "", options: Options = Options()) -> Created:
+def scaffold(root: Path, name: str, label: str = "", options: Options = DEFAULT_OPTIONS) -> Created:
     """Create and register a new service under `root`, or refuse (ScaffoldRefused) and change nothing."""
     return commit(plan(root, name, label, options))

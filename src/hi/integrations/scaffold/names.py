@@ -43,7 +43,8 @@ def class_prefix(name: str) -> str:
 def check_name(name: str) -> None:
     """Refuse a name that is not a safe, lower-case identifier of its own (ScaffoldRefused says why)."""
     if not NAME.match(name or ""):
-        raise ScaffoldRefused(f"{name!r} is not a valid name: use lower-case letters, digits and underscores, starting with a letter (e.g. airtime).")
+        raise ScaffoldRefused(f"{name!r} is not a valid name: use lower-case letters, digits and underscores, "
+                              "starting with a letter (e.g. airtime).")
     if len(name) > MAX_NAME:
         raise ScaffoldRefused(f"{name!r} is too long: a type id has at most {MAX_NAME} characters.")
     if "__" in name or name.endswith("_"):

@@ -1,4 +1,4 @@
-"""Registering a new service in the two files that name it: the IntegrationType enum and INSTALLED_APPS, edited as text and verified by parsing."""
+"""Registering a new service where it is named: the IntegrationType enum and INSTALLED_APPS, edited as text and verified by parsing."""
 # The files are edited, not regenerated: a developer's formatting and comments stay as they are. Each
 # edit parses the file first (to find where the new line goes and that it is not there yet), inserts
 # one block of text, and parses the result again to prove it now says exactly one thing more. A file

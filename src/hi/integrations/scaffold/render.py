@@ -56,7 +56,8 @@ DOCS_TEMPLATE = "docs-page.markdown-tpl"
 def context(names: Names, options: Options) -> dict[str, object]:
     """The templates' variables."""
     return {
-        "name": names.name, "label": names.label, "label_s": possessive(names.label), "member": names.member, "prefix": names.prefix, "app": names.app,
+        "name": names.name, "label": names.label, "label_s": possessive(names.label), "member": names.member, "prefix": names.prefix,
+        "app": names.app,
         "auth": options.auth, "api_key": options.auth == "api-key", "oauth": options.auth == "oauth-client-credentials",
         "no_auth": options.auth == "none", "inbound": options.inbound, "orders": options.orders, "poll": options.poll,
         "description": description(names, options),
@@ -104,7 +105,8 @@ def service_files(names: Names, options: Options) -> dict[str, str]:
             try:
                 ast.parse(files[path])
             except SyntaxError as exc:
-                raise ScaffoldRefused(f"The scaffold produced invalid Python in {path} ({exc.msg}, line {exc.lineno}); nothing was written.") from None
+                raise ScaffoldRefused(
+                    f"The scaffold produced invalid Python in {path} ({exc.msg}, line {exc.lineno}); nothing was written.") from None
     return files
 
 

@@ -40,6 +40,7 @@ def answers(*sequence):
     queue = list(sequence)
 
     def route(request):
+        """The next queued answer; the last one repeats."""
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
     return route
@@ -221,7 +222,8 @@ def test_prune_deletes_calls_older_than_the_retention(demo, settings):
     assert sorted((now - at).days for at in ProviderCall.objects.values_list("at", flat=True)) == [1, 2]
 
 
-@pytest.mark.parametrize(("body", "words"), [(b"[" * 100_000 + b"]" * 100_000, "nested deeper than"), (b'{"n": NaN}', "NaN is not a JSON number")])
+@pytest.mark.parametrize(("body", "words"), [
+    (b"[" * 100_000 + b"]" * 100_000, "nested deeper than"), (b'{"n": NaN}', "NaN is not a JSON number")])
 def test_get_json_refuses_absurd_nesting_and_nan_with_a_typed_error(fake, body, words):
     """Given an answer nested 100,000 deep (or holding NaN), then ProviderRejected says why; never a RecursionError."""
     fake.route("GET", "/deep", lambda request: (200, {"Content-Type": "application/json"}, body))

@@ -86,7 +86,8 @@ def test_every_generated_module_has_a_one_line_docstring_and_imports_only_the_fr
             docstring = ast.get_docstring(node)
             assert docstring and "\n" not in docstring, f"{where}: {getattr(node, 'name', 'module')}"
         # and hi's framework comes in through the front door (tests add the kit, the simulator the fake providers)
-        allowed = {"hi.integrations.api"} | ({"hi.integrations.testing", "hi.integrations.testing.inbound"} if where.parts[0] == "tests" else set())
+        kit = {"hi.integrations.testing", "hi.integrations.testing.inbound"}
+        allowed = {"hi.integrations.api"} | (kit if where.parts[0] == "tests" else set())
         allowed |= {"hi.integrations.simulation"} if where.parts[0] == "simulator" else set()
         imported = {n.module for n in ast.walk(module) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("hi.integrations")}
         assert imported <= allowed, f"{where} imports {imported - allowed}"

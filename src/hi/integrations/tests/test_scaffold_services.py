@@ -1,4 +1,4 @@
-"""Every combination of startintegration's options makes a service that passes `manage.py check`, the import contracts and its tests at once."""
+"""Every combination of startintegration's options makes a service that passes `manage.py check`, lint and its tests at once."""
 # One copy of the tree gets all 24 services (auth 3 × inbound 2 × orders 2 × poll 2), under distinct names,
 # the first through the command itself; then one `manage.py check`, one import-linter run and one pytest run
 # cover them all, each in its own process in the copy (so nothing here touches the repository's tree).
@@ -21,10 +21,14 @@ from hi.integrations.testing.inbound import InboundReceiverContractTests
 ROOT = Path(__file__).resolve().parents[4]
 PYTHON = sys.executable
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+RUFF = Path(sys.executable).with_name("ruff")
 AUTHS = {"api-key": "key", "oauth-client-credentials": "oauth", "none": "open"}
 COMBINATIONS = [Options(auth, inbound, orders, poll) for auth, inbound, orders, poll in itertools.product(AUTHS, *[(False, True)] * 3)]
 #: The framework's own tests that hold every registered service to its rules, run in the copy over the new ones too.
-FRAMEWORK_CHECKS = ["src/hi/integrations/tests/test_service_layout.py", "src/hi/integrations/tests/test_quality.py", "src/hi/tests/test_docs.py", "src/hi/tests/test_runtime_imports.py"]
+FRAMEWORK_CHECKS = [
+    "src/hi/integrations/tests/test_service_layout.py", "src/hi/integrations/tests/test_quality.py",
+    "src/hi/tests/test_docs.py", "src/hi/tests/test_runtime_imports.py", "src/hi/tests/test_docstrings.py",
+]
 
 
 def name_of(options: Options) -> str:
@@ -36,9 +40,11 @@ def name_of(options: Options) -> str:
 def expected_tests(options: Options) -> int:
     """How many tests a generated service has: the kit's contract (and inbound) checks, and one example per part."""
     def count(kit: type) -> int:
+        """The number of tests a kit class gives."""
         return len([name for name in dir(kit) if name.startswith("test_")])
 
-    return count(GatewayContractTests) + (count(InboundReceiverContractTests) if options.inbound else 0) + 1 + options.orders + options.poll + options.inbound
+    inbound = count(InboundReceiverContractTests) + 1 if options.inbound else 0
+    return count(GatewayContractTests) + inbound + 1 + options.orders + options.poll
 
 
 def run(copy: Path, *command: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -56,7 +62,7 @@ def copy(tmp_path_factory) -> Path:
     # What the framework's checks of the docs read too: the README, the Makefile, the benchmarks and scripts they cite.
     for folder in ("src", "docs", "templates", "static", "bench", "scripts"):
         shutil.copytree(ROOT / folder, copy / folder, ignore=skip)
-    for file in ("manage.py", "pytest.ini", ".importlinter", "README.md", "Makefile"):
+    for file in ("manage.py", "pytest.ini", ".importlinter", "ruff.toml", "README.md", "Makefile"):
         shutil.copy(ROOT / file, copy / file)
     first, *others = COMBINATIONS
     result = run(copy, PYTHON, "manage.py", "startintegration", name_of(first), "--label", "Generated & Co", "--auth", first.auth)
@@ -90,6 +96,15 @@ def test_the_import_contracts_hold(copy: Path):
     # then
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"Contracts: \d+ kept, 0 broken", result.stdout)
+
+
+def test_ruff_finds_nothing_in_the_generated_services(copy: Path):
+    # when
+    services = [f"src/hi/services/{name_of(options)}" for options in COMBINATIONS]
+    result = run(copy, str(RUFF), "check", "--no-cache", "--output-format", "concise", *services)
+    # then
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All checks passed!" in result.stdout
 
 
 def test_every_generated_service_passes_its_tests_and_the_framework_s_checks_of_services(copy: Path):

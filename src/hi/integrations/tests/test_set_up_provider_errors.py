@@ -25,7 +25,8 @@ def attributes(sim: AirtimeSimulator) -> dict:
     return {"api_base_url": sim.url, "api_key": "demo-airtime-key", "signing_secret": "demo-signing-secret", "product_map": "A=claro-br"}
 
 
-@pytest.mark.parametrize(("status", "code"), [(401, "invalid_auth"), (403, "invalid_auth"), (503, "cannot_connect"), (404, "cannot_connect")])
+@pytest.mark.parametrize(("status", "code"), [
+    (401, "invalid_auth"), (403, "invalid_auth"), (503, "cannot_connect"), (404, "cannot_connect")])
 def test_a_connection_test_s_provider_error_becomes_its_set_up_code(sim, status: int, code: str):
     # given
     values = setup.check_configuration(AIRTIME, attributes(sim))

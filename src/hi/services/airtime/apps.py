@@ -23,5 +23,6 @@ class AirtimeConfig(AppConfig):
         register_event_type("voucher.issued", "An airtime voucher was bought for one unit of a confirmed order's line; `code` shows "
                             "only its last 4 characters (hi keeps the code encrypted); `amount` is a decimal string.", EXAMPLE)
         register_event_type("voucher.failed", "An airtime voucher could not be bought (the provider refused it, or the order has "
-                            "no usable phone number); `message` says why.", {**EXAMPLE, "code": "", "message": "The operator refused the top-up."})
+                            "no usable phone number); `message` says why.",
+                            {**EXAMPLE, "code": "", "message": "The operator refused the top-up."})
         register_panel(OrderPanel("airtime", order_panel, position=60))

@@ -1,4 +1,4 @@
-"""The voucher provider's API: the key in X-API-Key, every request body signed (hex HMAC-SHA256 in X-Signature), one purchase per reference."""
+"""The voucher provider's API: the key in X-API-Key, each body signed (hex HMAC-SHA256 in X-Signature), one purchase per reference."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,9 +50,9 @@ def transaction(answer: Any) -> Transaction:
     """An /issue or /status answer; ProviderRejected (never quoting it: it may hold a code) when hi cannot act on it."""
     fields = answer if isinstance(answer, dict) else {}
     status, transaction_id, code, message = (fields.get(key) for key in ("status", "transaction_id", "voucher_code", "message"))
-    readable = status in ("pending", "success", "failed") and isinstance(transaction_id, str) and transaction_id and isinstance(code or "", str)
-    if not readable or (status == "success" and not code):
-        raise ProviderRejected(PROVIDER, "the answer is not a transaction hi can read (a status, a transaction_id, a voucher_code once issued)", 200)
+    readable = status in ("pending", "success", "failed") and isinstance(transaction_id, str) and isinstance(code or "", str)
+    if not readable or not transaction_id or (status == "success" and not code):
+        raise ProviderRejected(PROVIDER, "the answer is not a transaction hi can read (a status, its transaction, a code once issued)", 200)
     return Transaction(transaction_id, status, code or "", message if isinstance(message, str) else "")
 
 

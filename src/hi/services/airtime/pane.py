@@ -1,4 +1,4 @@
-"""What operators see of the service: its pane (the provider's balance, asked live and briefly; products; vouchers) and each order's vouchers."""
+"""What operators see: the pane (the provider's balance, asked live and briefly; products; vouchers) and each order's vouchers."""
 from __future__ import annotations
 
 from typing import Any

@@ -24,10 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """The name and the options that choose which files the service gets."""
         parser.add_argument("name", help="the service's id: its package, app label and type id (lower-case, e.g. airtime)")
-        parser.add_argument("--label", default="", help='the provider\'s human name, shown in the console (default: the name in title case)')
+        parser.add_argument("--label", default="", help="the provider's human name, shown in the console (default: the name in title case)")
         parser.add_argument("--auth", choices=AUTH_CHOICES, default="api-key", help="how the provider authenticates hi (default: api-key)")
         parser.add_argument("--inbound", action="store_true", help="a webhook receiver with HMAC-SHA256 verification (inbound.py)")
-        parser.add_argument("--orders", action="store_true", help="order actions through the orders hub's OrderSource (actions.py, handlers.py)")
+        parser.add_argument("--orders", action="store_true",
+                            help="order actions through the orders hub's OrderSource (actions.py, handlers.py)")
         parser.add_argument("--poll", action="store_true", help="a scheduled job (jobs.py)")
 
     def handle(self, *args: Any, name: str, label: str, auth: str, inbound: bool, orders: bool, poll: bool, **options: Any) -> None:

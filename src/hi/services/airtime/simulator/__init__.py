@@ -1,4 +1,4 @@
-"""A simulator of an airtime voucher provider: X-API-Key, every request signed in X-Signature, /issue deduplicated by reference, /status, /balance."""
+"""A simulator of an airtime voucher provider: X-API-Key, signed requests (X-Signature), /issue deduped by reference, /status, /balance."""
 # The wire format of docs/services/airtime.md ("What hi relies on"), as such providers speak it: a voucher
 # is bought once per `reference`, whatever happens to the answer; a purchase may stay pending and settle
 # later; money travels as decimal strings. Its own knobs (POST /_simulator/airtime) decide how the next
@@ -119,7 +119,8 @@ class AirtimeSimulator(FakeProviderServer):
 
     def _purchase(self, fields: dict[str, str]) -> Transaction:
         """A new transaction, ended as the knobs say (a failure when the balance is short); the balance pays for it."""
-        status, message = self.outcome, {"success": "Voucher issued.", "pending": "Processing.", "failed": "The operator refused the top-up."}[self.outcome]
+        messages = {"success": "Voucher issued.", "pending": "Processing.", "failed": "The operator refused the top-up."}
+        status, message = self.outcome, messages[self.outcome]
         if status != "failed" and Decimal(fields["amount"]) > self.balance:
             status, message = "failed", "Insufficient balance."
         if status != "failed":
@@ -169,14 +170,19 @@ class AirtimeSimulator(FakeProviderServer):
         try:
             knobs = json.loads(request.body or b"{}")
             outcome, settles_as = knobs.get("outcome", self.outcome), knobs.get("settles_as", self.settles_as)
-            pending_checks, lose = int(knobs.get("pending_checks", self.pending_checks)), int(knobs.get("lose_responses", self.lose_responses))
+            pending_checks = int(knobs.get("pending_checks", self.pending_checks))
+            lose = int(knobs.get("lose_responses", self.lose_responses))
             balance = Decimal(str(knobs.get("balance", self.balance)))
-            if outcome not in OUTCOMES or settles_as not in ("success", "failed") or min(pending_checks, lose) < 0 or not balance.is_finite():
+            if outcome not in OUTCOMES or settles_as not in ("success", "failed") or min(pending_checks, lose) < 0:
+                raise ValueError
+            if not balance.is_finite():
                 raise ValueError
         except (ValueError, TypeError, AttributeError, ArithmeticError):
-            return json_response(400, {"error": "expected {outcome: success|pending|failed, pending_checks: n, settles_as: success|failed, lose_responses: n, balance: \"100.00\"}"})
+            return json_response(400, {"error": "expected {outcome: success|pending|failed, pending_checks: n, "
+                                                "settles_as: success|failed, lose_responses: n, balance: \"100.00\"}"})
         with self._lock:
-            self.outcome, self.settles_as, self.pending_checks, self.lose_responses, self.balance = outcome, settles_as, pending_checks, lose, balance
+            self.outcome, self.settles_as, self.pending_checks = outcome, settles_as, pending_checks
+            self.lose_responses, self.balance = lose, balance
         return self.show_knobs(request)
 
 
@@ -188,7 +194,8 @@ def build(port: int = 0) -> AirtimeSimulator:
 def serve_cli(port: int, options: dict, write: Callable[[str], None]) -> None:
     """hi_simulator hook: serve the voucher provider until interrupted."""
     simulator = AirtimeSimulator(port=port)
-    write(f"Airtime voucher provider simulator on {simulator.url} (API key demo-airtime-key, signing secret demo-signing-secret; products: {', '.join(simulator.products)})")
+    write(f"Airtime voucher provider simulator on {simulator.url} (API key demo-airtime-key, signing secret "
+          f"demo-signing-secret; products: {', '.join(simulator.products)})")
     try:
         simulator.serve_forever()
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Fixtures of the airtime tests: the provider's simulator, an active integration, orders with airtime lines, and the worker's passes run by hand."""
+"""Fixtures of the airtime tests: the provider's simulator, an active integration, orders with airtime lines, the worker by hand."""
 from __future__ import annotations
 
 from decimal import Decimal

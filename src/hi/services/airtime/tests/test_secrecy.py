@@ -5,8 +5,8 @@ import json
 import logging
 
 import pytest
-from django.core.management import call_command
 from cryptography.fernet import Fernet
+from django.core.management import call_command
 
 from hi.integrations.api import Event, IntegrationLog, decrypt
 from hi.integrations.testing.canary import all_database_text, leaks

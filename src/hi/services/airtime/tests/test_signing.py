@@ -1,4 +1,4 @@
-"""Every request to the provider is signed: hex HMAC-SHA256 of its exact body in X-Signature, checked against vectors computed apart from hi."""
+"""Every request to the provider is signed: hex HMAC-SHA256 of its exact body in X-Signature, checked against vectors computed apart."""
 from __future__ import annotations
 
 import hashlib
