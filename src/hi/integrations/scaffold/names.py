@@ -13,7 +13,7 @@ from ..core.errors import ScaffoldRefused
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: `Integration.integration_type` is a 32-character column; the enum member is the name in capitals.
 MAX_NAME = 32
-MAX_LABEL = 60
+MAX_LABEL = 40
 #: The label lands in Python strings, HTML, Markdown and Django templates as typed: these characters would need escaping there.
 LABEL_FORBIDDEN = re.compile(r"[\"\\{}<>%`|\x00-\x1f\x7f]")
 #: The ways a provider authenticates hi that the scaffold knows.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hi.integrations.scaffold import Options, scaffold
+from hi.integrations.scaffold.names import MAX_LABEL, MAX_NAME
 from hi.integrations.testing import GatewayContractTests
 from hi.integrations.testing.inbound import InboundReceiverContractTests
 
@@ -23,6 +24,8 @@ PYTHON = sys.executable
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 RUFF = Path(sys.executable).with_name("ruff")
 AUTHS = {"api-key": "key", "oauth-client-credentials": "oauth", "none": "open"}
+#: The longest label a service may have: every generated line must still fit ruff's line length.
+LONGEST_LABEL = ("Wide Label " * 4)[:MAX_LABEL]
 COMBINATIONS = [Options(auth, inbound, orders, poll) for auth, inbound, orders, poll in itertools.product(AUTHS, *[(False, True)] * 3)]
 #: The framework's own tests that hold every registered service to its rules, run in the copy over the new ones too.
 FRAMEWORK_CHECKS = [
@@ -32,9 +35,10 @@ FRAMEWORK_CHECKS = [
 
 
 def name_of(options: Options) -> str:
-    """A distinct service name per combination: gen_key, gen_oauth_in_or_po, ..."""
+    """A distinct service name per combination, as long as a name may be: gen_key_xxx…, gen_oauth_in_or_po_xxx…"""
     flags = "".join(flag for flag, on in (("_in", options.inbound), ("_or", options.orders), ("_po", options.poll)) if on)
-    return f"gen_{AUTHS[options.auth]}{flags}"
+    name = f"gen_{AUTHS[options.auth]}{flags}_"
+    return name + "x" * (MAX_NAME - len(name))
 
 
 def expected_tests(options: Options) -> int:
@@ -69,7 +73,7 @@ def copy(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Created the Generated & Co service, hi.services.{name_of(first)}" in result.stdout
     for options in others:
-        scaffold(copy, name_of(options), options=options)
+        scaffold(copy, name_of(options), LONGEST_LABEL, options=options)
     return copy
 
 
