@@ -19,6 +19,7 @@ from .engine.websocket import WebsocketConnection, WebsocketListener
 from .contract.receivers import MAX_BODY_BYTES, UNAVAILABLE, HmacSha256Receiver, InboundReceiver
 from .engine.batches import BatchItem, BatchOutcome, ItemFailure, parse_items, store_batch
 from .contract.demos import DemoSeed, demo_seed, demo_seeds
+from .contract.roles import role_errors
 
 # The error tree (core/errors.py): one root, HiError, carrying provider, integration, status and excerpt.
 from .core.errors import (
@@ -112,7 +113,7 @@ __all__ = [
     "WebsocketConnection",
     "MAX_BODY_BYTES", "UNAVAILABLE", "HmacSha256Receiver", "InboundReceiver",
     "BatchItem", "BatchOutcome", "ItemFailure", "parse_items", "store_batch",
-    "DemoSeed", "demo_seed", "demo_seeds",
+    "DemoSeed", "demo_seed", "demo_seeds", "role_errors",
     # Errors
     "HiError",
     "IntegrationFailure", "IntegrationNotReady", "IntegrationAuthFailed", "IntegrationError", "set_up_failure",
