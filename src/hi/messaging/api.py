@@ -15,11 +15,11 @@ from .channels import MessageRefused, TemplateSend, channel_for, templates_for
 from .models import Contact, Direction, Message, MessageStatus
 from .phones import InvalidPhone, e164, personal
 from .status import (  # noqa: F401 - part of this API
-    advance, apply_status, begin_send, mark_failed, mark_sent, mark_uncertain, message_data, send_not_taken,
+    advance, apply_status, begin_send, find_for_statuses, mark_failed, mark_sent, mark_uncertain, message_data, send_not_taken,
 )
 
 __all__ = [
-    "contact_for", "window_open", "window_closes_at", "record_inbound", "queue_outbound", "apply_status", "mark_sent",
+    "contact_for", "window_open", "window_closes_at", "record_inbound", "queue_outbound", "apply_status", "find_for_statuses", "mark_sent",
     "mark_failed", "mark_uncertain", "begin_send", "send_not_taken", "mark_opted_out", "mark_opted_in", "retry",
     "confirm_sent", "MessageRefused", "TemplateSend",
 ]

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -95,22 +95,45 @@ def error_fields(code: Any = "", title: str = "", details: str = "") -> dict[str
     }
 
 
+def _by_provider_id(integration: Integration, provider_message_ids: list[str]) -> QuerySet[Message]:
+    """The integration's messages with these provider ids, with what status events need."""
+    # The contact's number and the order's ref are all the events need: not the whole order row.
+    return (
+        Message.objects.filter(integration=integration, provider_message_id__in=provider_message_ids)
+        .select_related("contact").annotate(order_ref=F("order__ref"))
+    )
+
+
+def find_for_statuses(integration: Integration, provider_message_ids: list[str]) -> dict[str, Message]:
+    """The messages a batch of status notifications names, by provider id, in one query (pass it to apply_status)."""
+    found = {}
+    for message in _by_provider_id(integration, list(dict.fromkeys(i for i in provider_message_ids if i))):
+        message.integration = integration  # the events name it: no query for what the caller has
+        found[message.provider_message_id] = message
+    return found
+
+
 def apply_status(
     integration: Integration, provider_message_id: str, status: str, *, at: datetime | None = None,
-    code: Any = "", title: str = "", details: str = "",
+    code: Any = "", title: str = "", details: str = "", known: dict[str, Message] | None = None,
 ) -> Message | None:
     """A provider's status notification: move the message it names forward; None when hi does not know the message."""
-    # The contact's number and the order's ref are all the events need: not the whole order row.
-    found = list(
-        Message.objects.filter(integration=integration, provider_message_id=provider_message_id)
-        .select_related("contact").annotate(order_ref=F("order__ref"))[:1]
-    )
-    if not found:
-        return None
-    message = found[0]
-    message.integration = integration  # the events name it: no query for what the caller has
+    message = (known or {}).get(provider_message_id)
+    if message is None:
+        # Not looked up with the batch (or sent since): read it now, as a lone status would.
+        found = list(_by_provider_id(integration, [provider_message_id])[:1])
+        if not found:
+            return None
+        message = found[0]
+        message.integration = integration
     fields = error_fields(code, title, details) if status == S.FAILED else None
-    advance(message, status, at=at, fields=fields)
+    try:
+        advance(message, status, at=at, fields=fields)
+    except Exception:
+        # The caller's savepoint undoes the move, but the object kept it: the batch's next status reads afresh.
+        if known is not None:
+            known.pop(provider_message_id, None)
+        raise
     return message
 
 
