@@ -111,17 +111,28 @@ def _dispatch_chunk(ids: list) -> int:
             pending = sorted(found, key=lambda event: position[event.pk])
             if not pending:
                 return 0  # already dispatched (by this process or by the worker's sweep), or rolled back
-            integrations: dict[int, list[tuple[Integration, list[EventHook]]]] = {}
+            integrations: dict[Any, list[tuple[Integration, list[EventHook]]] | None] = {}
+            done = []
             for event in pending:
                 if event.workspace_id not in integrations:
-                    integrations[event.workspace_id] = [
-                        (integration, hooks_for(integration)) for integration in Integration.objects.filter(workspace_id=event.workspace_id)
-                    ]
+                    integrations[event.workspace_id] = _workspace_hooks(event.workspace_id)
+                if integrations[event.workspace_id] is None:
+                    continue  # left for the sweep, as before: the other workspaces' events still go
                 ran += _run_hooks(event, integrations[event.workspace_id])
-            Event.objects.filter(pk__in=[event.pk for event in pending]).update(dispatched_at=timezone.now())
+                done.append(event.pk)
+            Event.objects.filter(pk__in=done).update(dispatched_at=timezone.now())
     except Exception:  # noqa: BLE001 - the worker's sweep dispatches them later
         logger.exception("Dispatching events %s failed; the worker will retry.", ", ".join(str(pk) for pk in ids[:5]))
     return ran
+
+
+def _workspace_hooks(workspace_id) -> list[tuple[Integration, list[EventHook]]] | None:
+    """The workspace's integrations with their hooks; None (logged) when one's hooks cannot be read."""
+    try:
+        return [(integration, hooks_for(integration)) for integration in Integration.objects.filter(workspace_id=workspace_id)]
+    except Exception:  # noqa: BLE001 - a gateway that cannot be built (its service gone) fails only its workspace's events
+        logger.exception("Reading the event hooks of workspace %s failed; its events wait for the worker's retry.", workspace_id)
+        return None
 
 
 def _run_hooks(event: Event, integrations: list[tuple[Integration, list[EventHook]]]) -> int:

@@ -167,3 +167,22 @@ def test_a_batch_whose_transaction_rolls_back_dispatches_nothing(forwarding, dja
                 events.publish("order.created", {"ref": "R1"}, forwarding.workspace)
                 raise RuntimeError("rolled back")
     assert callbacks == [] and Directive.objects.count() == before and not Event.objects.filter(type="order.created").exists()
+
+
+def test_a_workspace_whose_hooks_cannot_be_read_keeps_its_events_for_the_retry_and_the_others_are_dispatched(
+    forwarding, other_workspace, django_capture_on_commit_callbacks, caplog
+):
+    # given: another workspace with an integration whose type no longer exists (its service was removed)
+    from hi.integrations.models import Integration, IntegrationState
+
+    Integration.objects.create(workspace=other_workspace, integration_type="gone", name="Gone", unique_id="gone", state=IntegrationState.ACTIVE)
+    # when: one transaction publishes an event in each workspace
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic(), events.dispatch_together():
+            stuck = events.publish("order.created", {"ref": "G1"}, other_workspace)
+            fine = events.publish("order.created", {"ref": "G2"}, forwarding.workspace)
+    # then: the working workspace's event ran its hooks and is dispatched; the other waits for the sweep
+    assert str(fine.pk) in set(Directive.objects.filter(topic=TOPIC_NOTE).values_list("payload__event", flat=True))
+    assert Event.objects.get(pk=fine.pk).dispatched_at is not None
+    assert Event.objects.get(pk=stuck.pk).dispatched_at is None
+    assert "event hooks of workspace" in caplog.text
