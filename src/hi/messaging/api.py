@@ -62,8 +62,7 @@ def window_open(contact: Contact, now: datetime | None = None, integration: Inte
 
 
 def _order_answered(contact: Contact, reply_to: str, now: datetime) -> Order | None:
-    """The order a received message is about: the one of the message it replies to, else of the latest one hi sent
-    the customer about an order within the window."""
+    """The order a received message is about: the one it replies to, else the latest one hi wrote about within the window."""
     if reply_to:
         quoted = contact.messages.filter(provider_message_id=reply_to).exclude(order=None).select_related("order").first()
         if quoted is not None:
@@ -138,10 +137,8 @@ def queue_outbound(
     integration: Integration, to: Contact | str, *, text: str = "", template: TemplateSend | None = None,
     order: Order | None = None, notification_key: str = "", actor: str, allow_opted_out: bool = False,
 ) -> Message:
-    """Create an outgoing message and ask its channel to send it, in one transaction; MessageRefused when it may not go.
-
-    With a `notification_key`, a message already queued under that key is returned instead (never sent twice).
-    """
+    """Create an outgoing message and ask its channel to send it, in one transaction; MessageRefused when it may not go."""
+    # With a `notification_key`, a message already queued under that key is returned instead (never sent twice).
     if notification_key:
         existing = Message.objects.filter(workspace_id=integration.workspace_id, notification_key=notification_key).first()
         if existing is not None:

@@ -49,11 +49,9 @@ def _lower_than(status: str) -> list[str]:
 def advance(
     message: Message, status: str, *, at: datetime | None = None, fields: dict[str, Any] | None = None, publish: bool = True
 ) -> bool:
-    """Move an outgoing message forward to `status` (a compare-and-set: late, repeated or backward moves change nothing).
-
-    Returns whether it moved; the status_changed event (and message.failed) is published after commit. One
-    UPDATE in the common case: status notifications arrive three per message, so this is the hot path.
-    """
+    """Move an outgoing message forward to `status` (a compare-and-set: late, repeated or backward moves change nothing); whether it moved."""
+    # The status_changed event (and message.failed) is published after commit. One UPDATE in the common case:
+    # status notifications arrive three per message, so this is the hot path.
     if status not in RANK:
         raise ValueError(f"{status!r} is not a status of an outgoing message.")
     when = at or timezone.now()
@@ -153,8 +151,8 @@ def mark_uncertain(message: Message, reason: str) -> bool:
 
 
 def begin_send(message: Message) -> bool:
-    """Before calling the provider: note that a send began. False when an earlier send began and never finished
-    (a worker died mid-send): the provider may have it, so it must not be sent again without the operator."""
+    """Before calling the provider: note that a send began; False when an earlier send began and never finished."""
+    # Then a worker died mid-send: the provider may have the message, so it must not go again without the operator.
     return bool(
         Message.objects.filter(pk=message.pk, status=S.QUEUED, send_started_at__isnull=True).update(send_started_at=timezone.now())
     )

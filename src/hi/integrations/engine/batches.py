@@ -193,12 +193,10 @@ def store_batch(
     integration: Integration, items: Iterable[Any], identify: Callable[[Any], BatchItem], *, source: str, http_status: int = 200,
     apply: Apply | None = None,
 ) -> BatchOutcome:
-    """Store a provider's batch of events: readable ones accepted (the worker processes them), the others failed.
-
-    With `apply` (a webhook's items, already in the worker), each new readable item is applied at once instead, in its
-    own savepoint, and stored processed (or failed with the error): one pass instead of a row per item waiting for the
-    next. Duplicates are skipped either way.
-    """
+    """Store a provider's batch of events: readable ones accepted (the worker processes them), the others failed."""
+    # With `apply` (a webhook's items, already in the worker), each new readable item is applied at once instead, in
+    # its own savepoint, and stored processed (or failed with the error): one pass instead of a row per item waiting
+    # for the next. Duplicates are skipped either way.
     items = list(items)
     parsed, failures = parse_items(items, identify, integration)
     batch = _Batch(integration, source, http_status, apply)
