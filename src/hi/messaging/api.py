@@ -18,6 +18,7 @@ from .status import (  # noqa: F401 - part of this API
     advance,
     apply_status,
     begin_send,
+    find_for_statuses,
     mark_failed,
     mark_sent,
     mark_uncertain,
@@ -26,7 +27,7 @@ from .status import (  # noqa: F401 - part of this API
 )
 
 __all__ = [
-    "contact_for", "window_open", "window_closes_at", "record_inbound", "queue_outbound", "apply_status", "mark_sent",
+    "contact_for", "window_open", "window_closes_at", "record_inbound", "queue_outbound", "apply_status", "find_for_statuses", "mark_sent",
     "mark_failed", "mark_uncertain", "begin_send", "send_not_taken", "mark_opted_out", "mark_opted_in", "retry",
     "confirm_sent", "MessageRefused", "TemplateSend",
 ]
@@ -69,8 +70,7 @@ def window_open(contact: Contact, now: datetime | None = None, integration: Inte
 
 
 def _order_answered(contact: Contact, reply_to: str, now: datetime) -> Order | None:
-    """The order a received message is about: the one of the message it replies to, else of the latest one hi sent
-    the customer about an order within the window."""
+    """The order a received message is about: the one it replies to, else the latest one hi wrote about within the window."""
     if reply_to:
         quoted = contact.messages.filter(provider_message_id=reply_to).exclude(order=None).select_related("order").first()
         if quoted is not None:
@@ -145,10 +145,8 @@ def queue_outbound(
     integration: Integration, to: Contact | str, *, text: str = "", template: TemplateSend | None = None,
     order: Order | None = None, notification_key: str = "", actor: str, allow_opted_out: bool = False,
 ) -> Message:
-    """Create an outgoing message and ask its channel to send it, in one transaction; MessageRefused when it may not go.
-
-    With a `notification_key`, a message already queued under that key is returned instead (never sent twice).
-    """
+    """Create an outgoing message and ask its channel to send it, in one transaction; MessageRefused when it may not go."""
+    # With a `notification_key`, a message already queued under that key is returned instead (never sent twice).
     if notification_key:
         existing = Message.objects.filter(workspace_id=integration.workspace_id, notification_key=notification_key).first()
         if existing is not None:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -49,11 +49,9 @@ def _lower_than(status: str) -> list[str]:
 def advance(
     message: Message, status: str, *, at: datetime | None = None, fields: dict[str, Any] | None = None, publish: bool = True
 ) -> bool:
-    """Move an outgoing message forward to `status` (a compare-and-set: late, repeated or backward moves change nothing).
-
-    Returns whether it moved; the status_changed event (and message.failed) is published after commit. One
-    UPDATE in the common case: status notifications arrive three per message, so this is the hot path.
-    """
+    """Move an outgoing message forward to `status` (a compare-and-set: late, repeated or backward moves change nothing); whether it moved."""
+    # The status_changed event (and message.failed) is published after commit. One UPDATE in the common case:
+    # status notifications arrive three per message, so this is the hot path.
     if status not in RANK:
         raise ValueError(f"{status!r} is not a status of an outgoing message.")
     when = at or timezone.now()
@@ -95,22 +93,45 @@ def error_fields(code: Any = "", title: str = "", details: str = "") -> dict[str
     }
 
 
+def _by_provider_id(integration: Integration, provider_message_ids: list[str]) -> QuerySet[Message]:
+    """The integration's messages with these provider ids, with what status events need."""
+    # The contact's number and the order's ref are all the events need: not the whole order row.
+    return (
+        Message.objects.filter(integration=integration, provider_message_id__in=provider_message_ids)
+        .select_related("contact").annotate(order_ref=F("order__ref"))
+    )
+
+
+def find_for_statuses(integration: Integration, provider_message_ids: list[str]) -> dict[str, Message]:
+    """The messages a batch of status notifications names, by provider id, in one query (pass it to apply_status)."""
+    found = {}
+    for message in _by_provider_id(integration, list(dict.fromkeys(i for i in provider_message_ids if i))):
+        message.integration = integration  # the events name it: no query for what the caller has
+        found[message.provider_message_id] = message
+    return found
+
+
 def apply_status(
     integration: Integration, provider_message_id: str, status: str, *, at: datetime | None = None,
-    code: Any = "", title: str = "", details: str = "",
+    code: Any = "", title: str = "", details: str = "", known: dict[str, Message] | None = None,
 ) -> Message | None:
     """A provider's status notification: move the message it names forward; None when hi does not know the message."""
-    # The contact's number and the order's ref are all the events need: not the whole order row.
-    found = list(
-        Message.objects.filter(integration=integration, provider_message_id=provider_message_id)
-        .select_related("contact").annotate(order_ref=F("order__ref"))[:1]
-    )
-    if not found:
-        return None
-    message = found[0]
-    message.integration = integration  # the events name it: no query for what the caller has
+    message = (known or {}).get(provider_message_id)
+    if message is None:
+        # Not looked up with the batch (or sent since): read it now, as a lone status would.
+        found = list(_by_provider_id(integration, [provider_message_id])[:1])
+        if not found:
+            return None
+        message = found[0]
+        message.integration = integration
     fields = error_fields(code, title, details) if status == S.FAILED else None
-    advance(message, status, at=at, fields=fields)
+    try:
+        advance(message, status, at=at, fields=fields)
+    except Exception:
+        # The caller's savepoint undoes the move, but the object kept it: the batch's next status reads afresh.
+        if known is not None:
+            known.pop(provider_message_id, None)
+        raise
     return message
 
 
@@ -130,8 +151,8 @@ def mark_uncertain(message: Message, reason: str) -> bool:
 
 
 def begin_send(message: Message) -> bool:
-    """Before calling the provider: note that a send began. False when an earlier send began and never finished
-    (a worker died mid-send): the provider may have it, so it must not be sent again without the operator."""
+    """Before calling the provider: note that a send began; False when an earlier send began and never finished."""
+    # Then a worker died mid-send: the provider may have the message, so it must not go again without the operator.
     return bool(
         Message.objects.filter(pk=message.pk, status=S.QUEUED, send_started_at__isnull=True).update(send_started_at=timezone.now())
     )

@@ -49,6 +49,14 @@ class InboundReceiver:
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:
         """In the worker, once, same transaction as marking the row processed: publish an event, enqueue a directive."""
 
+    def process_many(self, rows: list[tuple[InboundEvent, Any]]) -> None:
+        """In the worker, several accepted rows of one integration at once, oldest first: process() each by default."""
+        # Override to share work across rows (one dedupe query, one lookup for all their items). It runs in one
+        # savepoint; when it raises, the framework undoes it and calls process() row by row, so a row that
+        # cannot be processed fails alone.
+        for inbound_event, payload in rows:
+            self.process(inbound_event, payload)
+
     def handshake(self, request: HttpRequest, integration: Integration) -> HttpResponse:
         """With answers_handshake, a provider's GET verifying the URL: the answer it expects, else InboundRejected(403, why)."""
         raise NotImplementedError(f"{type(self).__module__}.{type(self).__name__} must implement handshake()")

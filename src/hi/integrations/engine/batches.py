@@ -31,6 +31,10 @@ Status = InboundEvent.Status
 T = TypeVar("T")
 #: The statuses the dedupe constraint counts: an event id stored in one of them is never stored again.
 KEPT = (Status.ACCEPTED, Status.PROCESSED, Status.FAILED)
+#: What store_batch(apply=…) calls for each new readable item: (its type, the item with its text made safe).
+Apply = Callable[[str, Any], None]
+#: One item as store_batch plans to store it: (status, id, type, body, reason, raw item).
+Planned = tuple[str, str, str, str, str, Any]
 
 
 @dataclass(frozen=True)
@@ -111,33 +115,62 @@ class _Batch:
         self.outcome = BatchOutcome()
         self.seen: set[str] = set()
 
-    def add(self, status: str, event_id: str, event_type: str, body: str, reason: str = "", raw: Any = None) -> None:
-        """Insert one row in a savepoint, unless its id was stored before (then it is a duplicate)."""
-        if event_id in self.seen:
-            self.outcome.duplicates += 1
+    def add_all(self, planned: list[Planned]) -> None:
+        """Insert the new rows in one statement, then apply each; row by row when one was stored meanwhile."""
+        fresh: list[Planned] = []
+        for item in planned:
+            if item[1] in self.seen:
+                self.outcome.duplicates += 1
+            else:
+                self.seen.add(item[1])
+                fresh.append(item)
+        rows = [self._row(*item) for item in fresh]
+        try:
+            with transaction.atomic():
+                InboundEvent.objects.bulk_create(rows)
+        except IntegrityError:
+            # Another process stored one of them meanwhile (a redelivery, a concurrent pass): a savepoint each tells which.
+            for item in fresh:
+                self.add(*item)
             return
-        self.seen.add(event_id)
+        for row, (status, _, event_type, _, _, raw) in zip(rows, fresh):
+            self._settle(row, status, event_type, raw)
+
+    def add(self, status: str, event_id: str, event_type: str, body: str, reason: str = "", raw: Any = None) -> None:
+        """Insert one row in a savepoint and apply it, unless its id was stored before (then it is a duplicate)."""
+        row = self._row(status, event_id, event_type, body, reason, raw)
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            self.outcome.duplicates += 1  # stored meanwhile (a webhook delivery of the same event)
+            return
+        self._settle(row, status, event_type, raw)
+
+    def _row(self, status: str, event_id: str, event_type: str, body: str, reason: str = "", raw: Any = None) -> InboundEvent:
+        """The unsaved row of one item: processed at once when it is applied now, else as planned."""
         fields = stored_fields({
             "provider_event_id": event_id, "event_type": event_type[:MAX_EVENT_TYPE], "headers": self.headers, "body": body[:MAX_BODY_BYTES],
             "reason": reason,
         })
-        applying = self.apply is not None and status == Status.ACCEPTED
-        stored = Status.PROCESSED if applying else status
+        stored = Status.PROCESSED if self._applies(status) else status
         extra = {"processed_at": timezone.now()} if stored in (Status.FAILED, Status.PROCESSED) else {}
-        try:
-            with transaction.atomic():
-                row = InboundEvent.objects.create(
-                    workspace_id=self.integration.workspace_id, integration=self.integration, status=stored,
-                    http_status=self.http_status, body_size=len(body.encode("utf-8")), **fields, **extra,
-                )
-        except IntegrityError:
-            self.outcome.duplicates += 1  # stored meanwhile (a webhook delivery of the same event)
-            return
-        if applying and not self._applied(row, event_type, raw):
-            status, fields["reason"] = Status.FAILED, row.reason
+        return InboundEvent(
+            workspace_id=self.integration.workspace_id, integration=self.integration, status=stored,
+            http_status=self.http_status, body_size=len(body.encode("utf-8")), **fields, **extra,
+        )
+
+    def _applies(self, status: str) -> bool:
+        """Whether an item planned with this status is applied now (store_batch(apply=…))."""
+        return self.apply is not None and status == Status.ACCEPTED
+
+    def _settle(self, row: InboundEvent, status: str, event_type: str, raw: Any) -> None:
+        """After its row is stored: apply the item when it is applied now, and count it."""
+        if self._applies(status) and not self._applied(row, event_type, raw):
+            status = Status.FAILED
         if status == Status.FAILED:
             self.outcome.failed += 1
-            self.outcome.reasons.append(fields["reason"])
+            self.outcome.reasons.append(row.reason)  # as stored (or as _applied recorded it)
         else:
             self.outcome.new += 1
 
@@ -154,24 +187,20 @@ class _Batch:
             return False
 
 
-#: What store_batch(apply=…) calls for each new readable item: (its type, the item with its text made safe).
-Apply = Callable[[str, Any], None]
 
 
 def store_batch(
     integration: Integration, items: Iterable[Any], identify: Callable[[Any], BatchItem], *, source: str, http_status: int = 200,
     apply: Apply | None = None,
 ) -> BatchOutcome:
-    """Store a provider's batch of events: readable ones accepted (the worker processes them), the others failed.
-
-    With `apply` (a webhook's items, already in the worker), each new readable item is applied at once instead, in its
-    own savepoint, and stored processed (or failed with the error): one pass instead of a row per item waiting for the
-    next. Duplicates are skipped either way.
-    """
+    """Store a provider's batch of events: readable ones accepted (the worker processes them), the others failed."""
+    # With `apply` (a webhook's items, already in the worker), each new readable item is applied at once instead, in
+    # its own savepoint, and stored processed (or failed with the error): one pass instead of a row per item waiting
+    # for the next. Duplicates are skipped either way.
     items = list(items)
     parsed, failures = parse_items(items, identify, integration)
     batch = _Batch(integration, source, http_status, apply)
-    planned: list[tuple[str, str, str, str, str, Any]] = []  # (status, id, type, body, reason, raw)
+    planned: list[Planned] = []
     for raw, item in parsed:
         body = item_body(raw)
         event_id = _usable_id(item.event_id)
@@ -192,8 +221,7 @@ def store_batch(
         batch.seen = set(
             InboundEvent.objects.filter(integration=integration, provider_event_id__in=ids, status__in=KEPT).values_list("provider_event_id", flat=True)
         )
-        for status, event_id, event_type, body, reason, raw in planned:
-            batch.add(status, event_id, event_type, body, reason, raw)
+        batch.add_all(planned)
     if batch.outcome.failed:
         logger.warning("%s: %d of %d items from %s could not be read; stored as failed events.", integration.pk, batch.outcome.failed, len(items), source)
     return batch.outcome

@@ -30,6 +30,7 @@ from ..core.provider_data import clean_json, clean_text, is_clean_text
 from ..core.redaction import redact_text
 from ..factory import get_integration_gateway
 from ..models import InboundEvent, Integration, IntegrationState
+from ..outbox import events
 from . import refusals
 from .dblocks import busy_response, is_lock_timeout
 from .inbound_body import declared_length, read_body
@@ -225,40 +226,76 @@ PROCESS_BATCH = 50
 
 
 def _process_batch(limit: int, resolve) -> tuple[int, int]:
-    """Process up to `limit` accepted rows in one transaction, each in its own savepoint; return (taken, processed)."""
+    """Process up to `limit` accepted rows in one transaction, each integration's rows together; return (taken, processed)."""
     done: list = []
-    receivers: dict = {}
-    with transaction.atomic():
+    # The events the rows publish are dispatched together once this transaction commits, not one transaction each.
+    with transaction.atomic(), events.dispatch_together():
         pending = InboundEvent.objects.filter(status=Status.ACCEPTED).order_by("received_at").select_related("integration")
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: rows another worker is processing are skipped, not waited for. (SQLite: the
             # transaction holds the write lock, so passes never overlap.)
             pending = pending.select_for_update(skip_locked=True, of=("self",))
         rows = list(pending[:limit])
+        groups: dict[Any, list[InboundEvent]] = {}
         for row in rows:
-            try:
-                with transaction.atomic():  # a savepoint: one failing row undoes only its own work
-                    if row.integration_id not in receivers:
-                        receivers[row.integration_id] = resolve(row.integration)
-                    receiver = receivers[row.integration_id]
-                    if receiver is None:
-                        raise InboundRejected(404, f"the {row.integration.integration_type} type no longer receives webhooks")
-                    # process() sees the provider's text made safe, as everything it stores must be.
-                    payload = clean_json(receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))
-                    receiver.process(row, payload)
-                done.append(row.pk)
-            except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
-                message = log_unexpected(row.integration, "process()", exc)
-                reason = clean_text(f"processing failed: {type(exc).__name__}: {message}", MAX_REASON)
-                InboundEvent.objects.filter(pk=row.pk).update(status=Status.FAILED, reason=reason, processed_at=timezone.now())
+            groups.setdefault(row.integration_id, []).append(row)
+        for group in groups.values():
+            done.extend(_process_group(group, resolve))
         if done:
             InboundEvent.objects.filter(pk__in=done).update(status=Status.PROCESSED, processed_at=timezone.now())
     return len(rows), len(done)
 
 
+def _process_group(rows: list[InboundEvent], resolve) -> list:
+    """One integration's rows, oldest first, parsed one by one and processed together; return the ids processed."""
+    # Together (process_many, in one savepoint) shares the receiver's lookups across the rows; when that fails it
+    # is undone and the rows are processed one by one, each in its own savepoint, so a bad row fails alone.
+    integration = rows[0].integration
+    try:
+        receiver = resolve(integration)
+        if receiver is None:
+            raise InboundRejected(404, f"the {integration.integration_type} type no longer receives webhooks")
+    except Exception as exc:  # noqa: BLE001 - recorded on each row
+        for row in rows:
+            _failed(row, exc)
+        return []
+    parsed: list[tuple[InboundEvent, Any]] = []
+    for row in rows:
+        try:
+            # process() sees the provider's text made safe, as everything it stores must be.
+            parsed.append((row, clean_json(receiver.parse(row.body.encode("utf-8", errors="surrogateescape")))))
+        except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
+            _failed(row, exc)
+    if len(parsed) > 1:
+        try:
+            with transaction.atomic():
+                receiver.process_many(parsed)
+            return [row.pk for row, _ in parsed]
+        except Exception as exc:  # noqa: BLE001 - undone; the rows are processed one by one below
+            message = redact_text(str(exc) or type(exc).__name__, _secrets(integration))
+            logger.warning("Integration %s: %d rows could not be processed together (%s: %s); processing them one by one.",
+                           integration.pk, len(parsed), type(exc).__name__, message)
+    done = []
+    for row, payload in parsed:
+        try:
+            with transaction.atomic():  # a savepoint: one failing row undoes only its own work
+                receiver.process(row, payload)
+            done.append(row.pk)
+        except Exception as exc:  # noqa: BLE001 - recorded on the row; the other rows still run
+            _failed(row, exc)
+    return done
+
+
+def _failed(row: InboundEvent, exc: BaseException) -> None:
+    """Mark a row failed with the (redacted) error; the traceback goes to the log."""
+    message = log_unexpected(row.integration, "process()", exc)
+    reason = clean_text(f"processing failed: {type(exc).__name__}: {message}", MAX_REASON)
+    InboundEvent.objects.filter(pk=row.pk).update(status=Status.FAILED, reason=reason, processed_at=timezone.now())
+
+
 def process_pending(limit: int = 500, resolve=gateway_receiver) -> int:
-    """The worker's pass: process() each accepted row once, oldest first, marking it processed in the same
-    transaction (or failed, with the redacted error); return how many were processed."""
+    """The worker's pass: each accepted row processed once, oldest first, and marked so in the same transaction; return how many."""
+    # A row that cannot be processed is marked failed with the redacted error instead.
     processed = 0
     while limit > 0:
         taken, done = _process_batch(min(limit, PROCESS_BATCH), resolve)

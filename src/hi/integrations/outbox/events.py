@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Iterator
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +41,10 @@ def register_event_type(event_type: str, description: str, example: dict[str, An
     EVENT_TYPES[event_type] = example
 
 
+#: Events dispatched in one transaction at most: a longer one would hold SQLite's write lock too long.
+DISPATCH_CHUNK = 200
+
+
 def publish(event_type: str, data: dict[str, Any], workspace, integration: Integration | None = None) -> Event:
     """Record an event in the caller's transaction and dispatch it once that transaction commits."""
     event = Event.objects.create(
@@ -47,9 +53,34 @@ def publish(event_type: str, data: dict[str, Any], workspace, integration: Integ
         type=event_type,
         data=data,
     )
-    # A rolled-back transaction takes the event row with it, and this callback never runs.
-    transaction.on_commit(lambda: dispatch(event.pk))
+    batch = getattr(transaction.get_connection(), "hi_event_batch", None)
+    if batch is not None:
+        batch.append(event.pk)  # dispatched with the others when the batch's transaction commits
+    else:
+        # A rolled-back transaction takes the event row with it, and this callback never runs.
+        transaction.on_commit(lambda: dispatch(event.pk))
     return event
+
+
+@contextmanager
+def dispatch_together() -> Iterator[None]:
+    """Events published inside are dispatched together, in one transaction, once the enclosing transaction commits."""
+    # A worker's pass publishes an event per item it applies: one dispatch transaction each cost more than the
+    # items themselves. The callback is registered where the block ends, so it lives and dies with the
+    # transaction around the block; an event rolled back by an inner savepoint is only skipped (dispatch reads
+    # the rows that exist). Nested blocks join the outermost one.
+    connection = transaction.get_connection()
+    if getattr(connection, "hi_event_batch", None) is not None:
+        yield
+        return
+    batch: list = []
+    connection.hi_event_batch = batch
+    try:
+        yield
+    finally:
+        connection.hi_event_batch = None
+        if batch:
+            transaction.on_commit(partial(dispatch_many, batch))
 
 
 def hooks_for(integration: Integration) -> list[EventHook]:
@@ -59,36 +90,72 @@ def hooks_for(integration: Integration) -> list[EventHook]:
 
 
 def dispatch(event_id) -> int:
-    """Run every matching hook of the workspace's integrations, once; return how many ran."""
+    """Run every matching hook of the workspace's integrations for one event, once; return how many ran."""
+    return dispatch_many([event_id])
+
+
+def dispatch_many(event_ids) -> int:
+    """Run every matching hook for each event not dispatched yet, in the order given, a chunk per transaction; return how many ran."""
+    ids = list(dict.fromkeys(event_ids))
+    return sum(_dispatch_chunk(ids[start:start + DISPATCH_CHUNK]) for start in range(0, len(ids), DISPATCH_CHUNK))
+
+
+def _dispatch_chunk(ids: list) -> int:
+    """One transaction: lock the chunk's undispatched events, run their hooks (each in a savepoint), mark them dispatched."""
     ran = 0
     try:
         with transaction.atomic():
-            event = Event.objects.select_for_update().filter(pk=event_id, dispatched_at__isnull=True).first()
-            if event is None:
-                return 0  # already dispatched (by this process or by the worker's sweep)
-            for integration in Integration.objects.filter(workspace_id=event.workspace_id):
-                for hook in hooks_for(integration):
-                    if not hook.matches(event.type):
-                        continue
-                    try:
-                        # Each hook in a savepoint: one broken hook must not undo the others.
-                        with transaction.atomic():
-                            hook.run(event, integration)
-                        ran += 1
-                    except Exception:  # noqa: BLE001 - logged; the other hooks still run
-                        logger.exception("Hook %s of %s failed on event %s", hook.pattern, integration.pk, event.pk)
-            Event.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
-    except Exception:  # noqa: BLE001 - the worker's sweep dispatches it later
-        logger.exception("Dispatching event %s failed; the worker will retry.", event_id)
+            # Locked in key order, as the sweep locks them: two dispatchers never wait on each other in a circle.
+            found = Event.objects.select_for_update().filter(pk__in=ids, dispatched_at__isnull=True).order_by("pk")
+            position = {pk: index for index, pk in enumerate(ids)}
+            pending = sorted(found, key=lambda event: position[event.pk])
+            if not pending:
+                return 0  # already dispatched (by this process or by the worker's sweep), or rolled back
+            integrations: dict[Any, list[tuple[Integration, list[EventHook]]] | None] = {}
+            done = []
+            for event in pending:
+                if event.workspace_id not in integrations:
+                    integrations[event.workspace_id] = _workspace_hooks(event.workspace_id)
+                if integrations[event.workspace_id] is None:
+                    continue  # left for the sweep, as before: the other workspaces' events still go
+                ran += _run_hooks(event, integrations[event.workspace_id])
+                done.append(event.pk)
+            Event.objects.filter(pk__in=done).update(dispatched_at=timezone.now())
+    except Exception:  # noqa: BLE001 - the worker's sweep dispatches them later
+        logger.exception("Dispatching events %s failed; the worker will retry.", ", ".join(str(pk) for pk in ids[:5]))
+    return ran
+
+
+def _workspace_hooks(workspace_id) -> list[tuple[Integration, list[EventHook]]] | None:
+    """The workspace's integrations with their hooks; None (logged) when one's hooks cannot be read."""
+    try:
+        return [(integration, hooks_for(integration)) for integration in Integration.objects.filter(workspace_id=workspace_id)]
+    except Exception:  # noqa: BLE001 - a gateway that cannot be built (its service gone) fails only its workspace's events
+        logger.exception("Reading the event hooks of workspace %s failed; its events wait for the worker's retry.", workspace_id)
+        return None
+
+
+def _run_hooks(event: Event, integrations: list[tuple[Integration, list[EventHook]]]) -> int:
+    """Run the hooks that want this event, each in a savepoint: one broken hook must not undo the others."""
+    ran = 0
+    for integration, hooks in integrations:
+        for hook in hooks:
+            if not hook.matches(event.type):
+                continue
+            try:
+                with transaction.atomic():
+                    hook.run(event, integration)
+                ran += 1
+            except Exception:  # noqa: BLE001 - logged; the other hooks still run
+                logger.exception("Hook %s of %s failed on event %s", hook.pattern, integration.pk, event.pk)
     return ran
 
 
 def dispatch_pending(older_than: timedelta = timedelta(seconds=10)) -> int:
-    """Dispatch events a crashed process committed but never dispatched (the worker's sweep)."""
+    """Dispatch events a crashed process committed but never dispatched (the worker's sweep), oldest first."""
     cutoff = timezone.now() - older_than
-    pending = Event.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff).values_list("pk", flat=True)
-    count = 0
-    for event_id in list(pending[:500]):
-        dispatch(event_id)
-        count += 1
-    return count
+    pending = list(
+        Event.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff).order_by("created_at").values_list("pk", flat=True)[:500]
+    )
+    dispatch_many(pending)
+    return len(pending)

@@ -139,3 +139,43 @@ def test_items_applied_at_once_are_stored_processed_and_one_that_fails_is_stored
     assert [r.provider_event_id for r in failed] == ["e2"] and "could not apply e2" in failed[0].reason
     assert (outcome.new, outcome.failed, outcome.duplicates) == (2, 1, 1) and again.new == again.failed == 0
     assert not rows(integration, Status.ACCEPTED)
+
+
+def test_the_new_items_of_a_batch_are_inserted_in_one_statement_and_the_known_ones_skipped(integration):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given: one item stored before
+    store_batch(integration, [{"id": "k1", "kind": "placed"}], identify, source="webhook", apply=lambda kind, item: None)
+    batch = [{"id": f"k{n}", "kind": "placed"} for n in range(1, 6)] + [{"id": "k5", "kind": "placed"}]
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        outcome = store_batch(integration, batch, identify, source="webhook", apply=lambda kind, item: None)
+    # then: the four new items in one INSERT, the stored one and the repeat counted as duplicates
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "integrations_inboundevent"')]
+    assert len(inserts) == 1 and (outcome.new, outcome.duplicates) == (4, 2)
+    assert [r.provider_event_id for r in rows(integration, Status.PROCESSED)] == ["k1", "k2", "k3", "k4", "k5"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_stored_by_several_processes_at_once_is_stored_and_applied_once(integration):
+    """On PostgreSQL the passes overlap: one's insert meets the others' rows, and it falls back to one row at a time."""
+    import threading
+    import time
+
+    from hi.integrations.testing.concurrency import at_once
+
+    applied: list = []
+    lock = threading.Lock()
+
+    def apply(kind, item):
+        with lock:
+            applied.append(item["id"])
+        time.sleep(0.02)  # holds the transaction open, so the other passes insert meanwhile (not a timing assertion)
+
+    batch = [{"id": f"c{n}", "kind": "placed"} for n in range(5)]
+    outcomes = at_once(3, lambda: store_batch(integration, batch, identify, source="webhook", apply=apply))
+    assert len(outcomes) == 3  # no pass raised
+    assert sum(o.new for o in outcomes) == 5 and sum(o.duplicates for o in outcomes) == 10
+    assert sorted(applied) == [f"c{n}" for n in range(5)]
+    assert [r.provider_event_id for r in rows(integration, Status.PROCESSED)] == [f"c{n}" for n in range(5)]

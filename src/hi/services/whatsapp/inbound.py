@@ -20,10 +20,9 @@ from hi.integrations.api import (
     InboundRejected,
     Integration,
     attribute_values,
-    store_batch,
 )
 
-from .processing import apply_item, identify, items_of
+from .processing import apply_item, items_of, store_and_apply
 
 NOTIFICATION = "notification"
 #: A challenge longer than this is not Meta's (it sends a number).
@@ -74,8 +73,16 @@ class WhatsAppReceiver(HmacSha256Receiver):
 
     def process(self, inbound_event: InboundEvent, payload: Any) -> None:
         """In the worker: each message and status of a notification is stored as its own row (deduplicated) and applied."""
-        integration = inbound_event.integration
-        if inbound_event.event_type == NOTIFICATION:
-            store_batch(integration, items_of(payload), identify, source="notification", apply=lambda kind, item: apply_item(integration, kind, item))
-        else:
-            apply_item(integration, inbound_event.event_type, payload)
+        self.process_many([(inbound_event, payload)])
+
+    def process_many(self, rows: list[tuple[InboundEvent, Any]]) -> None:
+        """In the worker: the items of several notifications stored and applied together (one dedupe query, one lookup)."""
+        integration = rows[0][0].integration
+        items = []
+        for inbound_event, payload in rows:
+            if inbound_event.event_type == NOTIFICATION:
+                items.extend(items_of(payload))
+            else:
+                apply_item(integration, inbound_event.event_type, payload)
+        if items:
+            store_and_apply(integration, items)

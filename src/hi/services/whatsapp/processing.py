@@ -13,7 +13,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from hi.integrations.api import BatchItem, Integration, ItemInvalid, attribute_values
+from hi.integrations.api import BatchItem, Integration, ItemInvalid, attribute_values, store_batch
 from hi.messaging import api
 from hi.messaging.channels import MessageRefused
 from hi.messaging.models import Message
@@ -152,7 +152,7 @@ def _confirm(integration: Integration, message: Message, text: str, what: str) -
         logger.info("No %s confirmation for %s: %s", what, contact.pk, exc)
 
 
-def apply_status(integration: Integration, item: dict[str, Any]) -> None:
+def apply_status(integration: Integration, item: dict[str, Any], known: dict[str, Message] | None = None) -> None:
     """Move the message a status names forward (late, repeated or unknown statuses change nothing)."""
     if not _ours(integration, item):
         return
@@ -166,14 +166,23 @@ def apply_status(integration: Integration, item: dict[str, Any]) -> None:
     api.apply_status(
         integration, status["id"], word, at=when(status.get("timestamp")),
         code=error.get("code", ""), title=str(error.get("title") or error.get("message") or ""), details=str(details or error.get("message") or ""),
+        known=known,
     )
 
 
-def apply_item(integration: Integration, kind: str, item: Any) -> None:
-    """Apply one stored item by its kind; others (errors, other fields) are kept in the inbound log only."""
+def apply_item(integration: Integration, kind: str, item: Any, known: dict[str, Message] | None = None) -> None:
+    """Apply one stored item by its kind (statuses find their message in `known` first); others are only logged."""
     if kind == "message":
         apply_message(integration, item)
     elif kind == "status":
-        apply_status(integration, item)
+        apply_status(integration, item, known)
     elif kind == "error":
         logger.warning("WhatsApp reported errors for integration %s: %s", integration.pk, str(item.get("errors"))[:500])
+
+
+def store_and_apply(integration: Integration, items: list[dict[str, Any]]) -> None:
+    """Store the items of one or more notifications (each once) and apply the new ones, their messages read in one query."""
+    # Three statuses a message, one notification each: reading the messages one by one was a query per status.
+    wamids = [item["status"].get("id") for item in items if item.get("kind") == "status" and isinstance(item.get("status"), dict)]
+    known = api.find_for_statuses(integration, [w for w in wamids if isinstance(w, str)])
+    store_batch(integration, items, identify, source="notification", apply=lambda kind, item: apply_item(integration, kind, item, known))

@@ -120,3 +120,37 @@ def test_every_kind_of_message_is_stored_and_unknown_ones_are_kept_raw(whatsapp,
     if kind in ("image", "video", "document"):
         assert message.text == "Olá" and message.media["id"]
     assert not InboundEvent.objects.filter(integration=whatsapp, status=Status.FAILED).exists()
+
+
+def post_statuses(integration, *statuses: dict) -> None:
+    """One notification per status, signed as Meta signs them, each answered 200."""
+    number = integration.attributes.get(key="phone_number_id").value
+    for status in statuses:
+        value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": number}, "statuses": [status]}
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).encode()
+        signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert post_as_provider(receive_path(integration), body, {"X-Hub-Signature-256": signature}).status_code == 200
+
+
+def test_notifications_processed_together_fail_an_unreadable_status_alone_and_apply_the_others(whatsapp, wa_sim):
+    # given: two sent messages, and four notifications: their statuses, one without a message id, one for a message hi never sent
+    from hi.messaging import api
+    from hi.messaging.channels import TemplateSend
+
+    from .helpers import run_directives
+
+    template = TemplateSend("order_ready", "pt_BR", ("Ana", "4821", "R$ 10,00", "Cantina"))
+    sent = [api.queue_outbound(whatsapp, f"55119222200{n}", template=template, actor="test") for n in range(2)]
+    run_directives()
+    wamids = [Message.objects.get(pk=m.pk).provider_message_id for m in sent]
+    post_statuses(
+        whatsapp, {"id": wamids[0], "status": "delivered", "timestamp": "1700000000"}, {"status": "read", "timestamp": "1700000001"},
+        {"id": "wamid.never-sent", "status": "read", "timestamp": "1700000002"}, {"id": wamids[1], "status": "read", "timestamp": "1700000003"},
+    )
+    # when: one pass processes them together
+    assert process() == 4
+    # then: the unreadable status is stored failed with why, the others applied; every notification processed
+    assert [Message.objects.get(pk=m.pk).status for m in sent] == ["delivered", "read"]
+    failed = InboundEvent.objects.get(integration=whatsapp, event_type="status", status=Status.FAILED)
+    assert "without a message id" in failed.reason
+    assert not InboundEvent.objects.filter(integration=whatsapp, event_type="notification").exclude(status=Status.PROCESSED).exists()
