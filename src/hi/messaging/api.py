@@ -58,7 +58,8 @@ def window_closes_at(contact: Contact, integration: Integration | None = None) -
     last = contact.last_inbound_at
     if integration is not None:
         last = (
-            contact.messages.filter(direction=Direction.IN, integration=integration).order_by("-created_at").values_list("created_at", flat=True).first()
+            contact.messages.filter(direction=Direction.IN, integration=integration).order_by("-created_at")
+            .values_list("created_at", flat=True).first()
         )
     return last + WINDOW if last else None
 
@@ -104,11 +105,14 @@ def record_inbound(
                 )
         except IntegrityError:
             return Message.objects.get(integration=integration, provider_message_id=provider_message_id), False
-        changes: dict[str, Any] = {"last_inbound_at": now, "last_message_at": now, "last_integration": integration, "wa_id": clean_text(wa_id, 32)}
+        changes: dict[str, Any] = {
+            "last_inbound_at": now, "last_message_at": now, "last_integration": integration, "wa_id": clean_text(wa_id, 32),
+        }
         if profile_name:
             changes["profile_name"] = clean_text(profile_name, MAX_PROFILE_NAME)
         Contact.objects.filter(pk=contact.pk).update(**changes)
-        data = {**message_data(message), "profile_name": changes.get("profile_name", contact.profile_name), "at": message.received_at.isoformat()}
+        profile_name = changes.get("profile_name", contact.profile_name)
+        data = {**message_data(message), "profile_name": profile_name, "at": message.received_at.isoformat()}
         publish("message.received", data, integration.workspace_id, integration=integration)
     return message, True
 
@@ -172,7 +176,8 @@ def queue_outbound(
             Contact.objects.filter(pk=contact.pk).update(last_message_at=now)
             channel_for(integration).send_message(integration, message)
     except IntegrityError:
-        found = Message.objects.filter(workspace_id=integration.workspace_id, notification_key=notification_key).first() if notification_key else None
+        mine = Message.objects.filter(workspace_id=integration.workspace_id, notification_key=notification_key)
+        found = mine.first() if notification_key else None
         if found is None:
             raise
         return found  # a concurrent notification of the same key won
@@ -195,13 +200,16 @@ def retry(message: Message, *, actor: str) -> Message:
         raise MessageRefused("Only a message whose send was not confirmed can be sent again.")
     if message.integration is None:
         raise MessageRefused("The integration that sent it was removed.")
-    template = TemplateSend(message.template_name, message.template_language, tuple(message.template_params)) if message.kind == "template" else None
+    template = None
+    if message.kind == "template":
+        template = TemplateSend(message.template_name, message.template_language, tuple(message.template_params))
     with transaction.atomic():
         # Locked: two operators clicking Retry at once send it once.
         if not Message.objects.select_for_update().filter(pk=message.pk, replaced_by__isnull=True, status=S.UNCERTAIN).exists():
             raise MessageRefused("Someone already decided about this message.")
         new = queue_outbound(
-            message.integration, message.contact, text="" if template else message.text, template=template, order=message.order, actor=actor,
+            message.integration, message.contact, text="" if template else message.text, template=template, order=message.order,
+            actor=actor,
         )
         Message.objects.filter(pk=message.pk).update(replaced_by=new, updated_at=timezone.now())
     message.refresh_from_db()

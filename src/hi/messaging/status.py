@@ -49,7 +49,7 @@ def _lower_than(status: str) -> list[str]:
 def advance(
     message: Message, status: str, *, at: datetime | None = None, fields: dict[str, Any] | None = None, publish: bool = True
 ) -> bool:
-    """Move an outgoing message forward to `status` (a compare-and-set: late, repeated or backward moves change nothing); whether it moved."""
+    """Move an outgoing message forward to `status` (compare-and-set: late, repeated or backward moves change nothing); whether it moved."""
     # The status_changed event (and message.failed) is published after commit. One UPDATE in the common case:
     # status notifications arrive three per message, so this is the hot path.
     if status not in RANK:
@@ -79,7 +79,8 @@ def advance(
             data = {**message_data(message), "old_status": old, "new_status": status, "at": when.isoformat()}
             publish_event("message.status_changed", data, message.workspace_id, integration=message.integration)
             if status == S.FAILED:
-                failed = {**data, "error_code": message.error_code, "error_title": message.error_title, "error_details": message.error_details}
+                failed = {**data, "error_code": message.error_code, "error_title": message.error_title,
+                          "error_details": message.error_details}
                 publish_event("message.failed", failed, message.workspace_id, integration=message.integration)
     return True
 

@@ -1,4 +1,4 @@
-"""The receiver base classes a service subclasses for its webhooks: verify, parse, name the event; the request flow is engine/inbound.py's."""
+"""The receiver base classes a service subclasses for its webhooks: verify, parse, name the event (the flow: engine/inbound.py)."""
 from __future__ import annotations
 
 import re
@@ -128,6 +128,7 @@ class UnavailableReceiver(InboundReceiver):
     """Stands in for a receiver the gateway could not build: logs the request and answers 503."""
 
     def __init__(self, reason: str) -> None:
+        """Why the receiver could not be built (logged with each request it answers)."""
         self.reason = reason
 
     def verify(self, request: HttpRequest, body: bytes, integration: Integration) -> None:

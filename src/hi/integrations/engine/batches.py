@@ -56,7 +56,9 @@ class ItemFailure:
     event_type: str = ""
 
 
-def parse_items(items: Iterable[Any], parse: Callable[[Any], T], integration: Integration | None = None) -> tuple[list[tuple[Any, T]], list[ItemFailure]]:
+def parse_items(
+    items: Iterable[Any], parse: Callable[[Any], T], integration: Integration | None = None
+) -> tuple[list[tuple[Any, T]], list[ItemFailure]]:
     """Run `parse` on each item alone: ([(raw, parsed)], [failures]); no exception escapes the loop."""
     parsed: list[tuple[Any, T]] = []
     failures: list[ItemFailure] = []
@@ -108,6 +110,7 @@ class _Batch:
     """One store_batch call: the rows it writes and what it counts."""
 
     def __init__(self, integration: Integration, source: str, http_status: int, apply: Apply | None = None) -> None:
+        """The integration, where the items came from, the status answered, and how each new item is applied."""
         self.integration = integration
         self.headers = {"source": source}
         self.http_status = http_status
@@ -133,7 +136,7 @@ class _Batch:
             for item in fresh:
                 self.add(*item)
             return
-        for row, (status, _, event_type, _, _, raw) in zip(rows, fresh):
+        for row, (status, _, event_type, _, _, raw) in zip(rows, fresh, strict=True):
             self._settle(row, status, event_type, raw)
 
     def add(self, status: str, event_id: str, event_type: str, body: str, reason: str = "", raw: Any = None) -> None:
@@ -150,7 +153,8 @@ class _Batch:
     def _row(self, status: str, event_id: str, event_type: str, body: str, reason: str = "", raw: Any = None) -> InboundEvent:
         """The unsaved row of one item: processed at once when it is applied now, else as planned."""
         fields = stored_fields({
-            "provider_event_id": event_id, "event_type": event_type[:MAX_EVENT_TYPE], "headers": self.headers, "body": body[:MAX_BODY_BYTES],
+            "provider_event_id": event_id, "event_type": event_type[:MAX_EVENT_TYPE], "headers": self.headers,
+            "body": body[:MAX_BODY_BYTES],
             "reason": reason,
         })
         stored = Status.PROCESSED if self._applies(status) else status
@@ -207,7 +211,8 @@ def store_batch(
         if not event_id:
             failures.append(ItemFailure(-1, raw, "its id is not valid text (empty, too long, NUL or a lone surrogate)"))
         elif len(body.encode("utf-8")) > MAX_BODY_BYTES:
-            planned.append((Status.FAILED, event_id, item.event_type, body, f"could not be read: it is larger than {MAX_BODY_BYTES} bytes", None))
+            reason = f"could not be read: it is larger than {MAX_BODY_BYTES} bytes"
+            planned.append((Status.FAILED, event_id, item.event_type, body, reason, None))
         else:
             planned.append((Status.ACCEPTED, event_id, item.event_type, body, "", raw))
     for failure in failures:
@@ -219,9 +224,11 @@ def store_batch(
     with transaction.atomic():
         # Providers redeliver until acknowledged (and sometimes after): most ids are known already.
         batch.seen = set(
-            InboundEvent.objects.filter(integration=integration, provider_event_id__in=ids, status__in=KEPT).values_list("provider_event_id", flat=True)
+            InboundEvent.objects.filter(integration=integration, provider_event_id__in=ids, status__in=KEPT)
+            .values_list("provider_event_id", flat=True)
         )
         batch.add_all(planned)
     if batch.outcome.failed:
-        logger.warning("%s: %d of %d items from %s could not be read; stored as failed events.", integration.pk, batch.outcome.failed, len(items), source)
+        logger.warning("%s: %d of %d items from %s could not be read; stored as failed events.",
+                       integration.pk, batch.outcome.failed, len(items), source)
     return batch.outcome

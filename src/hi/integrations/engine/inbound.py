@@ -147,7 +147,9 @@ def _accept(receiver: InboundReceiver, integration: Integration, fields: dict[st
 def handle_inbound(request: HttpRequest, integration: Integration, receiver: InboundReceiver) -> HttpResponse:
     """Run one provider request through active? → read → verify → parse → dedupe → store + accept."""
     address = refusals.client_address(request)
-    fields: dict[str, Any] = {"headers": {}, "body": "", "body_size": 0, "provider_event_id": "", "event_type": "", "source_address": address}
+    fields: dict[str, Any] = {
+        "headers": {}, "body": "", "body_size": 0, "provider_event_id": "", "event_type": "", "source_address": address,
+    }
     data = b""
     stage = "redacted_headers"
     try:
@@ -193,7 +195,9 @@ def handle_inbound(request: HttpRequest, integration: Integration, receiver: Inb
     return refuse(integration, receiver, rejection, fields, data)
 
 
-def refuse(integration: Integration, receiver: InboundReceiver, rejection: InboundRejected, fields: dict[str, Any], data: bytes) -> HttpResponse:
+def refuse(
+    integration: Integration, receiver: InboundReceiver, rejection: InboundRejected, fields: dict[str, Any], data: bytes
+) -> HttpResponse:
     """Answer a refused request: log it (metadata and an excerpt of `data`; past the rate limit only counted)."""
     if rejection.status >= 500 and rejection.retry_after is None:
         rejection.retry_after = receiver.retry_after_s

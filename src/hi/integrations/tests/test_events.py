@@ -127,7 +127,8 @@ def test_a_failing_hook_undoes_only_its_own_work_and_the_other_events_of_the_bat
     from hi.integrations.models import Integration
     from hi.integrations.types import IntegrationType
 
-    broken = setup.add_integration(workspace, IntegrationType.DEMO, "Broken", demo_attributes(sim, key="demo-key-2", forward_events="true"), actor="test")
+    attributes = demo_attributes(sim, key="demo-key-2", forward_events="true")
+    broken = setup.add_integration(workspace, IntegrationType.DEMO, "Broken", attributes, actor="test")
     broken.attributes.filter(key="api_key").update(value=Fernet(Fernet.generate_key()).encrypt(b"x").decode())
     Integration.objects.filter(pk=broken.pk).update(updated_at=broken.updated_at + timedelta(seconds=1))  # a fresh process: nothing cached
     before = set(Directive.objects.values_list("pk", flat=True))
@@ -175,7 +176,9 @@ def test_a_workspace_whose_hooks_cannot_be_read_keeps_its_events_for_the_retry_a
     # given: another workspace with an integration whose type no longer exists (its service was removed)
     from hi.integrations.models import Integration, IntegrationState
 
-    Integration.objects.create(workspace=other_workspace, integration_type="gone", name="Gone", unique_id="gone", state=IntegrationState.ACTIVE)
+    Integration.objects.create(
+        workspace=other_workspace, integration_type="gone", name="Gone", unique_id="gone", state=IntegrationState.ACTIVE
+    )
     # when: one transaction publishes an event in each workspace
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic(), events.dispatch_together():

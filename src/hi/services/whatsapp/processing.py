@@ -147,7 +147,8 @@ def _confirm(integration: Integration, message: Message, text: str, what: str) -
     """One confirmation of an opt-out or opt-in (the customer just wrote, so the window is open)."""
     contact = type(message.contact).objects.get(pk=message.contact_id)
     try:
-        api.queue_outbound(integration, contact, text=text, actor=CONFIRMATION_ACTOR, allow_opted_out=True, notification_key=f"{what}:{message.pk}")
+        api.queue_outbound(integration, contact, text=text, actor=CONFIRMATION_ACTOR, allow_opted_out=True,
+                           notification_key=f"{what}:{message.pk}")
     except MessageRefused as exc:
         logger.info("No %s confirmation for %s: %s", what, contact.pk, exc)
 
@@ -165,7 +166,8 @@ def apply_status(integration: Integration, item: dict[str, Any], known: dict[str
     details = (error.get("error_data") or {}).get("details", "") if isinstance(error.get("error_data"), dict) else ""
     api.apply_status(
         integration, status["id"], word, at=when(status.get("timestamp")),
-        code=error.get("code", ""), title=str(error.get("title") or error.get("message") or ""), details=str(details or error.get("message") or ""),
+        code=error.get("code", ""), title=str(error.get("title") or error.get("message") or ""),
+        details=str(details or error.get("message") or ""),
         known=known,
     )
 

@@ -127,7 +127,8 @@ def post_statuses(integration, *statuses: dict) -> None:
     number = integration.attributes.get(key="phone_number_id").value
     for status in statuses:
         value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": number}, "statuses": [status]}
-        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).encode()
+        entry = {"id": "1", "changes": [{"field": "messages", "value": value}]}
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
         signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
         assert post_as_provider(receive_path(integration), body, {"X-Hub-Signature-256": signature}).status_code == 200
 
@@ -145,7 +146,8 @@ def test_notifications_processed_together_fail_an_unreadable_status_alone_and_ap
     wamids = [Message.objects.get(pk=m.pk).provider_message_id for m in sent]
     post_statuses(
         whatsapp, {"id": wamids[0], "status": "delivered", "timestamp": "1700000000"}, {"status": "read", "timestamp": "1700000001"},
-        {"id": "wamid.never-sent", "status": "read", "timestamp": "1700000002"}, {"id": wamids[1], "status": "read", "timestamp": "1700000003"},
+        {"id": "wamid.never-sent", "status": "read", "timestamp": "1700000002"},
+        {"id": wamids[1], "status": "read", "timestamp": "1700000003"},
     )
     # when: one pass processes them together
     assert process() == 4
