@@ -169,6 +169,7 @@ def test_the_same_batch_stored_by_several_processes_at_once_is_stored_and_applie
     lock = threading.Lock()
 
     def apply(kind, item):
+        """Record the item, holding the transaction open a moment."""
         with lock:
             applied.append(item["id"])
         time.sleep(0.02)  # holds the transaction open, so the other passes insert meanwhile (not a timing assertion)

@@ -17,6 +17,7 @@ class GroupingReceiver(SignedTestReceiver):
     """The test receiver, recording what process_many gets and failing the whole group when one row is bad."""
 
     def __init__(self, secret: str) -> None:
+        """The test receiver with `secret`, with no group seen yet."""
         super().__init__(secret)
         self.groups: list[list[str]] = []
 
