@@ -163,7 +163,8 @@ def test_paused_notifications_wait_and_batches_carry_several_entries_changes_and
 def test_a_refused_notification_is_retried_with_the_same_bytes(sim, receiver):
     receiver.answers = [500, 503]
     sim.customer_says(CUSTOMER, "Oi")
-    assert wait_for(lambda: len(receiver.posts()) == 3)
+    # The simulator records a post once its answer is back, a moment after the receiver saw it: wait for both.
+    assert wait_for(lambda: len(receiver.posts()) == 3 and len(sim.notifications) == 3)
     bodies = {p.body for p in receiver.posts()}
     assert len(bodies) == 1 and [n["attempt"] for n in sim.notifications] == [1, 2, 3]
     assert [n["status"] for n in sim.notifications] == [500, 503, 200]
