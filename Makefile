@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run lint test test-postgres test-fast browser-test bench setup check clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hi needs Python 3.11 or newer"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -22,7 +22,7 @@ run: setup
 # The import graph's contracts (.importlinter): the framework's layered rooms, services only through hi.integrations.api;
 # then ruff (ruff.toml): pyflakes, pycodestyle, isort and bugbear on the whole tree.
 lint: $(STAMP)
-	PYTHONPATH=src $(BIN)/lint-imports --no-logo
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check .
 
 test: lint
