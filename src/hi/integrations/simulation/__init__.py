@@ -3,10 +3,11 @@
 # operators trying hi without a provider account, and tests start the same simulators. A service's
 # `simulator/` package imports this module (the contracts in .importlinter allow it there, and in tests,
 # nowhere else); it imports nothing else of hi, and no development dependency.
+from .control import SimulatedClock, bad_request, control_body, strict
 from .server import CONTROL_PREFIX, KNOBS, STANDARD_KNOBS, FakeProviderServer, FakeRequest, Faults, Response, Route, json_response
 from .websocket import FakeWebsocketServer
 
 __all__ = [
     "CONTROL_PREFIX", "KNOBS", "STANDARD_KNOBS", "FakeProviderServer", "FakeRequest", "Faults", "Response", "Route", "json_response",
-    "FakeWebsocketServer",
+    "FakeWebsocketServer", "SimulatedClock", "bad_request", "control_body", "strict",
 ]

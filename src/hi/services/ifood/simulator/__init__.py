@@ -14,11 +14,10 @@ import math
 import random
 import secrets
 import threading
-import time
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from hi.integrations.simulation import FakeProviderServer, FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeProviderServer, FakeRequest, Response, SimulatedClock, json_response
 
 from .common import Caller, Token, ifood_error
 from .control import ControlMixin
@@ -55,8 +54,7 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
         self.merchants = {mid: {"id": mid, "name": name, "state": "OK"} for mid, name in (merchants or DEFAULT_MERCHANTS).items()}
         self.grants = {cid: list((grants or {}).get(cid, list(self.merchants))) for cid in self.credentials}
         self.rng = random.Random(seed)
-        self.clock = clock or time.time
-        self._offset = 0.0
+        self.clock = SimulatedClock(clock)
         # Knobs (all plain attributes; POST /_simulator/faults sets them in a running process).
         self.token_lifetime_s = 21600.0
         self.rate_limit_rpm = 6000
@@ -108,12 +106,11 @@ class IFoodSimulator(MerchantsMixin, ControlMixin, FakeProviderServer):
 
     def now(self) -> float:
         """The simulator's clock: `clock()` plus whatever `advance()` added."""
-        return self.clock() + self._offset
+        return self.clock.now()
 
     def advance(self, seconds: float) -> None:
         """Move the simulator's clock forward (tokens expire, strikes lapse, blocks end, presence fades)."""
-        with self._state:
-            self._offset += seconds
+        self.clock.advance(seconds)
 
     def expire_tokens(self) -> None:
         """Invalidate every issued token (the next call with one gets 401)."""

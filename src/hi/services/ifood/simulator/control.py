@@ -4,48 +4,27 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from hi.integrations.simulation import KNOBS, FakeRequest, Response, json_response
+from hi.integrations.simulation import KNOBS, FakeRequest, Response, bad_request, control_body, json_response, strict
 
 from .orders import IllegalAction
 from .webhook import WebhookConfig, WebhookSender
 
-
-def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
-    """A converter that accepts only JSON values of `kind` (no "false" → True surprises)."""
-    def convert(value: Any) -> Any:
-        """The value as `kind`, or ValueError saying what was expected."""
-        if value is None and optional:
-            return None
-        if kind is bool and isinstance(value, bool):
-            return value
-        if kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            if kind is int and value != int(value):
-                raise ValueError("an integer")
-            return kind(value)
-        raise ValueError(f"{kind.__name__}{' or null' if optional else ''}")
-    return convert
-
-
 #: POST /_simulator/faults keys that set a simulator attribute of the same name.
 SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
-    "duplicates": _strict(bool), "out_of_order": _strict(bool), "details_404_s": _strict(float),
-    "details_404_requests": _strict(int), "rate_limit_rpm": _strict(int), "token_lifetime_s": _strict(float),
-    "presence_window_s": _strict(float), "retention_s": _strict(float), "max_polling_merchants": _strict(int),
-    "max_ack_ids": _strict(int), "poll_limit": _strict(int, optional=True), "refuse_cancellations": _strict(bool),
-    "ifood_delivery_share": _strict(float), "auto_conclude_s": _strict(float, optional=True),
-    "auto_cancel_unconfirmed_s": _strict(float, optional=True), "webhook_bad_signature": _strict(bool),
-    "webhook_spaced_body": _strict(bool),
+    "duplicates": strict(bool), "out_of_order": strict(bool), "details_404_s": strict(float),
+    "details_404_requests": strict(int), "rate_limit_rpm": strict(int), "token_lifetime_s": strict(float),
+    "presence_window_s": strict(float), "retention_s": strict(float), "max_polling_merchants": strict(int),
+    "max_ack_ids": strict(int), "poll_limit": strict(int, optional=True), "refuse_cancellations": strict(bool),
+    "ifood_delivery_share": strict(float), "auto_conclude_s": strict(float, optional=True),
+    "auto_cancel_unconfirmed_s": strict(float, optional=True), "webhook_bad_signature": strict(bool),
+    "webhook_spaced_body": strict(bool),
 }
 #: Keys that set the strike rule (`sim.strike_rule.<attribute>`).
-STRIKE_KNOBS = {"strike_deliveries": ("deliveries", _strict(int)), "strike_ttl_s": ("ttl_s", _strict(float)),
-                "strike_block_at": ("block_at", _strict(int)), "strike_block_s": ("block_s", _strict(float)),
-                "strike_cooldown_s": ("cooldown_s", _strict(float))}
+STRIKE_KNOBS = {"strike_deliveries": ("deliveries", strict(int)), "strike_ttl_s": ("ttl_s", strict(float)),
+                "strike_block_at": ("block_at", strict(int)), "strike_block_s": ("block_s", strict(float)),
+                "strike_cooldown_s": ("cooldown_s", strict(float))}
 #: Keys that set the inherited `sim.faults` (the standard knobs every simulator has: hi.integrations.simulation.KNOBS).
 FAULT_KNOBS = (*KNOBS, "reset")
-
-def _bad(message: str) -> Response:
-    """A 400 from a control endpoint."""
-    return json_response(400, {"error": message})
 
 
 class ControlMixin:
@@ -196,7 +175,7 @@ class ControlMixin:
             if name in FAULT_KNOBS:
                 continue
             convert = SIM_KNOBS.get(name) or (STRIKE_KNOBS[name][1] if name in STRIKE_KNOBS else
-                                              _strict(bool) if name == "expire_tokens" else _strict(float))
+                                              strict(bool) if name == "expire_tokens" else strict(float))
             try:
                 converted[name] = convert(value)
             except ValueError as exc:
@@ -249,27 +228,19 @@ class ControlMixin:
         self.route("POST", "/_simulator/merchants/{merchant_id}/state", self.control_merchant)
         self.route("POST", "/_simulator/placing", self.control_placing)
 
-    @staticmethod
-    def _body(request: FakeRequest) -> dict:
-        """The JSON object body of a control request ({} when empty); ValueError otherwise."""
-        body = request.json() if request.body else {}
-        if not isinstance(body, dict):
-            raise ValueError("expected a JSON object")
-        return body
-
     def control_faults(self, request: FakeRequest) -> Response:
         """POST /_simulator/faults {knob: value, …, "expire_tokens": true, "advance_s": N}: misbehave on command."""
         try:
-            self.set_knobs(self._body(request))
+            self.set_knobs(control_body(request))
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(200, self.knobs())
 
     def control_place(self, request: FakeRequest) -> Response:
         """POST /_simulator/orders {"count", "merchant_id", "order_type", "payment", "delivered_by", "bad_totals"} → 201 ids."""
         try:
-            body = self._body(request)
-            count = _strict(int)(body.pop("count", 1))
+            body = control_body(request)
+            count = strict(int)(body.pop("count", 1))
             allowed = {"merchant_id", "order_type", "payment", "delivered_by", "bad_totals"}
             if set(body) - allowed or not 0 < count <= 10000:
                 raise ValueError(f"expected count 1..10000 and only {sorted(allowed)}")
@@ -277,14 +248,14 @@ class ControlMixin:
                 raise ValueError("unknown merchant_id")
             ids = self.place_orders(count, **body)
         except (ValueError, TypeError) as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(201, {"order_ids": ids})
 
     def control_order(self, request: FakeRequest) -> Response:
         """POST /_simulator/orders/{id}/cancellation-request|conclude|events: the customer or marketplace acts."""
         order_id, change = request.params["order_id"], request.params["change"]
         try:
-            body = self._body(request)
+            body = control_body(request)
             if change == "cancellation-request":
                 event = self.customer_requests_cancellation(order_id, **{k: str(v) for k, v in body.items()
                                                                           if k in ("reason_code", "details", "origin")})
@@ -299,13 +270,13 @@ class ControlMixin:
         except IllegalAction as exc:
             return json_response(409, {"error": str(exc)})
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(202, event)
 
     def control_webhook(self, request: FakeRequest) -> Response:
         """POST /_simulator/webhook {"url" (null disables), "client_id", "keepalive_s", "per_merchant", "retry_window_s", …}."""
         try:
-            body = self._body(request)
+            body = control_body(request)
             url = body.pop("url", None)
             if url is None:
                 self.disable_webhook()
@@ -315,27 +286,27 @@ class ControlMixin:
                     raise ValueError("unknown client_id")
                 self.configure_webhook(str(url), client_id, **body)
         except (ValueError, TypeError) as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(200, self.state()["webhook"])
 
     def control_merchant(self, request: FakeRequest) -> Response:
         """POST /_simulator/merchants/{id}/state {"state": OK|WARNING|CLOSED|ERROR}."""
         try:
-            self.set_merchant_state(request.params["merchant_id"], str(self._body(request).get("state")))
+            self.set_merchant_state(request.params["merchant_id"], str(control_body(request).get("state")))
         except KeyError:
             return json_response(404, {"error": "unknown merchant"})
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(200, self.merchants[request.params["merchant_id"]])
 
     def control_placing(self, request: FakeRequest) -> Response:
         """POST /_simulator/placing {"every_s": S or null}: start or stop placing orders."""
         try:
-            every_s = _strict(float, optional=True)(self._body(request).get("every_s"))
+            every_s = strict(float, optional=True)(control_body(request).get("every_s"))
             if every_s is not None and every_s <= 0:
                 raise ValueError("every_s must be positive")
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         if every_s is None:
             self.stop_placing()
         else:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 # The simulator is a test tool, so it calls `requests` itself; hi's own code uses hi.integrations.http.
 import requests
 
-from hi.integrations.simulation import FakeProviderServer
+from hi.integrations.simulation import FakeProviderServer, SimulatedClock
 
 from .control import ControlMixin
 from .data import ERROR_STATUSES, default_templates, new_numeric_id, new_wamid, wa_id_of
@@ -48,8 +48,7 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
         self.access_token, self.app_secret, self.verify_token = access_token, app_secret, verify_token
         self.templates = [dict(t) for t in (templates if templates is not None else default_templates())]
         self.rng = random.Random(seed)
-        self.clock = clock or time.time
-        self._offset = 0.0
+        self.clock = SimulatedClock(clock)
         # Knobs (all plain attributes; POST /_simulator/faults sets them in a running process).
         self.quality_rating = quality_rating
         self.callback_url = callback_url
@@ -100,12 +99,11 @@ class WhatsAppSimulator(ControlMixin, GraphMixin, SendMixin, FakeProviderServer)
 
     def now(self) -> float:
         """The simulator's clock: `clock()` plus whatever `advance()` added."""
-        return self.clock() + self._offset
+        return self.clock.now()
 
     def advance(self, seconds: float) -> None:
         """Move the simulator's clock forward (customers' 24-hour windows close)."""
-        with self._state:
-            self._offset += seconds
+        self.clock.advance(seconds)
 
     def stop_background(self) -> None:
         """Stop posting notifications and release the answers `accept_then_timeout` is holding back."""

@@ -4,29 +4,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-from hi.integrations.simulation import FakeRequest, Response, json_response
+from hi.integrations.simulation import FakeRequest, Response, bad_request, control_body, json_response, strict
 
 from .notify import SIGNATURE_MODES
-
-
-def _strict(kind: type, optional: bool = False) -> Callable[[Any], Any]:
-    """A converter that accepts only JSON values of `kind` (no "false" → True surprises)."""
-    def convert(value: Any) -> Any:
-        """The value as `kind`, or ValueError naming what was expected."""
-        if value is None and optional:
-            return None
-        if kind is bool and isinstance(value, bool):
-            return value
-        if kind is str and isinstance(value, str):
-            return value
-        if kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            if kind is int and value != int(value):
-                raise ValueError("an integer")
-            if value < 0:
-                raise ValueError(f"a non-negative {kind.__name__}")
-            return kind(value)
-        raise ValueError(f"{kind.__name__}{' or null' if optional else ''}")
-    return convert
 
 
 def _choice(*allowed: Any) -> Callable[[Any], Any]:
@@ -41,7 +21,7 @@ def _choice(*allowed: Any) -> Callable[[Any], Any]:
 
 def _probability(value: Any) -> float:
     """A number from 0 to 1."""
-    number = _strict(float)(value)
+    number = strict(float)(value)
     if number > 1:
         raise ValueError("a number from 0 to 1")
     return number
@@ -49,7 +29,7 @@ def _probability(value: Any) -> float:
 
 def _positive(value: Any) -> float:
     """A number of seconds above zero."""
-    number = _strict(float)(value)
+    number = strict(float)(value)
     if number <= 0:
         raise ValueError("a positive number")
     return number
@@ -57,7 +37,7 @@ def _positive(value: Any) -> float:
 
 def _batch(value: Any) -> bool | int:
     """A batch size, or true (10) / false (off)."""
-    return value if isinstance(value, bool) else _strict(int)(value)
+    return value if isinstance(value, bool) else strict(int)(value)
 
 
 def _numbers(value: Any) -> list[str]:
@@ -89,33 +69,28 @@ def _headers(value: Any) -> dict[str, str]:
 
 #: POST /_simulator/faults keys that set a simulator attribute of the same name.
 SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
-    "auth_error_status": _choice(400, 401), "token_expired": _strict(bool), "throughput_limited": _strict(int),
-    "pair_rate_limit_s": _strict(float), "server_error": _strict(int), "accept_then_timeout": _strict(int),
-    "accept_then_timeout_s": _positive, "duplicate_notifications": _strict(bool),
-    "out_of_order_notifications": _strict(bool), "batch_notifications": _batch,
-    "undeliverable_numbers": _numbers, "status_delay_s": _strict(float), "notifications_paused": _strict(bool),
-    "skip_delivered": _strict(bool), "reply_probability": _probability, "reply_text": _strict(str),
+    "auth_error_status": _choice(400, 401), "token_expired": strict(bool), "throughput_limited": strict(int),
+    "pair_rate_limit_s": strict(float), "server_error": strict(int), "accept_then_timeout": strict(int),
+    "accept_then_timeout_s": _positive, "duplicate_notifications": strict(bool),
+    "out_of_order_notifications": strict(bool), "batch_notifications": _batch,
+    "undeliverable_numbers": _numbers, "status_delay_s": strict(float), "notifications_paused": strict(bool),
+    "skip_delivered": strict(bool), "reply_probability": _probability, "reply_text": strict(str),
     "quality_rating": _choice("GREEN", "YELLOW", "RED", "UNKNOWN"), "signature_mode": _choice(*SIGNATURE_MODES),
-    "callback_url": _strict(str, optional=True), "error_statuses": _statuses, "window_s": _strict(float),
-    "notification_retries": _strict(int), "notification_retry_s": _strict(float),
-    "notification_timeout_s": _positive, "notification_workers": _strict(int), "token_in_paging_urls": _strict(bool),
+    "callback_url": strict(str, optional=True), "error_statuses": _statuses, "window_s": strict(float),
+    "notification_retries": strict(int), "notification_retry_s": strict(float),
+    "notification_timeout_s": _positive, "notification_workers": strict(int), "token_in_paging_urls": strict(bool),
 }
 #: Keys that can be set but are never shown (the simulator's credentials).
 SECRET_KNOBS: dict[str, Callable[[Any], Any]] = {
-    "access_token": _strict(str), "app_secret": _strict(str), "verify_token": _strict(str, optional=True)}
+    "access_token": strict(str), "app_secret": strict(str), "verify_token": strict(str, optional=True)}
 #: Keys that set the inherited `sim.faults` (outage status, 5xx, slow or dripping answers, dropped connections,
 #: extra headers such as Retry-After, and the standard refused-credentials and rate-limit knobs).
 FAULT_KNOBS: dict[str, Callable[[Any], Any]] = {
-    "status": _strict(int, optional=True), "fail_next": _strict(int), "fail_status": _strict(int),
-    "delay_s": _strict(float), "drop": _strict(bool), "drip_s": _strict(float), "extra_headers": _headers,
-    "auth_refused": _strict(bool), "rate_limited": _strict(bool), "retry_after_s": _strict(int)}
+    "status": strict(int, optional=True), "fail_next": strict(int), "fail_status": strict(int),
+    "delay_s": strict(float), "drop": strict(bool), "drip_s": strict(float), "extra_headers": _headers,
+    "auth_refused": strict(bool), "rate_limited": strict(bool), "retry_after_s": strict(int)}
 #: Keys that do something once: move the clock forward.
-ACTIONS = {"advance_s": _strict(float)}
-
-
-def _bad(message: str) -> Response:
-    """A 400 from a control endpoint."""
-    return json_response(400, {"error": message})
+ACTIONS = {"advance_s": strict(float)}
 
 
 class ControlMixin:
@@ -187,42 +162,34 @@ class ControlMixin:
         self.route("POST", "/_simulator/customer-messages", self.control_customer)
         self.route("POST", "/_simulator/verify", self.control_verify)
 
-    @staticmethod
-    def _body(request: FakeRequest) -> dict[str, Any]:
-        """The JSON object body of a control request ({} when empty); ValueError otherwise."""
-        body = request.json() if request.body else {}
-        if not isinstance(body, dict):
-            raise ValueError("expected a JSON object")
-        return body
-
     def control_faults(self, request: FakeRequest) -> Response:
         """POST /_simulator/faults {"reset"?: true, knob: value, …, "advance_s": N}: misbehave on command."""
         try:
-            self.set_knobs(self._body(request))
+            self.set_knobs(control_body(request))
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(200, self.knobs())
 
     def control_customer(self, request: FakeRequest) -> Response:
         """POST /_simulator/customer-messages {"wa_id", "text", "name"?, "kind"?, …extra}: a customer writes → 202."""
         try:
-            body = self._body(request)
+            body = control_body(request)
             wa_id, text = body.pop("wa_id", None), body.pop("text", "")
             name, kind = body.pop("name", "Maria Silva"), body.pop("kind", "text")
             if not all(isinstance(v, str) for v in (wa_id, text, name, kind)) or not wa_id or "data" in body:
                 raise ValueError('expected {"wa_id", "text", "name"?, "kind"?, …} strings (no "data")')
             message = self.say(wa_id, text, name=name, kind=kind, **body)
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(202, message)
 
     def control_verify(self, request: FakeRequest) -> Response:
         """POST /_simulator/verify {"verify_token"?, "mode"?, "challenge"?}: Meta's GET handshake → hi's answer."""
         try:
-            body = self._body(request)
+            body = control_body(request)
             if set(body) - {"verify_token", "mode", "challenge"} or not all(isinstance(v, str) for v in body.values()):
                 raise ValueError('expected {"verify_token"?, "mode"?, "challenge"?} strings')
             status, text = self.verify(**body)
         except ValueError as exc:
-            return _bad(str(exc))
+            return bad_request(str(exc))
         return json_response(200, {"status": status, "body": text})
