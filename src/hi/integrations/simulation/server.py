@@ -47,6 +47,7 @@ KNOBS: dict[str, str] = {
     "fail_status": "the status of fail_next answers (default 503)",
     "drop": "close the connection without an answer",
     "drip_s": "send the whole answer one byte at a time, this many seconds apart (too slow for any deadline)",
+    "extra_headers": "add these headers ({\"name\": \"value\"} strings) to the injected status, auth_refused and rate_limited answers",
 }
 #: The standard fault knobs every service's simulator must honour.
 STANDARD_KNOBS = ("status", "delay_s", "auth_refused", "rate_limited")
@@ -73,6 +74,13 @@ def _seconds(value: Any) -> float:
     raise ValueError("a number of seconds, 0 or more")
 
 
+def _headers(value: Any) -> dict[str, str]:
+    """{header: value}, strings only."""
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return dict(value)
+    raise ValueError("an object of header strings")
+
+
 def _flag(value: Any) -> bool:
     """true or false (no "yes" → True surprises)."""
     if isinstance(value, bool):
@@ -84,6 +92,7 @@ def _flag(value: Any) -> bool:
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "status": _status, "delay_s": _seconds, "auth_refused": _flag, "rate_limited": _flag, "retry_after_s": _count,
     "fail_next": _count, "fail_status": lambda value: _status(value) or 503, "drop": _flag, "drip_s": _seconds,
+    "extra_headers": _headers,
 }
 
 
@@ -112,7 +121,9 @@ class Faults:
 
     def as_json(self) -> dict[str, Any]:
         """Every knob of `POST /_simulator/faults` with its current value."""
-        return {name: getattr(self, name) for name in KNOBS}
+        values = {name: getattr(self, name) for name in KNOBS}
+        values["extra_headers"] = dict(self.extra_headers)  # a copy: what is shown never changes under the caller
+        return values
 
     @staticmethod
     def parse(knobs: Any) -> dict[str, Any]:

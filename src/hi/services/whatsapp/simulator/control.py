@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-from hi.integrations.simulation import FakeRequest, Response, bad_request, control_body, json_response, strict
+from hi.integrations.simulation import KNOBS, FakeRequest, Response, bad_request, control_body, json_response, strict
 
 from .notify import SIGNATURE_MODES
 
@@ -60,13 +60,6 @@ def _statuses(value: Any) -> dict[int, int]:
     return table
 
 
-def _headers(value: Any) -> dict[str, str]:
-    """{header: value} strings."""
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ValueError("an object of header strings")
-    return dict(value)
-
-
 #: POST /_simulator/faults keys that set a simulator attribute of the same name.
 SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
     "auth_error_status": _choice(400, 401), "token_expired": strict(bool), "throughput_limited": strict(int),
@@ -83,12 +76,9 @@ SIM_KNOBS: dict[str, Callable[[Any], Any]] = {
 #: Keys that can be set but are never shown (the simulator's credentials).
 SECRET_KNOBS: dict[str, Callable[[Any], Any]] = {
     "access_token": strict(str), "app_secret": strict(str), "verify_token": strict(str, optional=True)}
-#: Keys that set the inherited `sim.faults` (outage status, 5xx, slow or dripping answers, dropped connections,
-#: extra headers such as Retry-After, and the standard refused-credentials and rate-limit knobs).
-FAULT_KNOBS: dict[str, Callable[[Any], Any]] = {
-    "status": strict(int, optional=True), "fail_next": strict(int), "fail_status": strict(int),
-    "delay_s": strict(float), "drop": strict(bool), "drip_s": strict(float), "extra_headers": _headers,
-    "auth_refused": strict(bool), "rate_limited": strict(bool), "retry_after_s": strict(int)}
+#: Keys that set the inherited `sim.faults`: the knobs every simulator has (hi.integrations.simulation.KNOBS: an
+#: outage, 5xx, slow or dripping answers, dropped connections, extra headers, refused credentials, a rate limit).
+FAULT_KNOBS = KNOBS
 #: Keys that do something once: move the clock forward.
 ACTIONS = {"advance_s": strict(float)}
 
@@ -110,41 +100,36 @@ class ControlMixin:
         """Every visible knob's current value, as POST /_simulator/faults names them."""
         with self._state:
             values = {name: getattr(self, name) for name in SIM_KNOBS}
-            values.update({name: getattr(self.faults, name) for name in FAULT_KNOBS})
+            values.update(self.faults.as_json())
             values["undeliverable_numbers"] = list(values["undeliverable_numbers"])
             values["error_statuses"] = {str(code): status for code, status in values["error_statuses"].items()}
-            values["extra_headers"] = dict(values["extra_headers"])
             return values
 
     def set_knobs(self, knobs: dict[str, Any]) -> None:
         """Validate every knob, then apply them all (ValueError, changing nothing, on a bad name or value)."""
-        tables = (SIM_KNOBS, SECRET_KNOBS, FAULT_KNOBS, ACTIONS)
-        knobs = dict(knobs)
-        reset = knobs.pop("reset", False)
-        if not isinstance(reset, bool):
-            raise ValueError("reset: expected true or false")
-        unknown = [name for name in knobs if not any(name in table for table in tables)]
+        tables = (SIM_KNOBS, SECRET_KNOBS, ACTIONS)
+        unknown = [name for name in knobs if name not in FAULT_KNOBS and name != "reset" and not any(name in t for t in tables)]
         if unknown:
             raise ValueError(f"unknown knobs: {', '.join(sorted(unknown))}")
+        # The framework's Faults checks its own knobs and "reset" (which puts them back).
+        faults = self.faults.parse({name: value for name, value in knobs.items() if name in FAULT_KNOBS or name == "reset"})
         converted = {}
         for name, value in knobs.items():
+            if name in FAULT_KNOBS or name == "reset":
+                continue
             convert = next(table[name] for table in tables if name in table)
             try:
                 converted[name] = convert(value)
             except ValueError as exc:
                 raise ValueError(f"{name}: expected {exc}") from None
-        status = converted.get("status")
-        if status is not None and not 100 <= status <= 599:
-            raise ValueError("status: expected 100..599 or null")
         with self._state:
-            if reset:
-                # "reset": true first puts every visible knob back as the simulator started (credentials stay).
+            if faults["reset"]:
+                # "reset": true also puts the simulator's own knobs back as it started (the credentials stay).
                 for name, value in self._defaults.items():
-                    setattr(self.faults if name in FAULT_KNOBS else self, name, copy.deepcopy(value))
+                    setattr(self, name, copy.deepcopy(value))
+            self.faults.apply(faults)
             for name, value in converted.items():
-                if name in FAULT_KNOBS:
-                    setattr(self.faults, name, value)
-                elif name in SIM_KNOBS or name in SECRET_KNOBS:
+                if name in SIM_KNOBS or name in SECRET_KNOBS:
                     setattr(self, name, value)
             if converted.get("advance_s"):
                 self.advance(converted["advance_s"])
@@ -154,8 +139,7 @@ class ControlMixin:
 
     def add_control_routes(self) -> None:
         """Register the /_simulator/ endpoints (and remember the knobs' starting values for "reset": true)."""
-        self._defaults = copy.deepcopy({name: getattr(self, name) for name in SIM_KNOBS}
-                                       | {name: getattr(self.faults, name) for name in FAULT_KNOBS})
+        self._defaults = copy.deepcopy({name: getattr(self, name) for name in SIM_KNOBS})
         self.route("GET", "/_simulator/state", lambda request: json_response(200, self.state()))
         self.route("GET", "/_simulator/faults", lambda request: json_response(200, self.knobs()))
         self.route("POST", "/_simulator/faults", self.control_faults)
