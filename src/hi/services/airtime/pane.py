@@ -21,7 +21,7 @@ def pane_context(integration: Integration) -> dict[str, Any]:
     except ProviderError as exc:
         balance, balance_error = {}, str(exc)
     vouchers = Voucher.objects.filter(integration=integration)
-    shown = {key: attribute_values(integration)[key] for key in ("api_base_url", "product_map")}  # never the secrets
+    shown = {k: v for k, v in attribute_values(integration).items() if k in ("api_base_url", "product_map")}  # no secret
     return {"integration": integration, **shown, "balance": balance, "balance_error": balance_error,
             "counts": count_by_status(vouchers), "recent": vouchers.select_related("order").order_by("-updated_at")[:10]}
 

@@ -17,22 +17,9 @@ ACTOR = "cli"
 
 
 def message_row(message: Message) -> dict[str, Any]:
-    """A message as the CLI prints it."""
-    return {
-        "id": message.pk,
-        "integration": str(message.integration_id) if message.integration_id else None,
-        "direction": message.direction,
-        "phone": message.contact.phone,
-        "type": message.kind,
-        "text": message.text,
-        "template": message.template_name,
-        "status": message.status,
-        "provider_message_id": message.provider_message_id,
-        "error_code": message.error_code,
-        "error": message.error_title or message.error_details,
-        "order": message.order.ref if message.order_id else None,
-        "created_at": message.created_at.isoformat(),
-    }
+    """A message as the CLI prints it: what the hub's events say of it, with its status, error and time."""
+    return {**api.message_data(message), "status": message.status, "error_code": message.error_code,
+            "error": message.error_title or message.error_details, "created_at": message.created_at.isoformat()}
 
 
 def find_integration(ident: str) -> Integration:
